@@ -1,0 +1,65 @@
+"""sopflow: run a government office's SOPs as BPMN processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import build_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+LOCALES = ("id", "en")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - per connection
+    # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the sopflow app; ``test_config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(build_config(app.instance_path, test_config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=lambda: session.get("lang")
+        if session.get("lang") in LOCALES
+        else app.config["BABEL_DEFAULT_LOCALE"],
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+
+    from . import auth, cli
+    from .views import api, instances, tasks, ui
+
+    auth.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(ui.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(instances.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, no cookies: CSRF cannot apply
+
+    @app.context_processor
+    def _globals():
+        return {"current_locale": session.get("lang") or app.config["BABEL_DEFAULT_LOCALE"],
+                "user": current_user}
+
+    return app

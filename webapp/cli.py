@@ -1,0 +1,118 @@
+"""Command line: ``flask --app webapp setup|users …``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .extensions import db
+from .models import SYSTEM_ROLES, ApiToken, Role, User
+from .services.processes import import_folder
+
+DEMO_USERS = [
+    ("unit1", "Rina Unit Kerja", ["Unit Kerja/Koordinator"]),
+    ("ketua1", "Budi Ketua Tim", ["Ketua Tim"]),
+    ("tim1", "Sari Anggota Tim", ["Tim"]),
+    ("tim2", "Dedi Anggota Tim", ["Tim"]),
+    ("owner1", "Ayu Pemilik Proses", ["process_owner"]),
+    ("admin1", "Admin Sistem", ["admin"]),
+]
+DEMO_PASSWORD = "demo"
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user '{username}'")
+    return user
+
+
+def _role(name: str) -> Role:
+    role = db.session.scalar(select(Role).where(Role.name == name))
+    if role is None:
+        names = ", ".join(sorted(db.session.scalars(select(Role.name))))
+        raise click.ClickException(f"no role '{name}'; roles: {names}")
+    return role
+
+
+@click.command("setup")
+@click.option("--demo", is_flag=True, help="Add the demo users (password 'demo'). Never in production.")
+def setup_command(demo: bool) -> None:
+    """Bring the database to the newest schema, import processes/, optionally add demo users."""
+    upgrade()
+    for name, description in SYSTEM_ROLES.items():
+        Role.get_or_create(name, description)
+    db.session.commit()
+    for process_id, version, new in import_folder(current_app.config["PROCESSES_DIR"]):
+        state = "new version" if new else "unchanged"
+        click.echo(f"process {process_id}: version {version} ({state})")
+    if demo:
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            raise click.ClickException("refusing demo users in production")
+        for username, full_name, roles in DEMO_USERS:
+            user = db.session.scalar(select(User).where(User.username == username))
+            if user is None:
+                user = User(username=username, full_name=full_name)
+                user.set_password(DEMO_PASSWORD)
+                db.session.add(user)
+            for role_name in roles:
+                role = Role.get_or_create(role_name)
+                if role not in user.roles:
+                    user.roles.append(role)
+        db.session.commit()
+        click.echo(f"demo users: {', '.join(u for u, _, _ in DEMO_USERS)} (password '{DEMO_PASSWORD}')")
+    click.echo("database ready")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage people, their roles and API tokens."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--name", "full_name", default="", help="Full name shown in the interface.")
+@click.option("--email", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, help="Role (lane name, process_owner, admin).")
+def create_user(username: str, full_name: str, email: str, password: str, roles) -> None:
+    """Create a user."""
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise click.ClickException(f"user '{username}' exists")
+    if len(password) < 8:
+        raise click.ClickException("password must have at least 8 characters")
+    user = User(username=username, full_name=full_name, email=email)
+    user.set_password(password)
+    user.roles = [_role(r) for r in roles]
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {username}")
+
+
+@users_group.command("add-role")
+@click.argument("username")
+@click.argument("role")
+def add_role(username: str, role: str) -> None:
+    """Give a user a role (a lane name, process_owner or admin)."""
+    user, role_row = _user(username), _role(role)
+    if role_row not in user.roles:
+        user.roles.append(role_row)
+    db.session.commit()
+    click.echo(f"{username}: {', '.join(sorted(user.role_names))}")
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+def issue_token(username: str, name: str) -> None:
+    """Print a new API token for a user (stored hashed; shown only now)."""
+    _, secret = ApiToken.issue(_user(username), name)
+    db.session.commit()
+    click.echo(secret)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(setup_command)
+    app.cli.add_command(users_group)

@@ -1,0 +1,24 @@
+"""SQLAlchemy models, one module per area; import them from here."""
+
+from .audit import Attachment, AuditEvent
+from .instance import HumanTask, ProcessInstance, human_task_candidate
+from .process import ProcessDefinition, ProcessVersion
+from .status import SYSTEM_ROLES, InstanceStatus, TaskStatus
+from .user import ApiToken, Role, User, user_role
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "HumanTask",
+    "InstanceStatus",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "ProcessVersion",
+    "Role",
+    "SYSTEM_ROLES",
+    "TaskStatus",
+    "User",
+    "human_task_candidate",
+    "user_role",
+]

@@ -1,0 +1,1 @@
+"""Transactions: each public function is one unit of work on the database."""

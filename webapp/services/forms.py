@@ -1,0 +1,245 @@
+"""Task forms: JSON Schema (+ UI schema) per user task, turned into fields, coerced, validated."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..engine.spec import StepInfo
+from ..extensions import db
+from ..models import ProcessVersion, Role, User
+
+OPTIONS_FROM_ROLE = "x-options-from-role"
+
+
+class FormDefinitionError(RuntimeError):
+    """A step's form file is missing or is not valid JSON Schema."""
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass
+class Field:
+    """One form field as the templates render it."""
+
+    name: str
+    label: str
+    widget: str  # text, textarea, select, radio, checkbox, checkboxes, number, date, file, email
+    required: bool
+    help: str = ""
+    description: str = ""
+    placeholder: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    accept: str = ""
+    rows: int = 4
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskForm:
+    """A step's form: its (prepared) schema and the fields to render, in order."""
+
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any]
+    fields: list[Field]
+
+    @property
+    def title(self) -> str:
+        return str(self.schema.get("title", ""))
+
+    @property
+    def description(self) -> str:
+        return str(self.schema.get("description", ""))
+
+    @property
+    def file_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.widget == "file"]
+
+
+def _choices(prop: dict[str, Any]) -> list[Choice]:
+    if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
+        return [Choice(str(o["const"]), str(o.get("title", o["const"]))) for o in prop["oneOf"]]
+    if "enum" in prop:
+        return [Choice(str(v), str(v)) for v in prop["enum"]]
+    return []
+
+
+def _role_options(schema: dict[str, Any]) -> dict[str, Any]:
+    """Fill choices marked ``x-options-from-role`` with the active members of that role."""
+    schema = json.loads(json.dumps(schema))
+    for prop in schema.get("properties", {}).values():
+        target = prop.get("items", prop) if prop.get("type") == "array" else prop
+        role_name = prop.get(OPTIONS_FROM_ROLE)
+        if not role_name:
+            continue
+        users = db.session.scalars(
+            select(User)
+            .join(User.roles)
+            .where(Role.name == role_name, User.active.is_(True))
+            .order_by(User.username)
+        ).all()
+        target["oneOf"] = [{"const": u.username, "title": u.display_name} for u in users] or [
+            {"const": "", "title": _("(belum ada anggota peran %(role)s)", role=role_name)}
+        ]
+    return schema
+
+
+def _widget(prop: dict[str, Any], ui: dict[str, Any]) -> str:
+    requested = ui.get("ui:widget")
+    kind = prop.get("type")
+    if requested == "file" or prop.get("format") == "data-url":
+        return "file"
+    if kind == "boolean":
+        return "checkbox"
+    if kind == "array":
+        return "checkboxes"
+    if kind in ("number", "integer"):
+        return "number"
+    if prop.get("format") == "date":
+        return "date"
+    if prop.get("format") == "email":
+        return "email"
+    if _choices(prop):
+        return "radio" if requested == "radio" else "select"
+    if requested == "textarea":
+        return "textarea"
+    return "text"
+
+
+def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
+    """Turn a JSON Schema and its UI schema into an ordered list of fields."""
+    schema = _role_options(schema)
+    props: dict[str, Any] = schema.get("properties", {})
+    order = [n for n in ui_schema.get("ui:order", []) if n in props]
+    order += [n for n in props if n not in order]
+    required = set(schema.get("required", []))
+    fields = []
+    for name in order:
+        prop = props[name]
+        ui = ui_schema.get(name, {})
+        widget = _widget(prop, ui)
+        choices = _choices(prop.get("items", {}) if prop.get("type") == "array" else prop)
+        attrs: dict[str, Any] = {}
+        for key in ("minLength", "maxLength", "minimum", "maximum", "pattern"):
+            if key in prop:
+                attrs[key] = prop[key]
+        options = ui.get("ui:options", {})
+        fields.append(
+            Field(
+                name=name,
+                label=str(prop.get("title", name)),
+                widget=widget,
+                required=name in required,
+                help=str(ui.get("ui:help", "")),
+                description=str(prop.get("description", "")),
+                placeholder=str(ui.get("ui:placeholder", "")),
+                choices=choices,
+                accept=str(options.get("accept", "")),
+                rows=int(options.get("rows", 4)),
+                attrs=attrs,
+            )
+        )
+    return TaskForm(schema=schema, ui_schema=ui_schema, fields=fields)
+
+
+def load_form(version: ProcessVersion, step: StepInfo) -> TaskForm:
+    """Return the form of a step from the files stored with its process version."""
+    forms = version.forms
+    schema_file = step.form_schema_file
+    if not schema_file or schema_file not in forms:
+        raise FormDefinitionError(
+            _("Formulir untuk langkah '%(step)s' tidak ditemukan.", step=step.name)
+        )
+    try:
+        schema = json.loads(forms[schema_file])
+        ui_schema = json.loads(forms.get(step.ui_schema_file or "", "{}") or "{}")
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except (ValueError, jsonschema.SchemaError) as exc:
+        raise FormDefinitionError(f"{schema_file}: {exc}") from exc
+    return build_form(schema, ui_schema)
+
+
+def coerce(form: TaskForm, raw: Any) -> dict[str, Any]:
+    """Turn submitted HTML form values (strings) into the JSON types the schema asks for.
+
+    Values that cannot be converted are kept as strings so validation reports them next to
+    their field and the user sees what they typed.
+    """
+    props = form.schema.get("properties", {})
+    data: dict[str, Any] = {}
+    for f in form.fields:
+        prop = props[f.name]
+        if f.widget == "file":
+            continue
+        if f.widget == "checkboxes":
+            values = [v for v in raw.getlist(f.name) if v != ""]
+            if values:
+                data[f.name] = values
+            continue
+        if f.widget == "checkbox":
+            data[f.name] = raw.get(f.name) in ("on", "true", "1", "y")
+            continue
+        value = raw.get(f.name, "")
+        if not isinstance(value, str) or value.strip() == "":
+            continue
+        value = value.strip() if f.widget != "textarea" else value.replace("\r\n", "\n")
+        if prop.get("type") == "integer":
+            try:
+                data[f.name] = int(value)
+            except ValueError:
+                data[f.name] = value
+        elif prop.get("type") == "number":
+            try:
+                number = float(value.replace(",", "."))
+                data[f.name] = int(number) if number.is_integer() else number
+            except ValueError:
+                data[f.name] = value
+        else:
+            data[f.name] = value
+    return data
+
+
+_MESSAGES = {
+    "required": lambda e: _("Wajib diisi."),
+    "minLength": lambda e: _("Minimal %(n)s karakter.", n=e.validator_value),
+    "maxLength": lambda e: _("Maksimal %(n)s karakter.", n=e.validator_value),
+    "minimum": lambda e: _("Nilai minimal %(n)s.", n=e.validator_value),
+    "maximum": lambda e: _("Nilai maksimal %(n)s.", n=e.validator_value),
+    "pattern": lambda e: _("Format tidak sesuai."),
+    "type": lambda e: _("Jenis isian tidak sesuai (harus %(t)s).", t=e.validator_value),
+    "oneOf": lambda e: _("Pilih salah satu pilihan yang tersedia."),
+    "enum": lambda e: _("Pilih salah satu pilihan yang tersedia."),
+    "const": lambda e: _("Pilih salah satu pilihan yang tersedia."),
+    "minItems": lambda e: _("Pilih minimal %(n)s.", n=e.validator_value),
+    "uniqueItems": lambda e: _("Pilihan tidak boleh ganda."),
+    "format": lambda e: _("Format tidak sesuai."),
+    "additionalProperties": lambda e: _("Isian tidak dikenal."),
+}
+
+
+def validate(form: TaskForm, data: dict[str, Any]) -> dict[str, str]:
+    """Validate data against the form's schema; return {field: message} (empty when valid)."""
+    validator = jsonschema.Draft202012Validator(
+        form.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors: dict[str, str] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            name = missing
+        else:
+            name = str(error.path[0]) if error.path else ""
+        if name in errors:
+            continue
+        message = _MESSAGES.get(str(error.validator), lambda e: e.message)(error)
+        errors[name or "__form__"] = message
+    return errors

@@ -1,0 +1,144 @@
+"""Process definitions and versions: import from ``processes/``, parse once per version."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..engine.spec import DiagramError, ParsedProcess, content_hash, parse_process
+from ..extensions import db
+from ..models import ProcessDefinition, ProcessVersion, Role, User
+from ..models.types import utcnow
+
+_cache: dict[str, ParsedProcess] = {}
+_cache_lock = threading.Lock()
+
+
+def parsed(version: ProcessVersion) -> ParsedProcess:
+    """Return the parsed spec of a version, parsing it once per content hash."""
+    key = version.content_hash
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = parse_process(
+                version.bpmn_xml.encode("utf-8"), version.definition.process_id
+            )
+        return _cache[key]
+
+
+def published_version(process_id: str) -> ProcessVersion | None:
+    """Return the newest published version of a process, or None."""
+    return db.session.scalar(
+        select(ProcessVersion)
+        .join(ProcessVersion.definition)
+        .where(ProcessDefinition.process_id == process_id, ProcessVersion.published_at.isnot(None))
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+
+
+def published_versions() -> list[ProcessVersion]:
+    """Return the newest published version of every process."""
+    newest = (
+        select(ProcessVersion.definition_id, func.max(ProcessVersion.version).label("v"))
+        .where(ProcessVersion.published_at.isnot(None))
+        .group_by(ProcessVersion.definition_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(ProcessVersion).join(
+                newest,
+                (ProcessVersion.definition_id == newest.c.definition_id)
+                & (ProcessVersion.version == newest.c.v),
+            )
+        )
+    )
+
+
+def _read_folder(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    bpmn = (folder / f"{folder.name}.bpmn").read_bytes()
+    forms = {}
+    forms_dir = folder / "forms"
+    if forms_dir.is_dir():
+        for path in sorted(forms_dir.glob("*.json")):
+            forms[path.name] = path.read_bytes()
+    return bpmn, forms
+
+
+def import_version(
+    process_id: str,
+    bpmn: bytes,
+    forms: dict[str, bytes],
+    author: User | None = None,
+    note: str = "",
+    publish: bool = True,
+) -> tuple[ProcessVersion, bool]:
+    """Store a diagram and its forms as a version unless identical content exists.
+
+    Returns the version and whether it is new. Raises DiagramError when it cannot be parsed.
+    """
+    digest = content_hash(bpmn, forms)
+    definition = db.session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+    )
+    if definition is not None:
+        existing = db.session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.definition_id == definition.id,
+                ProcessVersion.content_hash == digest,
+            )
+        )
+        if existing is not None:
+            return existing, False
+    process = parse_process(bpmn, process_id, forms)
+    for name, content in forms.items():
+        try:
+            json.loads(content)
+        except ValueError as exc:
+            raise DiagramError(f"form {name} is not valid JSON: {exc}") from exc
+    if definition is None:
+        definition = ProcessDefinition(process_id=process_id, name=process.name)
+        db.session.add(definition)
+        db.session.flush()
+    definition.name = process.name
+    number = (
+        db.session.scalar(
+            select(func.max(ProcessVersion.version)).where(
+                ProcessVersion.definition_id == definition.id
+            )
+        )
+        or 0
+    ) + 1
+    version = ProcessVersion(
+        definition=definition,
+        version=number,
+        bpmn_xml=bpmn.decode("utf-8"),
+        forms_json=json.dumps({k: v.decode("utf-8") for k, v in forms.items()}),
+        content_hash=digest,
+        author_id=author.id if author else None,
+        note=note,
+        published_at=utcnow() if publish else None,
+    )
+    db.session.add(version)
+    for lane in process.lanes:
+        Role.get_or_create(lane, f"Lane: {lane}")
+    return version, True
+
+
+def import_folder(processes_dir: str | Path) -> list[tuple[str, int, bool]]:
+    """Import every ``processes/<id>/<id>.bpmn``; return (process id, version, new?) each."""
+    result = []
+    for folder in sorted(Path(processes_dir).iterdir()):
+        if not (folder / f"{folder.name}.bpmn").is_file():
+            continue
+        bpmn, forms = _read_folder(folder)
+        version, new = import_version(folder.name, bpmn, forms, note="imported from processes/")
+        result.append((folder.name, version.version, new))
+    db.session.commit()
+    return result

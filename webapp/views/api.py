@@ -1,0 +1,189 @@
+"""JSON API v1 for other systems (the office's web portal). Bearer tokens only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext as _
+
+
+from ..auth import user_from_bearer
+from ..extensions import db
+from ..models import HumanTask, ProcessInstance, TaskStatus, User
+from ..services import access
+from ..services import instances as svc
+from ..services.errors import Invalid, NotFound
+from ..services.processes import parsed, published_version, published_versions
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    user = user_from_bearer(request)
+    if user is None:
+        return jsonify(message=_("Token API tidak ada atau tidak sah.")), 401
+    g.api_user = user
+    db.session.commit()  # keep last_used_at
+    return None
+
+
+def caller() -> User:
+    return g.api_user
+
+
+def body_data() -> dict[str, Any]:
+    """Return ``data`` of a JSON body ``{"data": {...}}``; 422 with a message otherwise."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise Invalid(_('Badan permintaan harus JSON {"data": {...}}.'), {})
+    return payload["data"]
+
+
+def task_json(task: HumanTask) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "name": task.name,
+        "step": task.bpmn_id,
+        "lane": task.lane,
+        "status": task.status,
+        "assignee": task.assigned_user.username if task.assigned_user else None,
+        "candidates": [u.username for u in task.candidates],
+        "ready_at": iso(task.ready_at),
+        "due_at": iso(task.due_at),
+        "breached_at": iso(task.breached_at),
+        "completed_at": iso(task.completed_at),
+        "completed_by": task.completed_by.username if task.completed_by else None,
+    }
+
+
+def instance_json(instance: ProcessInstance) -> dict[str, Any]:
+    tasks = list(instance.tasks)
+    return {
+        "id": instance.id,
+        "process_id": instance.process_id,
+        "version": instance.version.version,
+        "title": instance.title,
+        "status": instance.status,
+        "current_step": instance.current_step,
+        "started_by": instance.started_by.username if instance.started_by else None,
+        "started_at": iso(instance.started_at),
+        "completed_at": iso(instance.completed_at),
+        "current_tasks": [task_json(t) for t in tasks if t.status == TaskStatus.OPEN],
+        "history": [
+            dict(task_json(t), data=t.form_data)
+            for t in tasks
+            if t.status == TaskStatus.COMPLETED
+        ],
+        "url": url_for("instances.detail", instance_id=instance.id, _external=True),
+    }
+
+
+def process_json(version, with_form: bool = False) -> dict[str, Any]:
+    process = parsed(version)
+    step = process.first_user_step()
+    result = {
+        "id": version.definition.process_id,
+        "name": process.name,
+        "version": version.version,
+        "start_lane": step.lane,
+        "lanes": process.lanes,
+    }
+    if with_form:
+        _version, _step, form = svc.start_form(version.definition.process_id)
+        result["start_form"] = form.schema
+        result["start_ui_schema"] = form.ui_schema
+    return result
+
+
+@bp.get("/processes")
+def processes():
+    """List the processes the caller may start."""
+    user = caller()
+    items = []
+    for version in published_versions():
+        try:
+            step = parsed(version).first_user_step()
+        except Exception:  # noqa: BLE001 - a broken diagram is not offered
+            continue
+        if svc.can_start(user, step):
+            items.append(process_json(version))
+    return jsonify(items=items)
+
+
+@bp.get("/processes/<process_id>")
+def process(process_id: str):
+    """Describe one process with its start form (step 1's JSON Schema)."""
+    version = published_version(process_id)
+    if version is None:
+        raise NotFound(_("Proses tidak ditemukan."))
+    return jsonify(process_json(version, with_form=True))
+
+
+@bp.post("/processes/<process_id>/instances")
+def start(process_id: str):
+    """Start an instance: the body's data is step 1's submission."""
+    row = svc.start_instance(process_id, caller(), body_data())
+    return jsonify(instance_json(row)), 201, {
+        "Location": url_for("api.instance", instance_id=row.id)
+    }
+
+
+@bp.get("/tasks")
+def tasks():
+    """List the open tasks the caller may work on, soonest due first."""
+    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
+    rows = db.session.scalars(access.worklist_query(caller()).limit(limit)).all()
+    return jsonify(items=[task_json(t) for t in rows])
+
+
+@bp.get("/tasks/<int:task_id>")
+def task(task_id: int):
+    """Describe one task with its form schema."""
+    row = svc.task_for(caller(), task_id)
+    form = svc.task_form(row)
+    return jsonify(dict(task_json(row), schema=form.schema, ui_schema=form.ui_schema,
+                        data=row.form_data))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim(task_id: int):
+    """Claim a task for the caller."""
+    return jsonify(task_json(svc.claim_task(caller(), task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+def release(task_id: int):
+    """Release a task the caller holds."""
+    return jsonify(task_json(svc.release_task(caller(), task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete(task_id: int):
+    """Complete a task with its form data."""
+    row = svc.complete_task(caller(), task_id, body_data())
+    return jsonify(dict(task_json(row), instance=instance_json(row.instance)))
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance(instance_id: int):
+    """Status, current tasks and history of one instance."""
+    return jsonify(instance_json(svc.instance_for(caller(), instance_id)))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(openapi_document())
+
+
+

@@ -1,0 +1,184 @@
+"""Staff: the worklist, starting a request (step 1), and each task's form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import HumanTask, ProcessInstance, TaskStatus
+from ..services import access, forms
+from ..services import instances as svc
+from ..services.errors import Conflict, Invalid, ServiceError
+from ..services.processes import parsed, published_versions
+from .common import me, uploads_from_request
+
+bp = Blueprint("tasks", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+@login_required
+def worklist():
+    """List the open tasks of my lanes and those assigned to me, soonest due first."""
+    user = me()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = access.worklist_query(user)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    instance_ids = {t.instance_id for t in rows}
+    instances = {
+        i.id: i
+        for i in db.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids))
+        )
+    } if instance_ids else {}
+    return render_template(
+        "tasks/worklist.html",
+        tasks=rows,
+        instances=instances,
+        page=page,
+        total=total,
+        page_size=PAGE_SIZE,
+        startable=_startable(user),
+    )
+
+
+def _startable(user):
+    result = []
+    for version in published_versions():
+        try:
+            process = parsed(version)
+            step = process.first_user_step()
+        except Exception:  # noqa: BLE001 - a broken diagram is not startable, never a 500
+            continue
+        if svc.can_start(user, step):
+            result.append((version, process, step))
+    return result
+
+
+@bp.route("/start")
+@login_required
+def start_list():
+    """List the SOPs I may start."""
+    return render_template("tasks/start_list.html", startable=_startable(me()))
+
+
+@bp.route("/start/<process_id>", methods=["GET", "POST"])
+@login_required
+def start(process_id: str):
+    """Show and submit step 1's form: submitting it starts the case."""
+    user = me()
+    version, step, form = svc.start_form(process_id)
+    if not svc.can_start(user, step):
+        abort(403)
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = forms.coerce(form, request.form)
+        try:
+            row = svc.start_instance(
+                process_id, user, values, uploads_from_request(form.file_fields)
+            )
+        except Invalid as exc:
+            errors = exc.errors
+            flash(exc.message, "error")
+        else:
+            flash(_("Permintaan #%(id)s terkirim: %(title)s", id=row.id, title=row.title), "success")
+            return redirect(url_for("instances.detail", instance_id=row.id, submitted=1))
+    return render_template(
+        "tasks/form.html",
+        form=form,
+        values=values,
+        errors=errors,
+        step=step,
+        process_name=parsed(version).name,
+        action=url_for("tasks.start", process_id=process_id),
+        draft_key=f"start:{process_id}",
+        task=None,
+        instance=None,
+    ), (422 if errors else 200)
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: int):
+    """Show a task's form; submitting it completes the task."""
+    user = me()
+    human_task = svc.task_for(user, task_id)
+    instance = human_task.instance
+    form = svc.task_form(human_task)
+    values, errors, conflict = {}, {}, None
+    status = 200
+    if request.method == "POST":
+        values = forms.coerce(form, request.form)
+        try:
+            svc.complete_task(user, task_id, values, uploads_from_request(form.file_fields))
+        except Invalid as exc:
+            errors, status = exc.errors, 422
+            flash(exc.message, "error")
+        except Conflict as exc:
+            conflict, status = exc.message, 409
+            flash(exc.message, "error")
+        else:
+            flash(_("Tugas '%(name)s' selesai.", name=human_task.name), "success")
+            return redirect(url_for("tasks.worklist", done=task_id))
+        human_task = db.session.get(HumanTask, task_id)
+    readonly = human_task.status != TaskStatus.OPEN
+    if readonly and not values:
+        values = human_task.form_data or {}
+    step = parsed(instance.version).steps.get(human_task.bpmn_id)
+    return render_template(
+        "tasks/form.html",
+        form=form,
+        values=values,
+        errors=errors,
+        conflict=conflict,
+        step=step,
+        process_name=parsed(instance.version).name,
+        action=url_for("tasks.task", task_id=task_id),
+        draft_key=f"task:{task_id}",
+        task=human_task,
+        instance=instance,
+        readonly=readonly and not conflict,
+        history=_case_file(instance, human_task),
+    ), status
+
+
+def _case_file(instance: ProcessInstance, current: HumanTask):
+    """Completed steps before this one, with their data, for the reader of the form."""
+    done = [t for t in instance.tasks if t.status == TaskStatus.COMPLETED and t.id != current.id]
+    result = []
+    for t in done:
+        try:
+            f = svc.task_form(t)
+        except ServiceError:
+            f = None
+        result.append((t, f))
+    return result
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):
+    """Take a task so others in the lane see it is being handled."""
+    try:
+        svc.claim_task(me(), task_id)
+        flash(_("Tugas diambil. Tugas ini kini tercatat atas nama Anda."), "success")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@login_required
+def release(task_id: int):
+    """Give a claimed task back to the lane."""
+    try:
+        svc.release_task(me(), task_id)
+        flash(_("Tugas dilepas dan kembali ke daftar pelaksana."), "success")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("tasks.worklist"))

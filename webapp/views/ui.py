@@ -1,0 +1,90 @@
+"""Error pages and security headers for every HTML response."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from ..services.errors import ServiceError
+
+bp = Blueprint("ui", __name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error_page(status: int, message: str):
+    if _wants_json():
+        return jsonify(message=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+@bp.app_errorhandler(ServiceError)
+def service_error(exc: ServiceError):
+    db.session.rollback()
+    if _wants_json():
+        body = {"message": exc.message}
+        body.update(exc.extra)
+        return jsonify(body), exc.status
+    return _error_page(exc.status, exc.message)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    if not current_user.is_authenticated:
+        flash(_("Sesi Anda telah berakhir. Silakan masuk kembali; isian Anda tersimpan di "
+                "peramban ini."), "error")
+        return redirect(url_for("auth.login"))
+    return _error_page(400, _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu "
+                              "kirim lagi; isian Anda tersimpan di peramban ini."))
+
+
+MESSAGES = {
+    400: _l("Permintaan tidak sah."),
+    403: _l("Anda tidak berhak membuka halaman ini."),
+    404: _l("Halaman atau data tidak ditemukan."),
+    405: _l("Metode tidak diizinkan."),
+    413: _l("Berkas atau isian terlalu besar."),
+    500: _l("Terjadi kesalahan pada server. Kejadian ini sudah dicatat."),
+}
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    status = exc.code or 500
+    return _error_page(status, str(MESSAGES.get(status, exc.name)))
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(exc: Exception):
+    # Log the details; the user sees a plain message, never a stack trace.
+    from flask import current_app
+
+    db.session.rollback()
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _error_page(500, str(MESSAGES[500]))
+
+
+@bp.after_app_request
+def security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    return response
+
+
+@bp.route("/healthz")
+def health():
+    """Liveness probe for the office's monitoring."""
+    return jsonify(status="ok")
