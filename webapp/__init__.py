@@ -47,9 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import auth, cli
-    from .views import api, instances, tasks, ui
+    from .views import api, instances, tasks, template_helpers, ui
 
     auth.init_app(app)
+    template_helpers.init_app(app)
     cli.init_app(app)
     app.register_blueprint(ui.bp)
     app.register_blueprint(tasks.bp)

@@ -1,5 +1,268 @@
-"""The OpenAPI 3 document of /api/v1 (filled in below)."""
+"""The OpenAPI 3.1 document of /api/v1: every route, its bodies and its error answers."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
 
 
-def openapi_document() -> dict:
-    return {"openapi": "3.1.0", "info": {"title": "sopflow", "version": "1"}, "paths": {}}
+def ref(name: str) -> dict[str, str]:
+    """A reference to a schema under components/schemas."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(kind: str, **extra: Any) -> dict[str, Any]:
+    """A value of ``kind`` or null, the OpenAPI 3.1 (JSON Schema) way."""
+    return {"type": [kind, "null"], **extra}
+
+
+def obj(properties: dict[str, Any], optional: tuple[str, ...] = (), **extra: Any) -> dict:
+    """An object schema whose properties are all required except ``optional``."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+def all_of(base: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A schema extending ``base`` with more (required) properties."""
+    return {"allOf": [ref(base), obj(properties)]}
+
+
+TIME = {"type": "string", "format": "date-time"}
+TASK_STATUS = {"type": "string", "enum": ["open", "completed", "cancelled"]}
+INSTANCE_STATUS = {
+    "type": "string",
+    "enum": ["running", "waiting", "suspended", "error", "completed", "terminated"],
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj(
+        {
+            "message": {"type": "string", "description": "Pesan galat. / Error message."},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Pesan per isian (422). / Message per field (422).",
+            },
+        },
+        optional=("errors",),
+    ),
+    "Task": obj(
+        {
+            "id": {"type": "integer"},
+            "instance_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "step": {"type": "string", "description": "ID langkah BPMN. / BPMN step id."},
+            "lane": {"type": "string", "description": "Peran pelaksana. / Lane (role)."},
+            "status": TASK_STATUS,
+            "assignee": nullable("string", description="Pemegang tugas. / Holder."),
+            "candidates": {"type": "array", "items": {"type": "string"}},
+            "ready_at": TIME,
+            "due_at": nullable("string", format="date-time"),
+            "breached_at": nullable("string", format="date-time"),
+            "completed_at": nullable("string", format="date-time"),
+            "completed_by": nullable("string"),
+        },
+        description="Tugas seorang pelaksana. / A human task.",
+    ),
+    "TaskDetail": all_of(
+        "Task",
+        {
+            "schema": {"type": "object", "description": "JSON Schema formulir. / Form schema."},
+            "ui_schema": {"type": "object"},
+            "data": nullable("object", description="Isian tersimpan. / Submitted data."),
+        },
+    ),
+    "HistoryItem": all_of("Task", {"data": nullable("object")}),
+    "Instance": obj(
+        {
+            "id": {"type": "integer"},
+            "process_id": {"type": "string"},
+            "version": {"type": "integer"},
+            "title": {"type": "string"},
+            "status": INSTANCE_STATUS,
+            "current_step": {"type": "string"},
+            "started_by": nullable("string"),
+            "started_at": TIME,
+            "completed_at": nullable("string", format="date-time"),
+            "current_tasks": {"type": "array", "items": ref("Task")},
+            "history": {"type": "array", "items": ref("HistoryItem")},
+            "url": {"type": "string", "format": "uri", "description": "Halaman kasus. / Web page."},
+        },
+        description="Satu kasus (instans proses). / One process instance.",
+    ),
+    "CompletedTask": all_of("Task", {"instance": ref("Instance")}),
+    "Process": obj(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "version": {"type": "integer"},
+            "start_lane": {"type": "string"},
+            "lanes": {"type": "array", "items": {"type": "string"}},
+        },
+        description="Proses (SOP) yang terbit. / A published process.",
+    ),
+    "ProcessDetail": all_of(
+        "Process",
+        {
+            "start_form": {"type": "object", "description": "JSON Schema langkah 1. / Step 1."},
+            "start_ui_schema": {"type": "object"},
+        },
+    ),
+    "Submission": obj(
+        {"data": {"type": "object", "description": "Isian formulir. / Form data."}},
+        description='Berkas sebagai data URL. / Files as "data:<type>;name=<file>;base64,…".',
+    ),
+}
+
+ERRORS = {
+    400: "Proses gagal dijalankan. / The engine failed.",
+    401: "Token tidak ada atau tidak sah. / Missing or invalid token.",
+    403: "Bukan hak pemanggil. / Not allowed for the caller.",
+    404: "Tidak ditemukan. / Not found.",
+    409: "Sudah diubah orang lain. / Someone else changed it first.",
+    422: "Isian tidak sah. / Invalid data.",
+}
+
+
+def json_body(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    """A response (or request body) carrying JSON of ``schema``."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+
+
+def items_of(name: str) -> dict[str, Any]:
+    """A ``{"items": [...]}`` list of ``name``."""
+    return obj({"items": {"type": "array", "items": ref(name)}})
+
+
+def operation(
+    summary: str, ok: dict[str, Any], errors: tuple[int, ...], status: int = 200, **extra: Any
+) -> dict[str, Any]:
+    """One operation answering ``ok`` with ``status`` and ``errors`` with the Error schema."""
+    responses = {str(status): ok}
+    for code in (401, *errors):
+        responses[str(code)] = json_body(ref("Error"), ERRORS[code])
+    return {"summary": summary, "responses": responses, **extra}
+
+
+def path_id(name: str, kind: str = "integer") -> dict[str, Any]:
+    """A required path parameter."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+SUBMISSION = {"required": True, "content": {"application/json": {"schema": ref("Submission")}}}
+TASK_ID = [path_id("task_id")]
+PATHS: dict[str, Any] = {
+    "/api/v1/processes": {
+        "get": operation(
+            "Proses yang boleh dimulai pemanggil. / Processes the caller may start.",
+            json_body(items_of("Process"), "Daftar proses. / Processes."),
+            (),
+        )
+    },
+    "/api/v1/processes/{process_id}": {
+        "parameters": [path_id("process_id", "string")],
+        "get": operation(
+            "Satu proses dengan formulir awal. / One process with its start form.",
+            json_body(ref("ProcessDetail"), "Proses. / The process."),
+            (404,),
+        ),
+    },
+    "/api/v1/processes/{process_id}/instances": {
+        "parameters": [path_id("process_id", "string")],
+        "post": operation(
+            "Mulai kasus; data adalah isian langkah 1. / Start an instance with step 1's data.",
+            json_body(
+                ref("Instance"),
+                "Kasus dimulai. / Instance started.",
+                headers={"Location": {"description": "URL kasus. / Instance URL.",
+                                      "schema": {"type": "string"}}},
+            ),
+            (400, 403, 404, 422),
+            status=201,
+            requestBody=SUBMISSION,
+        ),
+    },
+    "/api/v1/tasks": {
+        "get": operation(
+            "Tugas terbuka pemanggil, tenggat terdekat dulu. / Caller's open tasks, soonest due.",
+            json_body(items_of("Task"), "Daftar tugas. / Tasks."),
+            (),
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "description": "Dibatasi ke 1..500. / Clamped to 1..500.",
+                    "schema": {"type": "integer", "default": 100, "minimum": 1, "maximum": 500},
+                }
+            ],
+        )
+    },
+    "/api/v1/tasks/{task_id}": {
+        "parameters": TASK_ID,
+        "get": operation(
+            "Satu tugas dengan formulirnya. / One task with its form.",
+            json_body(ref("TaskDetail"), "Tugas. / The task."),
+            (403, 404),
+        ),
+    },
+    "/api/v1/tasks/{task_id}/claim": {
+        "parameters": TASK_ID,
+        "post": operation(
+            "Ambil tugas. / Claim the task.",
+            json_body(ref("Task"), "Tugas diambil. / Claimed."),
+            (403, 404, 409),
+        ),
+    },
+    "/api/v1/tasks/{task_id}/release": {
+        "parameters": TASK_ID,
+        "post": operation(
+            "Lepaskan tugas. / Release the task.",
+            json_body(ref("Task"), "Tugas dilepas. / Released."),
+            (403, 404, 409),
+        ),
+    },
+    "/api/v1/tasks/{task_id}/complete": {
+        "parameters": TASK_ID,
+        "post": operation(
+            "Selesaikan tugas dengan isiannya. / Complete the task with its data.",
+            json_body(ref("CompletedTask"), "Tugas selesai. / Completed."),
+            (400, 403, 404, 409, 422),
+            requestBody=SUBMISSION,
+        ),
+    },
+    "/api/v1/instances/{instance_id}": {
+        "parameters": [path_id("instance_id")],
+        "get": operation(
+            "Status, tugas dan riwayat kasus. / Status, tasks and history of an instance.",
+            json_body(ref("Instance"), "Kasus. / The instance."),
+            (403, 404),
+        ),
+    },
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "Dokumen OpenAPI ini. / This OpenAPI document.",
+            "security": [],
+            "responses": {"200": json_body({"type": "object"}, "Dokumen. / The document.")},
+        }
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "sopflow API",
+        "version": "1",
+        "description": "API JSON untuk sistem lain; token Bearer saja. / JSON API, bearer tokens.",
+    },
+    "security": [{"bearerAuth": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        "schemas": SCHEMAS,
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return a fresh copy of the OpenAPI document."""
+    return copy.deepcopy(DOCUMENT)
