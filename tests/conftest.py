@@ -15,6 +15,8 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.models import ApiToken, HumanTask, TaskStatus, User
 
+# Demo passwords are hashed for every test: a low work factor keeps the suite fast.
+FAST_HASH = "pbkdf2:sha256:1000"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 SERVER_URLS = {
@@ -115,6 +117,7 @@ def app(database_url, tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
             "ATTACHMENT_DIR": str(tmp_path / "attachments"),
         }
     )

@@ -126,7 +126,11 @@ ERRORS = {
 
 def json_body(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
     """A response (or request body) carrying JSON of ``schema``."""
-    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+        **extra,
+    }
 
 
 def items_of(name: str) -> dict[str, Any]:
@@ -174,8 +178,12 @@ PATHS: dict[str, Any] = {
             json_body(
                 ref("Instance"),
                 "Kasus dimulai. / Instance started.",
-                headers={"Location": {"description": "URL kasus. / Instance URL.",
-                                      "schema": {"type": "string"}}},
+                headers={
+                    "Location": {
+                        "description": "URL kasus. / Instance URL.",
+                        "schema": {"type": "string"},
+                    }
+                },
             ),
             (400, 403, 404, 422),
             status=201,
