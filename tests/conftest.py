@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -71,42 +72,48 @@ def _reachable(url: str) -> str | None:
         return str(exc).splitlines()[0]
 
 
-def _drop_everything(url: str) -> None:
-    engine = sa.create_engine(url)
-    meta = sa.MetaData()
-    meta.reflect(engine)
-    with engine.begin() as conn:
-        if engine.dialect.name in ("mysql", "mariadb"):
-            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
-        for table in reversed(meta.sorted_tables):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {engine.dialect.identifier_preparer.quote(table.name)}"))
-        if engine.dialect.name in ("mysql", "mariadb"):
-            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
-    engine.dispose()
+def _own_database(base_url: str) -> tuple[str, callable]:
+    """Create a database of our own on the server so parallel runs never share tables."""
+    name = f"sopflow_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    base = sa.make_url(base_url)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}{force}"))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A migrated, empty database on each backend; unreachable servers fail in CI, skip elsewhere."""
     backend = request.param
+    drop = None
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
-        url = SERVER_URLS[backend]
-        problem = _reachable(url)
+        base = SERVER_URLS[backend]
+        problem = _reachable(base)
         if problem:
-            message = f"{backend} not reachable at {url}: {problem}"
+            message = f"{backend} not reachable at {base}: {problem}"
             if IN_CI:
                 pytest.fail(message)
             pytest.skip(message)
-        _drop_everything(url)
+        url, drop = _own_database(base)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         from flask_migrate import upgrade
 
         upgrade()
         db.engine.dispose()
-    return url
+    yield url
+    if drop is not None:
+        drop()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -37,11 +37,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    def select_locale() -> str:
+        # Outside a request (CLI, worker) there is no session: use the default language.
+        if has_request_context() and session.get("lang") in LOCALES:
+            return session["lang"]
+        return app.config["BABEL_DEFAULT_LOCALE"]
+
     babel.init_app(
         app,
-        locale_selector=lambda: session.get("lang")
-        if session.get("lang") in LOCALES
-        else app.config["BABEL_DEFAULT_LOCALE"],
+        locale_selector=select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     login_manager.init_app(app)

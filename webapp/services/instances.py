@@ -56,10 +56,13 @@ def _lock_instance(instance_id: int) -> ProcessInstance:
     return row
 
 
-def _refresh_task(task_id: int) -> HumanTask:
-    task = db.session.scalar(
-        select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
-    )
+def _refresh_task(task_id: int, lock: bool = False) -> HumanTask:
+    """Re-read a task row; ``lock`` makes it a locking read, which sees the latest commit
+    even under MariaDB's REPEATABLE READ snapshot."""
+    query = select(HumanTask).where(HumanTask.id == task_id)
+    if lock:
+        query = query.with_for_update()
+    task = db.session.scalar(query.execution_options(populate_existing=True))
     if task is None:
         raise NotFound(_("Tugas tidak ditemukan."))
     return task
@@ -323,7 +326,7 @@ def complete_task(
     stored, paths = _validated(form, data, uploads, user)
     try:
         row = _lock_instance(task.instance_id)
-        task = _refresh_task(task_id)
+        task = _refresh_task(task_id, lock=True)
         if task.status != TaskStatus.OPEN:
             raise Conflict(_done_message(task))
         if task.assigned_user_id not in (None, user.id):
