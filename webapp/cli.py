@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -38,6 +39,7 @@ def _role(name: str) -> Role:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="Add the demo users (password 'demo'). Never in production.")
 def setup_command(demo: bool) -> None:
     """Bring the database to the newest schema, import processes/, optionally add demo users."""
@@ -66,7 +68,7 @@ def setup_command(demo: bool) -> None:
     click.echo("database ready")
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """Manage people, their roles and API tokens."""
 

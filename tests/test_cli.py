@@ -1,0 +1,74 @@
+"""The command line: setup on any database, users, tokens; migrations match the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import ApiToken, ProcessVersion, User
+
+
+def test_migrations_create_exactly_the_models(app):
+    # The database was built by Alembic migrations only; any difference is a missing migration.
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+def test_setup_is_idempotent_and_imports_a_changed_diagram_as_a_new_version(app, tmp_path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["setup"])
+    assert "version 1 (unchanged)" in result.output
+    source = app.config["PROCESSES_DIR"]
+    # Copy the SOP, change a time standard, import again: a new version, the old one kept.
+    import shutil
+
+    copy = tmp_path / "processes"
+    shutil.copytree(source, copy)
+    bpmn = copy / "pemeliharaan_sistem_informasi" / "pemeliharaan_sistem_informasi.bpmn"
+    bpmn.write_text(bpmn.read_text().replace('"PT2H"', '"PT3H"'))
+    app.config["PROCESSES_DIR"] = str(copy)
+    result = runner.invoke(args=["setup"])
+    assert "version 2 (new version)" in result.output, result.output
+    with app.app_context():
+        versions = db.session.scalars(select(ProcessVersion.version)).all()
+    assert sorted(versions) == [1, 2]
+
+
+def test_users_create_add_role_and_token(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "ani", "--name", "Ani", "--password", "rahasia123", "--role", "Tim"]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["users", "add-role", "ani", "Ketua Tim"])
+    assert "Ketua Tim, Tim" in result.output
+    result = runner.invoke(args=["users", "token", "ani"])
+    token = result.output.strip()
+    assert token.startswith("sop_")
+    with app.app_context():
+        stored = db.session.scalar(select(ApiToken.token_hash))
+        assert stored != token and stored == ApiToken.hash(token)  # only the hash is kept
+        assert db.session.scalar(select(User).where(User.username == "ani")).check_password(
+            "rahasia123"
+        )
+    response = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_users_commands_refuse_bad_input_with_a_message(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "add-role", "nobody", "Tim"])
+    assert result.exit_code != 0 and "no user 'nobody'" in result.output
+    result = runner.invoke(args=["users", "add-role", "tim1", "Penyihir"])
+    assert result.exit_code != 0 and "no role 'Penyihir'" in result.output
+    result = runner.invoke(args=["users", "create", "x", "--password", "pendek"])
+    assert result.exit_code != 0 and "at least 8" in result.output
+
+
+def test_setup_refuses_demo_users_in_production(app):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    result = app.test_cli_runner().invoke(args=["setup", "--demo"])
+    assert result.exit_code != 0 and "refusing demo users" in result.output
