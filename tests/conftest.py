@@ -28,7 +28,9 @@ SERVER_URLS = {
         "SOPFLOW_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
     ),
 }
-BACKENDS = [b for b in os.environ.get("SOPFLOW_TEST_BACKENDS", "sqlite,postgresql,mariadb").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("SOPFLOW_TEST_BACKENDS", "sqlite,postgresql,mariadb").split(",") if b
+]
 
 STEP1 = {
     "aplikasi": "perizinan_online",
@@ -51,7 +53,11 @@ STEP3 = {
     "rekomendasi_perbaikan": "Ganti regex validasi NIB ke format 13 digit.",
     "rilis": "v2.4.1",
 }
-STEP4_PASS = {"hasil_uji": "berhasil", "tanggal_uji": "2026-11-25", "catatan_uji": "Semua uji lulus."}
+STEP4_PASS = {
+    "hasil_uji": "berhasil",
+    "tanggal_uji": "2026-11-25",
+    "catatan_uji": "Semua uji lulus.",
+}
 STEP4_FAIL = {"hasil_uji": "gagal", "tanggal_uji": "2026-11-25", "catatan_uji": "Masih galat."}
 
 PNG = (
@@ -91,7 +97,7 @@ def _own_database(base_url: str) -> tuple[str, callable]:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> Iterator[str]:
-    """A migrated, empty database on each backend; unreachable servers fail in CI, skip elsewhere."""
+    """A migrated, empty database per backend; an unreachable server fails in CI, else skips."""
     backend = request.param
     drop = None
     if backend == "sqlite":

@@ -40,7 +40,17 @@ def test_setup_is_idempotent_and_imports_a_changed_diagram_as_a_new_version(app,
 def test_users_create_add_role_and_token(app, client):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "ani", "--name", "Ani", "--password", "rahasia123", "--role", "Tim"]
+        args=[
+            "users",
+            "create",
+            "ani",
+            "--name",
+            "Ani",
+            "--password",
+            "rahasia123",
+            "--role",
+            "Tim",
+        ]
     )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["users", "add-role", "ani", "Ketua Tim"])

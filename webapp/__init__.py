@@ -16,7 +16,6 @@ LOCALES = ("id", "en")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - per connection
     # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
@@ -37,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+
     def select_locale() -> str:
         # Outside a request (CLI, worker) there is no session: use the default language.
         if has_request_context() and session.get("lang") in LOCALES:
@@ -64,7 +64,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _globals():
-        return {"current_locale": session.get("lang") or app.config["BABEL_DEFAULT_LOCALE"],
-                "user": current_user}
+        return {
+            "current_locale": session.get("lang") or app.config["BABEL_DEFAULT_LOCALE"],
+            "user": current_user,
+        }
 
     return app

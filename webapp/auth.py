@@ -130,8 +130,13 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(message=_("Token API tidak ada atau tidak sah.")), 401
         if request.method == "POST":
-            flash(_("Sesi Anda telah berakhir. Silakan masuk kembali; isian Anda tersimpan "
-                    "di peramban ini."), "error")
+            flash(
+                _(
+                    "Sesi Anda telah berakhir. Silakan masuk kembali; isian Anda tersimpan "
+                    "di peramban ini."
+                ),
+                "error",
+            )
         else:
             flash(_("Silakan masuk untuk melanjutkan."), "info")
         target = request.full_path if request.method == "GET" else request.referrer or ""

@@ -40,7 +40,9 @@ def _role(name: str) -> Role:
 
 @click.command("setup")
 @with_appcontext
-@click.option("--demo", is_flag=True, help="Add the demo users (password 'demo'). Never in production.")
+@click.option(
+    "--demo", is_flag=True, help="Add the demo users (password 'demo'). Never in production."
+)
 def setup_command(demo: bool) -> None:
     """Bring the database to the newest schema, import processes/, optionally add demo users."""
     upgrade()
@@ -64,7 +66,9 @@ def setup_command(demo: bool) -> None:
                 if role not in user.roles:
                     user.roles.append(role)
         db.session.commit()
-        click.echo(f"demo users: {', '.join(u for u, _, _ in DEMO_USERS)} (password '{DEMO_PASSWORD}')")
+        click.echo(
+            f"demo users: {', '.join(u for u, _, _ in DEMO_USERS)} (password '{DEMO_PASSWORD}')"
+        )
     click.echo("database ready")
 
 

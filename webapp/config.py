@@ -18,8 +18,12 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("DATABASE_URL", None, "SQLAlchemy URL; default sqlite:///<instance>/sopflow.db. "
-            "postgresql+psycopg://… or mysql+pymysql://…"),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL; default sqlite:///<instance>/sopflow.db. "
+        "postgresql+psycopg://… or mysql+pymysql://…",
+    ),
     Setting("SECRET_KEY", None, "Session and CSRF signing key. Required when ENV=production."),
     Setting("ENV", "development", "`production` turns on Secure cookies and refuses defaults."),
     Setting("PROCESSES_DIR", str(ROOT / "processes"), "Folder of SOP diagrams imported at setup."),

@@ -70,7 +70,9 @@ def test_two_people_completing_the_same_task_at_once_one_wins(app, actions):
         # Exactly one step-3 task exists: the loser's engine run left nothing behind.
         assert [t.bpmn_id for t in rows].count("Task_3_troubleshooting") == 1
         completed = db.session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.completed")
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "task.completed")
         )
         assert completed == 2  # step 1 and the one winner of step 2
         instance = db.session.get(ProcessInstance, instance_id)

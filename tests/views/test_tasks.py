@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import FAST_HASH, PNG, STEP1, STEP2, STEP3, csrf_token
+from tests.conftest import PNG, STEP1, STEP2, STEP3, csrf_token
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Attachment, AuditEvent, HumanTask, ProcessInstance
@@ -51,7 +51,9 @@ def test_invalid_start_form_shows_errors_next_to_fields_and_keeps_what_was_typed
     judul = re.search(r'data-field="judul">.*?</div>', html, re.S).group(0)
     assert "Minimal 5 karakter." in judul
     assert 'value="ab"' in judul
-    assert "Minimal 10 karakter." in re.search(r'data-field="deskripsi">.*?</div>', html, re.S).group(0)
+    assert "Minimal 10 karakter." in re.search(
+        r'data-field="deskripsi">.*?</div>', html, re.S
+    ).group(0)
     assert "Sejak pagi" not in html  # nothing invented
     assert 'value="perizinan_online" selected' in html
     assert count(app, ProcessInstance) == 0
@@ -77,7 +79,9 @@ def test_start_with_screenshot_stores_the_attachment_and_serves_it_to_the_case(a
         ("palsu.png", b"<?php system($_GET['c']); ?>", "Isi berkas tidak sesuai"),
     ],
 )
-def test_upload_of_wrong_type_is_refused_and_nothing_is_saved(actions, app, filename, content, message):
+def test_upload_of_wrong_type_is_refused_and_nothing_is_saved(
+    actions, app, filename, content, message
+):
     data = dict(STEP1, lampiran=(io.BytesIO(content), filename))
     response = actions.client("unit1").post(START, data=data, content_type="multipart/form-data")
     assert response.status_code == 422

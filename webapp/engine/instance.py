@@ -140,7 +140,7 @@ class ProcessInstance:
     def _task(self, task_id: str) -> Task:
         try:
             task = self.workflow.get_task_from_id(UUID(str(task_id)))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, SpiffWorkflowException) as exc:
             raise TaskNotReady(f"task {task_id} is not part of this instance") from exc
         if task is None:
             raise TaskNotReady(f"task {task_id} is not part of this instance")

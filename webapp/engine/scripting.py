@@ -75,9 +75,22 @@ def _inplace(op: str, left: Any, right: Any) -> Any:
 
 def _no_while(source: str) -> None:
     # ``while`` loops cannot be bounded through iterator guards: refuse them outright.
+    # Import statements are refused here too, so the narrow ``__import__`` below is reachable
+    # only from C code (``date.today()`` imports ``time`` internally), never from a script.
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.While):
             raise ExpressionError("'while' loops are not allowed in diagram scripts")
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise ExpressionError("imports are not allowed in diagram scripts")
+
+
+_INTERNAL_IMPORTS = {"time"}
+
+
+def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
+    if name not in _INTERNAL_IMPORTS:
+        raise ExpressionError(f"import of '{name}' is not allowed")
+    return __import__(name, *args, **kwargs)
 
 
 SAFE_FUNCTIONS: dict[str, Any] = {
@@ -113,6 +126,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         builtins = dict(safe_builtins)
         builtins.update(limited_builtins)
         builtins.update(utility_builtins)
+        builtins["__import__"] = _internal_import
         budget = _IterationBudget(MAX_ITERATIONS)
         env: dict[str, Any] = {
             "__builtins__": builtins,

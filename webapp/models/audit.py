@@ -18,7 +18,9 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_instance_at", "instance_id", "at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))

@@ -38,7 +38,9 @@ CONTENT_TYPES = {
     ".txt": "text/plain",
     ".log": "text/plain",
 }
-_DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<b64>.*)$", re.S)
+_DATA_URL = re.compile(
+    r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<b64>.*)$", re.S
+)
 
 
 class UploadError(ValueError):
@@ -62,7 +64,9 @@ def check(upload: Upload, accept: str) -> tuple[str, str]:
     ext = Path(name).suffix.lower()
     allowed = [e.strip().lower() for e in (accept or DEFAULT_ACCEPT).split(",") if e.strip()]
     if ext not in allowed or ext not in CONTENT_TYPES:
-        raise UploadError(_("Jenis berkas tidak diizinkan. Gunakan: %(types)s", types=", ".join(allowed)))
+        raise UploadError(
+            _("Jenis berkas tidak diizinkan. Gunakan: %(types)s", types=", ".join(allowed))
+        )
     if ext in MAGIC:
         if not any(upload.content.startswith(m) for m in MAGIC[ext]):
             raise UploadError(_("Isi berkas tidak sesuai dengan jenisnya (%(ext)s).", ext=ext))
@@ -79,9 +83,7 @@ def from_data_url(value: str) -> Upload:
     match = _DATA_URL.match(value)
     if not match:
         raise UploadError(_("Lampiran harus berupa data URL base64."))
-    params = dict(
-        p.split("=", 1) for p in match.group("params").split(";") if "=" in p
-    )
+    params = dict(p.split("=", 1) for p in match.group("params").split(";") if "=" in p)
     try:
         content = base64.b64decode(match.group("b64"), validate=True)
     except (binascii.Error, ValueError) as exc:

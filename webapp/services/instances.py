@@ -15,7 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..engine.instance import EngineError, ProcessInstance as EngineInstance, TaskNotReady
+from service_tasks import REGISTRY
+
+from ..engine.instance import EngineError, TaskNotReady
+from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.spec import SERIALIZER_VERSION, StepInfo
 from ..extensions import db
 from ..models import (
@@ -30,8 +33,6 @@ from ..models.types import utcnow
 from . import access, attachments, audit, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .processes import parsed, published_version
-
-from service_tasks import REGISTRY
 
 TITLE_FIELDS = ("judul", "title", "subject")
 
@@ -165,7 +166,9 @@ def _validated(
     # leaves an orphan file behind.
     probe = dict(data)
     for name in form.file_fields:
-        if name in uploads or (isinstance(probe.get(name), str) and probe[name].startswith("data:")):
+        if name in uploads or (
+            isinstance(probe.get(name), str) and probe[name].startswith("data:")
+        ):
             probe[name] = "pending-upload"
         else:
             probe.pop(name, None)
@@ -276,7 +279,9 @@ def task_for(user: User, task_id: int, action: str = "open") -> HumanTask:
     if task.status == TaskStatus.OPEN and not access.can_work(user, task):
         audit.record("task.forbidden", user, task=task, attempted=action)
         db.session.commit()
-        raise Forbidden(_("Tugas ini bukan untuk Anda: hanya pelaksana '%(lane)s'.", lane=task.lane))
+        raise Forbidden(
+            _("Tugas ini bukan untuk Anda: hanya pelaksana '%(lane)s'.", lane=task.lane)
+        )
     if task.status != TaskStatus.OPEN and not (
         task.completed_by_id == user.id
         or access.can_work(user, task)

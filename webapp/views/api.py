@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
-
 from ..auth import user_from_bearer
 from ..extensions import db
 from ..models import HumanTask, ProcessInstance, TaskStatus, User
@@ -80,9 +79,7 @@ def instance_json(instance: ProcessInstance) -> dict[str, Any]:
         "completed_at": iso(instance.completed_at),
         "current_tasks": [task_json(t) for t in tasks if t.status == TaskStatus.OPEN],
         "history": [
-            dict(task_json(t), data=t.form_data)
-            for t in tasks
-            if t.status == TaskStatus.COMPLETED
+            dict(task_json(t), data=t.form_data) for t in tasks if t.status == TaskStatus.COMPLETED
         ],
         "url": url_for("instances.detail", instance_id=instance.id, _external=True),
     }
@@ -133,9 +130,11 @@ def process(process_id: str):
 def start(process_id: str):
     """Start an instance: the body's data is step 1's submission."""
     row = svc.start_instance(process_id, caller(), body_data())
-    return jsonify(instance_json(row)), 201, {
-        "Location": url_for("api.instance", instance_id=row.id)
-    }
+    return (
+        jsonify(instance_json(row)),
+        201,
+        {"Location": url_for("api.instance", instance_id=row.id)},
+    )
 
 
 @bp.get("/tasks")
@@ -151,8 +150,9 @@ def task(task_id: int):
     """Describe one task with its form schema."""
     row = svc.task_for(caller(), task_id)
     form = svc.task_form(row)
-    return jsonify(dict(task_json(row), schema=form.schema, ui_schema=form.ui_schema,
-                        data=row.form_data))
+    return jsonify(
+        dict(task_json(row), schema=form.schema, ui_schema=form.ui_schema, data=row.form_data)
+    )
 
 
 @bp.post("/tasks/<int:task_id>/claim")
@@ -184,6 +184,3 @@ def instance(instance_id: int):
 def openapi():
     """The OpenAPI 3 document of this API."""
     return jsonify(openapi_document())
-
-
-

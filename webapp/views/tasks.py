@@ -30,12 +30,16 @@ def worklist():
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     instance_ids = {t.instance_id for t in rows}
-    instances = {
-        i.id: i
-        for i in db.session.scalars(
-            select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids))
-        )
-    } if instance_ids else {}
+    instances = (
+        {
+            i.id: i
+            for i in db.session.scalars(
+                select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids))
+            )
+        }
+        if instance_ids
+        else {}
+    )
     return render_template(
         "tasks/worklist.html",
         tasks=rows,
@@ -86,7 +90,9 @@ def start(process_id: str):
             errors = exc.errors
             flash(exc.message, "error")
         else:
-            flash(_("Permintaan #%(id)s terkirim: %(title)s", id=row.id, title=row.title), "success")
+            flash(
+                _("Permintaan #%(id)s terkirim: %(title)s", id=row.id, title=row.title), "success"
+            )
             return redirect(url_for("instances.detail", instance_id=row.id, submitted=1))
     return render_template(
         "tasks/form.html",

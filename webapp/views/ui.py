@@ -38,11 +38,21 @@ def service_error(exc: ServiceError):
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
     if not current_user.is_authenticated:
-        flash(_("Sesi Anda telah berakhir. Silakan masuk kembali; isian Anda tersimpan di "
-                "peramban ini."), "error")
+        flash(
+            _(
+                "Sesi Anda telah berakhir. Silakan masuk kembali; isian Anda tersimpan di "
+                "peramban ini."
+            ),
+            "error",
+        )
         return redirect(url_for("auth.login"))
-    return _error_page(400, _("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu "
-                              "kirim lagi; isian Anda tersimpan di peramban ini."))
+    return _error_page(
+        400,
+        _(
+            "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu "
+            "kirim lagi; isian Anda tersimpan di peramban ini."
+        ),
+    )
 
 
 MESSAGES = {
