@@ -139,6 +139,4 @@ def init_app(app: Flask) -> None:
             )
         else:
             flash(_("Silakan masuk untuk melanjutkan."), "info")
-        target = request.full_path if request.method == "GET" else request.referrer or ""
-        path = urlsplit(target).path if target else ""
-        return redirect(url_for("auth.login", next=path or None))
+        return redirect(url_for("auth.login", next=request.path))

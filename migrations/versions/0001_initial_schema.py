@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:04:10.680459
+Create Date: 2026-11-25 12:14:47.749422
 
 """
 from alembic import op
@@ -98,6 +98,7 @@ def upgrade():
     sa.Column('version_counter', sa.Integer(), nullable=False),
     sa.Column('next_timer_at', webapp.models.types.UTCDateTime(), nullable=True),
     sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('start_key', sa.String(length=100), nullable=True),
     sa.Column('current_step', sa.String(length=255), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=True),
     sa.Column('started_at', webapp.models.types.UTCDateTime(), nullable=False),
@@ -105,7 +106,8 @@ def upgrade():
     sa.Column('completed_at', webapp.models.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['started_by_id'], ['user.id'], name=op.f('fk_process_instance_started_by_id_user')),
     sa.ForeignKeyConstraint(['version_id'], ['process_version.id'], name=op.f('fk_process_instance_version_id_process_version')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_process_instance'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_process_instance')),
+    sa.UniqueConstraint('start_key', name=op.f('uq_process_instance_start_key'))
     )
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_instance_next_timer_at'), ['next_timer_at'], unique=False)

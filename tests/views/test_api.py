@@ -519,3 +519,20 @@ def test_a_session_cookie_does_not_authenticate_the_api(actions):
     response = browser.post(START, json={"data": STEP1})
     assert response.status_code == 401
     assert conforms(response)["message"]
+
+
+def test_start_repeated_with_the_same_idempotency_key_returns_the_first_instance(app, actions):
+    path = "/api/v1/processes/pemeliharaan_sistem_informasi/instances"
+    client = app.test_client()
+
+    def start(user: str):
+        headers = dict(actions.token(user), **{"Idempotency-Key": "portal-req-42"})
+        return client.post(path, json={"data": STEP1}, headers=headers)
+
+    first, again = start("unit1"), start("unit1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert conforms(first)["id"] == conforms(again)["id"]
+    # The key belongs to its caller: another caller with the same key starts its own case.
+    add_user(app, "unit2", "Unit Dua", "Unit Kerja/Koordinator")
+    third = start("unit2")
+    assert third.status_code == 201 and conforms(third)["id"] != first.get_json()["id"]

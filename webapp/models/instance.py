@@ -26,6 +26,9 @@ class ProcessInstance(db.Model):
     version_counter: Mapped[int] = mapped_column(default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     title: Mapped[str] = mapped_column(String(255), default="")
+    # "<user id>:<key>" of the submission that started it: a repeated click or retry with the
+    # same key finds this instance instead of starting a second one.
+    start_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     current_step: Mapped[str] = mapped_column(String(255), default="")
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

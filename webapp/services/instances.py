@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from service_tasks import REGISTRY
@@ -89,7 +90,15 @@ def _sync(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     """Bring human_task rows, status and timer column in line with the engine; return new rows."""
     now = utcnow()
     ready = {t.id: t for t in engine.ready_user_tasks()}
-    open_rows = {t.spiff_task_id: t for t in row.tasks if t.status == TaskStatus.OPEN}
+    # Only the open rows: a case that looped many times has a long history not needed here.
+    open_rows = {
+        t.spiff_task_id: t
+        for t in db.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == row.id, HumanTask.status == TaskStatus.OPEN
+            )
+        )
+    }
     created = []
     for spiff_id, ready_task in ready.items():
         existing = open_rows.get(spiff_id)
@@ -99,7 +108,7 @@ def _sync(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
         step = engine.process.steps.get(ready_task.bpmn_id)
         candidates = _candidates(step, ready_task.data)
         task = HumanTask(
-            instance=row,
+            instance_id=row.id,
             spiff_task_id=spiff_id,
             bpmn_id=ready_task.bpmn_id,
             name=ready_task.name[:255],
@@ -201,14 +210,29 @@ def can_start(user: User, step: StepInfo) -> bool:
     return bool(step.lane) and user.has_role(step.lane)
 
 
+def _started_with(key: str | None) -> ProcessInstance | None:
+    if not key:
+        return None
+    return db.session.scalar(select(ProcessInstance).where(ProcessInstance.start_key == key))
+
+
 def start_instance(
     process_id: str,
     user: User,
     data: dict[str, Any],
     uploads: dict[str, attachments.Upload] | None = None,
-) -> ProcessInstance:
-    """Start an instance: step 1's submission, validated by its schema; one transaction."""
+    submission_key: str | None = None,
+) -> tuple[ProcessInstance, bool]:
+    """Start an instance: step 1's submission, validated by its schema; one transaction.
+
+    Returns the instance and whether it is new: a submission repeated with the same key (a
+    double click, a retried API call) returns the instance the first one started.
+    """
     uploads = uploads or {}
+    key = f"{user.id}:{submission_key}"[:100] if submission_key else None
+    existing = _started_with(key)
+    if existing is not None:
+        return existing, False
     version, step, form = start_form(process_id)
     if not can_start(user, step):
         audit.record("instance.start_forbidden", user, process_id=process_id)
@@ -224,6 +248,7 @@ def start_instance(
             process_id=process_id,
             title=_title(data, process.name),
             started_by_id=user.id,
+            start_key=key,
             state="{}",
             serializer_version=SERIALIZER_VERSION,
         )
@@ -237,6 +262,14 @@ def start_instance(
         _complete(row, engine, first, user, data, stored)
         audit.record("instance.started", user, row, process_id=process_id, version=version.version)
         db.session.commit()
+    except IntegrityError:
+        # The same submission won a race a moment ago: answer with its instance.
+        db.session.rollback()
+        _discard(paths)
+        existing = _started_with(key)
+        if existing is None:
+            raise
+        return existing, False
     except EngineError as exc:
         db.session.rollback()
         _discard(paths)
@@ -245,7 +278,7 @@ def start_instance(
         db.session.rollback()
         _discard(paths)
         raise
-    return row
+    return row, True
 
 
 def _complete(
@@ -428,5 +461,17 @@ def instance_for(user: User, instance_id: int) -> ProcessInstance:
     return row
 
 
-def attachment_dir_ready() -> None:
-    Path(current_app.config["ATTACHMENT_DIR"]).mkdir(parents=True, exist_ok=True)
+def tasks_of(instance_id: int) -> list[HumanTask]:
+    """All task rows of an instance in order, with their people loaded in three queries."""
+    return list(
+        db.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id)
+            .options(
+                selectinload(HumanTask.assigned_user),
+                selectinload(HumanTask.completed_by),
+                selectinload(HumanTask.candidates),
+            )
+            .order_by(HumanTask.id)
+        )
+    )

@@ -66,7 +66,7 @@ def task_json(task: HumanTask) -> dict[str, Any]:
 
 
 def instance_json(instance: ProcessInstance) -> dict[str, Any]:
-    tasks = list(instance.tasks)
+    tasks = svc.tasks_of(instance.id)
     return {
         "id": instance.id,
         "process_id": instance.process_id,
@@ -129,12 +129,10 @@ def process(process_id: str):
 @bp.post("/processes/<process_id>/instances")
 def start(process_id: str):
     """Start an instance: the body's data is step 1's submission."""
-    row = svc.start_instance(process_id, caller(), body_data())
-    return (
-        jsonify(instance_json(row)),
-        201,
-        {"Location": url_for("api.instance", instance_id=row.id)},
-    )
+    key = request.headers.get("Idempotency-Key", "")[:64] or None
+    row, new = svc.start_instance(process_id, caller(), body_data(), submission_key=key)
+    location = {"Location": url_for("api.instance", instance_id=row.id)}
+    return jsonify(instance_json(row)), (201 if new else 200), location
 
 
 @bp.get("/tasks")

@@ -172,7 +172,20 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/processes/{process_id}/instances": {
-        "parameters": [path_id("process_id", "string")],
+        "parameters": [
+            path_id("process_id", "string"),
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": (
+                    "Kunci pengiriman: permintaan berulang dengan kunci yang sama mengembalikan "
+                    "kasus yang sudah dimulai (200). / Repeating a request with the same key "
+                    "returns the instance it started (200)."
+                ),
+                "schema": {"type": "string", "maxLength": 64},
+            },
+        ],
         "post": operation(
             "Mulai kasus; data adalah isian langkah 1. / Start an instance with step 1's data.",
             json_body(
@@ -269,6 +282,12 @@ DOCUMENT: dict[str, Any] = {
         "schemas": SCHEMAS,
     },
 }
+
+
+PATHS["/api/v1/processes/{process_id}/instances"]["post"]["responses"]["200"] = json_body(
+    ref("Instance"),
+    "Kiriman berulang: kasus yang sudah dimulai. / Repeated submission: the existing instance.",
+)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -82,17 +84,20 @@ def start(process_id: str):
     values, errors = {}, {}
     if request.method == "POST":
         values = forms.coerce(form, request.form)
+        submission_key = request.form.get("submission_key", "")[:64]
         try:
-            row = svc.start_instance(
-                process_id, user, values, uploads_from_request(form.file_fields)
+            row, new = svc.start_instance(
+                process_id, user, values, uploads_from_request(form.file_fields), submission_key
             )
         except Invalid as exc:
             errors = exc.errors
             flash(exc.message, "error")
         else:
-            flash(
-                _("Permintaan #%(id)s terkirim: %(title)s", id=row.id, title=row.title), "success"
-            )
+            if new:
+                message = _("Permintaan #%(id)s terkirim: %(title)s", id=row.id, title=row.title)
+            else:
+                message = _("Permintaan ini sudah terkirim sebelumnya sebagai #%(id)s.", id=row.id)
+            flash(message, "success")
             return redirect(url_for("instances.detail", instance_id=row.id, submitted=1))
     return render_template(
         "tasks/form.html",
@@ -103,6 +108,7 @@ def start(process_id: str):
         process_name=parsed(version).name,
         action=url_for("tasks.start", process_id=process_id),
         draft_key=f"start:{process_id}",
+        submission_key=request.form.get("submission_key") or uuid.uuid4().hex,
         task=None,
         instance=None,
     ), (422 if errors else 200)

@@ -45,7 +45,8 @@ def csrf_error(exc: CSRFError):
             ),
             "error",
         )
-        return redirect(url_for("auth.login"))
+        # Back to the same form after log-in: its draft is restored from the browser.
+        return redirect(url_for("auth.login", next=request.path))
     return _error_page(
         400,
         _(
