@@ -8,9 +8,17 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 CATALOGS := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
+NODE_STAMP := node_modules/.installed-$(shell sha256sum package-lock.json | cut -c1-12)
+
 .PHONY: install run test lint format messages clean
 
-install: $(STAMP) $(COMPILED)
+install: $(STAMP) $(COMPILED) $(NODE_STAMP)
+
+# bpmn-js, pinned in package-lock.json, served by Flask from node_modules (no CDN).
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.installed-*
+	touch $@
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,5 +52,5 @@ messages: install
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules
 	find webapp -name '*.mo' -delete

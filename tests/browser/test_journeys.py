@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from tests.browser.conftest import login
 from tests.conftest import PNG, STEP1, STEP2, STEP3, Actions
 from webapp.extensions import db
-from webapp.models import ProcessInstance
+from webapp.models import HumanTask, ProcessInstance
+from webapp.models.types import utcnow
 
 pytestmark = pytest.mark.browser
 
@@ -273,3 +275,27 @@ def test_double_click_submits_once(new_page, live_server, live_app, server_idle,
     page.locator("header nav").get_by_role("link", name="Kasus saya").click()
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     expect(page.locator("table.list tbody tr")).to_contain_text(STEP1["judul"])
+
+
+def test_case_page_draws_the_diagram_with_done_active_and_overdue_steps(
+    new_page, live_server, live_app
+):
+    actions = Actions(live_app)
+    instance_id = actions.start("unit1")["id"]
+    page = new_page("unit1")
+    page.goto(f"{live_server}/cases/{instance_id}")
+    diagram = page.locator(".diagram")
+    expect(diagram).to_have_attribute("data-ready", "1")
+    # bpmn-js imported the SOP diagram without a single warning.
+    expect(diagram).to_have_attribute("data-warnings", "0")
+    expect(page.locator('g.step-done[data-element-id="Task_1_pesan_perbaikan"]')).to_have_count(1)
+    expect(page.locator('g.step-active[data-element-id="Task_2_analisa"]')).to_have_count(1)
+    expect(page.locator("g.step-overdue")).to_have_count(0)
+
+    # Past its 30-minute standard, step 2 is marked overdue.
+    with live_app.app_context():
+        task = db.session.get(HumanTask, actions.open_task(instance_id, "Task_2_analisa").id)
+        task.due_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    page.reload()
+    expect(page.locator('g.step-overdue[data-element-id="Task_2_analisa"]')).to_have_count(1)

@@ -259,3 +259,17 @@ def test_start_form_submitted_twice_with_its_key_starts_one_case(actions, app):
     assert count(app, ProcessInstance) == 1
     client.post(START, data=dict(STEP1, submission_key="another"))
     assert count(app, ProcessInstance) == 2
+
+
+def test_case_diagram_data_names_done_and_active_steps_and_is_access_checked(actions):
+    instance_id = actions.start()["id"]
+    body = actions.client("unit1").get(f"/cases/{instance_id}/diagram.json").get_json()
+    assert body["xml"].startswith("<?xml")
+    assert body["done"] == ["Task_1_pesan_perbaikan"] and body["active"] == ["Task_2_analisa"]
+    assert actions.client("owner1").get(f"/cases/{instance_id}/diagram.json").status_code == 403
+
+
+def test_vendor_route_serves_only_the_pinned_bpmn_js_files(client):
+    assert client.get("/vendor/bpmn-viewer.js").status_code == 200
+    assert client.get("/vendor/..%2Fpackage.json").status_code == 404
+    assert client.get("/vendor/lodash.js").status_code == 404

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
 from flask_login import login_required
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import Attachment, AuditEvent, HumanTask, ProcessInstance, TaskStatus
+from ..models import (
+    Attachment,
+    AuditEvent,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    TaskStatus,
+)
+from ..models.types import utcnow
 from ..services import attachments
 from ..services import instances as svc
 from ..services.errors import ServiceError
@@ -72,6 +80,23 @@ def detail(instance_id: int):
         files=files,
         open_tasks=[t for t in instance.tasks if t.status == TaskStatus.OPEN],
     )
+
+
+@bp.route("/<int:instance_id>/diagram.json")
+@login_required
+def diagram(instance_id: int):
+    """The case's diagram and which of its elements are done, active or overdue."""
+    instance = svc.instance_for(me(), instance_id)
+    now = utcnow()
+    tasks = svc.tasks_of(instance.id)
+    done = sorted({t.bpmn_id for t in tasks if t.status == TaskStatus.COMPLETED})
+    open_tasks = [t for t in tasks if t.status == TaskStatus.OPEN]
+    active = sorted({t.bpmn_id for t in open_tasks})
+    overdue = sorted({t.bpmn_id for t in open_tasks if t.due_at and t.due_at <= now})
+    if instance.status == InstanceStatus.RUNNING and not open_tasks:
+        process = parsed(instance.version)
+        active += [s.bpmn_id for s in process.steps.values() if s.name == instance.current_step]
+    return jsonify(xml=instance.version.bpmn_xml, done=done, active=active, overdue=overdue)
 
 
 @bp.route("/<int:instance_id>/files/<attachment_id>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -89,9 +91,32 @@ def security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        # bpmn-js sets style attributes on the SVG it draws, hence 'unsafe-inline' for styles.
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; font-src 'self' data:; "
         "frame-ancestors 'none'; form-action 'self'",
     )
+    return response
+
+
+# Files from node_modules that pages may load: the bpmn-js viewer and its styles.
+VENDOR_FILES = {
+    "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+    "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
+}
+
+
+@bp.route("/vendor/<name>")
+def vendor(name: str):
+    """Serve a pinned front-end library from node_modules (no CDN: the office may be offline)."""
+    from flask import abort, current_app, send_from_directory
+
+    if name not in VENDOR_FILES:
+        abort(404)
+    root = Path(current_app.root_path).parent / "node_modules"
+    response = send_from_directory(root, VENDOR_FILES[name], max_age=86400)
     return response
 
 
