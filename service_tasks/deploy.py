@@ -18,3 +18,7 @@ def deploy_to_colocation(aplikasi: str, rilis: str) -> dict:
             "(set SOPFLOW_DEPLOY_CONFIG)"
         )
     raise ConnectorError(f"deployment of '{aplikasi}' release '{rilis}' is not available yet")
+
+
+# Runs for minutes against a remote server: the worker runs it apart, never inline.
+deploy_to_colocation.long_running = True  # type: ignore[attr-defined]

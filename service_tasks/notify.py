@@ -2,11 +2,23 @@
 
 from datetime import UTC, datetime
 
+from .errors import ConnectorError
 
-def notify_sla_breach(langkah: str, batas: str) -> dict:
-    """Describe a breach of step ``langkah`` past its standard ``batas``.
 
-    The worker that runs this connector records the breach on the task row and delivers the
-    in-app and e-mail notifications from the returned description.
+def notify_sla_breach(langkah: str, batas: str, kepada: str = "assignee, role:Ketua Tim") -> dict:
+    """Say who must hear that step ``langkah`` ran past its standard ``batas``.
+
+    ``kepada`` lists the recipients, comma-separated: ``assignee`` (whoever holds the step,
+    or its candidates), ``role:<name>`` (every member of a role) or ``user:<username>``. The
+    process owner changes it in the diagram; the worker delivers in-app and e-mail messages.
     """
-    return {"langkah": langkah, "batas": batas, "at": datetime.now(UTC).isoformat()}
+    recipients = [r.strip() for r in kepada.split(",") if r.strip()]
+    for recipient in recipients:
+        if recipient != "assignee" and not recipient.startswith(("role:", "user:")):
+            raise ConnectorError(f"unknown recipient '{recipient}' (use assignee, role:, user:)")
+    return {
+        "langkah": langkah,
+        "batas": batas,
+        "kepada": recipients,
+        "at": datetime.now(UTC).isoformat(),
+    }

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from webapp import create_app
+from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
 from webapp.models import ApiToken, HumanTask, TaskStatus, User
 
@@ -131,6 +132,9 @@ def app(database_url, tmp_path):
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": FAST_HASH,
+            # Wall-clock time standards keep due times independent of when the suite runs;
+            # tests of working hours install that calendar and freeze the clock themselves.
+            "SLA_CALENDAR": WallClockCalendar(),
             "ATTACHMENT_DIR": str(tmp_path / "attachments"),
         }
     )

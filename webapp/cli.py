@@ -122,3 +122,43 @@ def issue_token(username: str, name: str) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(worker_command)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one sweep and exit.")
+@click.option("--interval", type=float, default=None, help="Seconds between sweeps.")
+@with_appcontext
+def worker_command(once: bool, interval: float | None) -> None:
+    """Fire due time standards, escalate breaches and send e-mails, in a loop."""
+    import signal
+    import time
+
+    from .services.notifications import send_pending_emails
+    from .services.timers import fire_due_timers
+
+    stop = {"now": False}
+
+    def _stop(signum, frame):  # finish the current sweep, then leave
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    pause = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
+    while True:
+        result = fire_due_timers()
+        emails = send_pending_emails()
+        line = (
+            f"sweep: instances={result.instances} timers={result.timers_fired} "
+            f"breaches={result.breaches} notifications={result.notifications} "
+            f"emails={emails} failed={len(result.failed)} skipped={result.skipped}"
+        )
+        current_app.logger.info(line)
+        if once:
+            click.echo(line)
+            break
+        deadline = time.monotonic() + pause
+        while not stop["now"] and time.monotonic() < deadline:
+            time.sleep(min(0.5, pause))
+        if stop["now"]:
+            break

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from .engine.calendar import make_calendar
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,6 +32,23 @@ SETTINGS = [
     Setting("ATTACHMENT_DIR", "", "Where uploaded files are kept; default <instance>/attachments."),
     Setting("MAX_UPLOAD_MB", "10", "Largest accepted upload (one request), in megabytes."),
     Setting("DEFAULT_LOCALE", "id", "Interface language when the user has not chosen: id or en."),
+    Setting("SLA_CALENDAR", "working-hours", "Time standards count working-hours or calendar."),
+    Setting("WORK_TIMEZONE", "Asia/Jakarta", "Time zone of the office's working hours."),
+    Setting(
+        "WORK_HOURS",
+        "mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:00-16:30",
+        "Working intervals per weekday (Perpres 21/2023: 37.5 hours a week).",
+    ),
+    Setting("HOLIDAY_COUNTRY", "ID", "Public holidays of this country (holidays package)."),
+    Setting("CUTI_BERSAMA", "", "Collective-leave days, comma-separated YYYY-MM-DD."),
+    Setting("SMTP_HOST", "", "Mail server for notifications; empty = in-app notifications only."),
+    Setting("SMTP_PORT", "25", "Mail server port."),
+    Setting("SMTP_USER", "", "Mail server user (optional)."),
+    Setting("SMTP_PASSWORD", "", "Mail server password (optional)."),
+    Setting("SMTP_FROM", "sopflow@localhost", "Sender address of notification e-mails."),
+    Setting("SMTP_STARTTLS", "false", "true to upgrade the connection with STARTTLS."),
+    Setting("WORKER_INTERVAL", "15", "Seconds between two sweeps of the worker."),
+    Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mail links."),
 ]
 
 
@@ -61,7 +80,30 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     if locale not in ("id", "en"):
         raise ConfigError("SOPFLOW_DEFAULT_LOCALE must be id or en")
     db_url = env("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'sopflow.db'}"
+    try:
+        calendar = make_calendar(
+            env("SLA_CALENDAR") or "working-hours",
+            env("WORK_TIMEZONE") or "Asia/Jakarta",
+            env("WORK_HOURS"),
+            env("CUTI_BERSAMA") or "",
+            env("HOLIDAY_COUNTRY") or None,
+        )
+        smtp_port = int(env("SMTP_PORT") or "25")
+        interval = float(env("WORKER_INTERVAL") or "15")
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(f"bad time-standard or mail setting: {exc}") from exc
     config = {
+        "SLA_CALENDAR": calendar,
+        "SMTP": {
+            "host": env("SMTP_HOST") or "",
+            "port": smtp_port,
+            "user": env("SMTP_USER") or "",
+            "password": env("SMTP_PASSWORD") or "",
+            "from": env("SMTP_FROM") or "sopflow@localhost",
+            "starttls": (env("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
+        },
+        "WORKER_INTERVAL": interval,
+        "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

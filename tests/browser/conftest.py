@@ -10,8 +10,9 @@ from contextlib import contextmanager
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI, _empty
+from tests.conftest import FAST_HASH, IN_CI, _empty
 from webapp import create_app
+from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
@@ -89,6 +90,8 @@ def live_app(database_url, tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TESTING": True,
             "ATTACHMENT_DIR": str(tmp_path / "attachments"),
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "SLA_CALENDAR": WallClockCalendar(),
         }
     )
     assert app.config.get("WTF_CSRF_ENABLED", True), "browser tests need real CSRF tokens"

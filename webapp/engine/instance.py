@@ -9,19 +9,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .calendar import SlaCalendar
+from .compaction import compact
 from .scripting import SopScriptEngine
 from .spec import SERIALIZER, SERIALIZER_VERSION, ParsedProcess
-
-# Compact only when it removes at least this many tasks: a case without loops never does.
-COMPACT_THRESHOLD = 40
+from .timers import WaitingTimer, arm_with_calendar, waiting_timers
 
 
 class EngineError(RuntimeError):
@@ -54,26 +52,41 @@ class PendingServiceTask:
     operator: str
 
 
-def _parse_dt(value: str) -> datetime:
-    dt = datetime.fromisoformat(value)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+Services = Mapping[str, Callable[..., Any]]
 
 
 class ProcessInstance:
     """A SpiffWorkflow workflow bound to its parsed process and a restricted script engine."""
 
-    def __init__(self, process: ParsedProcess, workflow: BpmnWorkflow, services=None) -> None:
+    def __init__(
+        self,
+        process: ParsedProcess,
+        workflow: BpmnWorkflow,
+        services: Services | None = None,
+        calendar: SlaCalendar | None = None,
+    ) -> None:
         self.process = process
         self.workflow = workflow
+        self.calendar = calendar
         # The script engine is not serialized: set it after every load.
-        self.workflow.script_engine = SopScriptEngine(services)
+        self.script_engine = SopScriptEngine(services)
+        self.workflow.script_engine = self.script_engine
+
+    @property
+    def service_calls(self) -> list[dict[str, Any]]:
+        """The service tasks run since this object was created, with their results."""
+        return self.script_engine.calls
 
     @classmethod
     def start(
-        cls, process: ParsedProcess, services: Mapping[str, Callable[..., Any]] | None = None
+        cls,
+        process: ParsedProcess,
+        services: Services | None = None,
+        calendar: SlaCalendar | None = None,
     ) -> ProcessInstance:
         """Create an instance and run it to its first wait."""
-        instance = cls(process, BpmnWorkflow(process.spec, process.subprocess_specs), services)
+        workflow = BpmnWorkflow(process.spec, process.subprocess_specs)
+        instance = cls(process, workflow, services, calendar)
         instance.run()
         return instance
 
@@ -82,7 +95,8 @@ class ProcessInstance:
         cls,
         process: ParsedProcess,
         state: str,
-        services: Mapping[str, Callable[..., Any]] | None = None,
+        services: Services | None = None,
+        calendar: SlaCalendar | None = None,
     ) -> ProcessInstance:
         """Restore an instance from the state ``dump`` produced."""
         dct = json.loads(state)
@@ -91,62 +105,11 @@ class ProcessInstance:
         dct[SERIALIZER.VERSION_KEY] = version
         SERIALIZER.migrate(dct)
         workflow = SERIALIZER.from_dict(dct)
-        return cls(process, workflow, services)
+        return cls(process, workflow, services, calendar)
 
     def compact(self) -> int:
-        """Drop finished history above the point where every unfinished task branches off.
-
-        A failed test loops back to troubleshooting and each loop appends its tasks below the
-        last ones, so the tree (and the cost of every later step) grows with the loop count.
-        Tasks above the lowest common ancestor of all unfinished tasks are finished and no
-        longer read by the engine: joins, boundary events and gateways look only at ancestors
-        below that point, and that ancestor has already inherited its data. The people's
-        history is kept in sopflow's own tables, not in this tree. Returns how many were removed.
-        """
-        wf = self.workflow
-        if wf.subprocesses:
-            return 0  # subprocess parents are referenced by id across trees: leave them be
-        unfinished = [t for t in wf.tasks.values() if t.has_state(TaskState.NOT_FINISHED_MASK)]
-        if not unfinished:
-            return 0
-        root = wf.task_tree
-        path = self._path(unfinished[0])
-        for task in unfinished[1:]:
-            ancestors = set(id(t) for t in self._path(task))
-            while path and id(path[-1]) not in ancestors:
-                path.pop()
-        if len(path) < 3:
-            return 0
-        keep = path[-1]
-        if not keep.has_state(TaskState.COMPLETED | TaskState.READY | TaskState.WAITING):
-            return 0
-        removed = self._subtree_ids(root) - self._subtree_ids(keep) - {root.id}
-        if len(removed) < COMPACT_THRESHOLD:
-            return 0
-        for task_id in removed:
-            del wf.tasks[task_id]
-        root._children = [keep.id]
-        keep._parent = root.id
-        if wf.last_task is not None and wf.last_task.id in removed:
-            wf.last_task = keep
-        return len(removed)
-
-    @staticmethod
-    def _path(task: Task) -> list[Task]:
-        path = []
-        while task is not None:
-            path.append(task)
-            task = task.parent
-        return path[::-1]
-
-    @staticmethod
-    def _subtree_ids(task: Task) -> set:
-        ids, stack = set(), [task]
-        while stack:
-            current = stack.pop()
-            ids.add(current.id)
-            stack.extend(current.children)
-        return ids
+        """Drop finished history the engine no longer reads (see ``compaction``)."""
+        return compact(self.workflow)
 
     def dump(self) -> str:
         """Serialize the instance state without its process spec (stored once per version)."""
@@ -159,18 +122,27 @@ class ProcessInstance:
 
     # -- running ---------------------------------------------------------------------------
 
-    def run(self, run_service_tasks: bool = False) -> None:
-        """Run engine tasks until only user input, timers or (queued) service tasks remain."""
+    def run(self, run_service_tasks: bool | Callable[[str], bool] = False) -> None:
+        """Run engine tasks until only user input, timers or queued service tasks remain.
+
+        ``run_service_tasks`` is False (service tasks wait for the worker), True, or a
+        predicate on the operator name choosing which to run now.
+        """
+        if callable(run_service_tasks):
+            allow = run_service_tasks
+        else:
+            allow = (lambda _op: True) if run_service_tasks else (lambda _op: False)
         try:
-            while self._step_once(run_service_tasks):
+            while self._step_once(allow):
                 pass
             self.workflow.refresh_timers()
-            while self._step_once(run_service_tasks):
+            while self._step_once(allow):
                 pass
+            arm_with_calendar(self.workflow, self.calendar)
         except SpiffWorkflowException as exc:
             raise EngineError(str(exc)) from exc
 
-    def _step_once(self, run_service_tasks: bool) -> bool:
+    def _step_once(self, allow: Callable[[str], bool]) -> bool:
         workflows = sorted(
             self.workflow.get_active_subprocesses(), key=lambda w: w.depth, reverse=True
         ) + [self.workflow]
@@ -179,16 +151,29 @@ class ProcessInstance:
             for task in wf.get_tasks(state=TaskState.READY):
                 if task.task_spec.manual:
                     continue
-                if isinstance(task.task_spec, ServiceTask) and not run_service_tasks:
+                spec = task.task_spec
+                if isinstance(spec, ServiceTask) and not allow(spec.operation_name):
                     continue
                 task.run()
                 ran = True
         return ran
 
-    def fire_due_timers(self) -> None:
-        """Fire timers whose due time has passed and run what follows them."""
-        self.workflow.refresh_timers()
-        self.run()
+    def fire_due_timers(
+        self,
+        now: datetime | None = None,
+        run_service_tasks: bool | Callable[[str], bool] = False,
+    ) -> list[WaitingTimer]:
+        """Fire the timers due at ``now``, run what follows them, and return those that fired."""
+        now = now or datetime.now(UTC)
+        due = [t for t in waiting_timers(self.workflow) if t.due <= now]
+        if not due:
+            return []
+        try:
+            self.workflow.refresh_timers()
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        self.run(run_service_tasks)
+        return [t for t in due if self._task(t.task_id).state == TaskState.COMPLETED]
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -206,19 +191,9 @@ class ProcessInstance:
         return task
 
     def _timer_due(self, task: Task) -> datetime | None:
-        parent = task.parent
-        if parent is None:
-            return None
-        for sibling in parent.children:
-            spec = sibling.task_spec
-            if (
-                isinstance(spec, BoundaryEvent)
-                and isinstance(spec.event_definition, TimerEventDefinition)
-                and sibling.state == TaskState.WAITING
-            ):
-                value = sibling.internal_data.get("event_value")
-                if isinstance(value, str):
-                    return _parse_dt(value)
+        for timer in waiting_timers(self.workflow):
+            if timer.attached_task_id == str(task.id):
+                return timer.due
         return None
 
     def ready_user_tasks(self) -> list[ReadyUserTask]:
@@ -253,14 +228,8 @@ class ProcessInstance:
 
     def next_timer_at(self) -> datetime | None:
         """Return the earliest due time of the instance's waiting timers."""
-        due = []
-        for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            spec = task.task_spec
-            if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
-                value = task.internal_data.get("event_value")
-                if isinstance(value, str):
-                    due.append(_parse_dt(value))
-        return min(due) if due else None
+        timers = waiting_timers(self.workflow)
+        return timers[0].due if timers else None
 
     def data(self) -> dict[str, Any]:
         """Return the data of the last completed task (the case file so far)."""

@@ -190,6 +190,7 @@ class SopScriptEngine(PythonScriptEngine):
 
     def __init__(self, services: Mapping[str, Callable[..., Any]] | None = None) -> None:
         super().__init__(environment=RestrictedEnvironment(services))
+        self.calls: list[dict[str, Any]] = []
 
     def validate(self, expression: str) -> None:
         RestrictedEnvironment._check_source(expression)
@@ -201,8 +202,17 @@ class SopScriptEngine(PythonScriptEngine):
         # The stock implementation refers to an undefined name on error (a NameError hides
         # the connector's message); raise the task error ourselves.
         try:
-            return self.environment.call_service(task.data, **kwargs)
+            result = self.environment.call_service(task.data, **kwargs)
         except Exception as err:  # noqa: BLE001 - any connector failure becomes a task error
             raise WorkflowTaskException(
                 f"{kwargs.get('operation_name', 'service')}: {err}", task=task, exception=err
             ) from err
+        self.calls.append(
+            {
+                "task_id": str(task.id),
+                "bpmn_id": task.task_spec.bpmn_id,
+                "operator": kwargs.get("operation_name"),
+                "result": json.loads(result),
+            }
+        )
+        return result

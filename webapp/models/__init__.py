@@ -2,6 +2,7 @@
 
 from .audit import Attachment, AuditEvent
 from .instance import HumanTask, ProcessInstance, human_task_candidate
+from .notification import Incident, Notification
 from .process import ProcessDefinition, ProcessVersion
 from .status import SYSTEM_ROLES, InstanceStatus, TaskStatus
 from .user import ApiToken, Role, User, user_role
@@ -11,6 +12,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "HumanTask",
+    "Incident",
+    "Notification",
     "InstanceStatus",
     "ProcessDefinition",
     "ProcessInstance",

@@ -77,6 +77,8 @@ class HumanTask(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Working time from ready to completed, by the SLA calendar, for SLA figures in SQL.
+    working_seconds: Mapped[float | None]
     form_data: Mapped[dict | None] = mapped_column(JSON)
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")

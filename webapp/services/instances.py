@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -18,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service_tasks import REGISTRY
 
+from ..engine.calendar import SlaCalendar
 from ..engine.instance import EngineError, TaskNotReady
 from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.spec import SERIALIZER_VERSION, StepInfo
@@ -36,6 +38,11 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .processes import parsed, published_version
 
 TITLE_FIELDS = ("judul", "title", "subject")
+
+
+def sla_calendar() -> SlaCalendar:
+    """The calendar time standards count by (working hours unless configured otherwise)."""
+    return current_app.config["SLA_CALENDAR"]
 
 
 def _title(data: dict[str, Any], fallback: str) -> str:
@@ -86,7 +93,7 @@ def _candidates(step: StepInfo | None, data: dict[str, Any]) -> list[User]:
     )
 
 
-def _sync(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
+def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     """Bring human_task rows, status and timer column in line with the engine; return new rows."""
     now = utcnow()
     ready = {t.id: t for t in engine.ready_user_tasks()}
@@ -103,7 +110,9 @@ def _sync(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     for spiff_id, ready_task in ready.items():
         existing = open_rows.get(spiff_id)
         if existing is not None:
-            existing.due_at = ready_task.due_at
+            # A fired (non-interrupting) timer no longer waits: the task keeps its due time.
+            if ready_task.due_at is not None:
+                existing.due_at = ready_task.due_at
             continue
         step = engine.process.steps.get(ready_task.bpmn_id)
         candidates = _candidates(step, ready_task.data)
@@ -242,7 +251,7 @@ def start_instance(
     stored, paths = _validated(form, data, uploads, user)
     try:
         process = parsed(version)
-        engine = EngineInstance.start(process, REGISTRY)
+        engine = EngineInstance.start(process, REGISTRY, sla_calendar())
         row = ProcessInstance(
             version_id=version.id,
             process_id=process_id,
@@ -254,7 +263,7 @@ def start_instance(
         )
         db.session.add(row)
         db.session.flush()
-        created = _sync(row, engine)
+        created = sync_rows(row, engine)
         first = next((t for t in created if t.bpmn_id == step.bpmn_id), None)
         if first is None:
             raise ServiceError(_("Diagram tidak dimulai dengan langkah '%(s)s'.", s=step.name))
@@ -296,11 +305,12 @@ def _complete(
     engine.complete_user_task(task.spiff_task_id, data)
     task.status = TaskStatus.COMPLETED
     task.completed_at = now
+    task.working_seconds = sla_calendar().elapsed(task.ready_at, now).total_seconds()
     task.completed_by_id = user.id
     task.form_data = data
     if task.assigned_user_id is None:
         task.assigned_user_id = user.id
-    _sync(row, engine)
+    sync_rows(row, engine)
     audit.record("task.completed", user, row, task, step=task.bpmn_id)
 
 
@@ -373,7 +383,7 @@ def complete_task(
             )
         if row.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
             raise Conflict(_("Kasus ini sedang ditangguhkan atau dihentikan."))
-        engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY)
+        engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
         _complete(row, engine, task, user, data, stored)
         db.session.commit()
     except StaleDataError as exc:
