@@ -33,6 +33,8 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/flask --app webapp setup --demo
 	@echo "sopflow: http://$(HOST):$(PORT)  (demo users unit1, ketua1, tim1, tim2, owner1, admin1; password 'demo')"
+	$(BIN)/flask --app webapp worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app webapp run --host $(HOST) --port $(PORT)
 
 test: install

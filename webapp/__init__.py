@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import auth, cli
-    from .views import api, instances, tasks, template_helpers, ui
+    from .views import api, instances, sla, tasks, template_helpers, ui
 
     auth.init_app(app)
     template_helpers.init_app(app)
@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ui.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(instances.bp)
+    app.register_blueprint(sla.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: CSRF cannot apply
 

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from flask import Flask
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Attachment, HumanTask, ProcessInstance
 from ..models.types import utcnow
 from ..services.access import can_work
+from ..services.notifications import unread_count
 
 STATUS_LABELS = {
     "running": _l("berjalan"),
@@ -52,6 +54,22 @@ def case_files(instance: ProcessInstance | None) -> dict[str, Attachment]:
     return {a.id: a for a in rows}
 
 
+def seconds_label(seconds: float | None) -> str:
+    """Say a working-time duration in hours and minutes."""
+    if seconds is None:
+        return "—"
+    minutes = int(round(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} j {minutes} m" if hours else f"{minutes} m"
+
+
+def unread_notifications() -> int:
+    """Unread notifications of the signed-in user (one indexed count per page)."""
+    if not current_user.is_authenticated:
+        return 0
+    return unread_count(current_user._get_current_object())
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetimeformat"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "—"
@@ -62,4 +80,6 @@ def init_app(app: Flask) -> None:
         status_label=lambda s: str(STATUS_LABELS.get(s, s)),
         can_work=can_work,
         case_files=case_files,
+        seconds_label=seconds_label,
+        unread_notifications=unread_notifications,
     )

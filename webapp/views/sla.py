@@ -1,0 +1,119 @@
+"""The SLA page (how each SOP step meets its time standard) and notifications."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import HumanTask, Notification, ProcessInstance
+from ..models.types import utcnow
+from ..services import access, sla
+from ..services.processes import published_versions
+from .common import me
+
+bp = Blueprint("sla", __name__)
+
+
+def _date(value: str | None, default: datetime) -> datetime:
+    if not value:
+        return default
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        abort(400, _("Tanggal harus berformat YYYY-MM-DD."))
+
+
+@bp.route("/sla")
+@login_required
+def report():
+    """Show, per SOP step, how many cases met the time standard and what is overdue now."""
+    if not me().roles:
+        abort(403)
+    versions = published_versions()
+    if not versions:
+        return render_template("sla/report.html", processes=[], figures=[], overdue=[])
+    process_id = request.args.get("process") or versions[0].definition.process_id
+    if process_id not in {v.definition.process_id for v in versions}:
+        abort(404)
+    now = utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    since = _date(request.args.get("from"), month_start)
+    until = _date(request.args.get("to"), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    until = until + timedelta(days=1)
+    if until <= since:
+        abort(400, _("Tanggal akhir harus setelah tanggal awal."))
+    figures = sla.step_figures(process_id, since, until)
+    overdue = sla.overdue_tasks(process_id)
+    instances = (
+        {
+            i.id: i
+            for i in db.session.scalars(
+                select(ProcessInstance).where(
+                    ProcessInstance.id.in_({t.instance_id for t in overdue})
+                )
+            )
+        }
+        if overdue
+        else {}
+    )
+    return render_template(
+        "sla/report.html",
+        processes=[(v.definition.process_id, v.definition.name) for v in versions],
+        process_id=process_id,
+        since=since,
+        until=until - timedelta(days=1),
+        figures=figures,
+        overdue=overdue,
+        instances=instances,
+        now=now,
+    )
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    """List my notifications, newest first."""
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == me().id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("sla/notifications.html", notifications=rows)
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_notification(notification_id: int):
+    """Mark a notification read and go to its task (when I may work on it) or its case."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != me().id:
+        abort(404)
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.commit()
+    if row.human_task_id:
+        task = db.session.get(HumanTask, row.human_task_id)
+        if task is not None and task.status == "open" and access.can_work(me(), task):
+            return redirect(url_for("tasks.task", task_id=task.id))
+    if row.instance_id:
+        return redirect(url_for("instances.detail", instance_id=row.instance_id))
+    return redirect(url_for("sla.notifications"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all():
+    """Mark all my notifications read."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == me().id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return redirect(url_for("sla.notifications"))
