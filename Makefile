@@ -30,6 +30,8 @@ $(STAMP): pyproject.toml
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
 
+# The demo deploys to folders under instance/ (written by `setup --demo`).
+run: export SOPFLOW_DEPLOY_CONFIG ?= $(CURDIR)/instance/deploy.toml
 run: install
 	$(BIN)/flask --app webapp setup --demo
 	@echo "sopflow: http://$(HOST):$(PORT)  (demo users unit1, ketua1, tim1, tim2, owner1, admin1; password 'demo')"

@@ -1,8 +1,51 @@
-"""The repair report (Laporan Hasil Perbaikan) at the end of the SOP."""
+"""The repair report (Laporan Hasil Perbaikan): one HTML document, printed and as PDF."""
+
+from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .errors import ConnectorError
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
 
 
-def generate_repair_report() -> dict:
-    """Mark the moment the repair report is produced; the web app renders it from history."""
-    return {"generated_at": datetime.now(UTC).isoformat()}
+def render_html(case: dict[str, Any]) -> str:
+    """Render the report page from the case history (escaped: it holds what people typed)."""
+    return _env.get_template("laporan.html").render(case=case)
+
+
+def render_pdf(html: str) -> bytes:
+    """Print the report page to PDF (WeasyPrint; needs Pango from the system)."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # Pango missing: say so, do not crash the worker
+        raise ConnectorError(f"PDF tidak dapat dibuat: WeasyPrint tidak tersedia ({exc})") from exc
+    return HTML(string=html).write_pdf()
+
+
+def generate_repair_report(
+    *, case: dict[str, Any], kepada: str = "starter, role:Ketua Tim"
+) -> dict:
+    """Produce the report of a finished case as HTML and PDF, and say who receives it.
+
+    ``case`` is the case history the worker assembles from sopflow's records; ``kepada``
+    (set in the diagram) lists recipients: ``starter``, ``role:<name>``, ``user:<name>``.
+    """
+    html = render_html(case)
+    return {
+        "html": html,
+        "pdf": render_pdf(html),
+        "kepada": [r.strip() for r in kepada.split(",") if r.strip()],
+        "generated_at": datetime.now(UTC).isoformat(),
+    }
+
+
+# The worker passes the case history; the diagram passes only the recipients.
+generate_repair_report.needs_case = True  # type: ignore[attr-defined]

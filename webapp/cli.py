@@ -72,6 +72,39 @@ def setup_command(demo: bool) -> None:
     click.echo("database ready")
 
 
+DEMO_APPS = (
+    "portal_web",
+    "perizinan_online",
+    "pengaduan",
+    "dashboard_investasi",
+    "aplikasi_internal",
+    "lainnya",
+)
+
+
+def write_demo_deploy_target(instance_path: str) -> str:
+    """Create demo sources and a local 'colocation server' folder under instance/; return the
+    config file path. Each demo application deploys by rsync to instance/colocation/<app>."""
+    from pathlib import Path
+
+    root = Path(instance_path)
+    config = root / "deploy.toml"
+    lines = ["# Demo targets written by `setup --demo`: local folders stand in for the server.\n"]
+    for app_id in DEMO_APPS:
+        source = root / "demo-apps" / app_id
+        (source / "public").mkdir(parents=True, exist_ok=True)
+        (source / "public" / "index.php").write_text(f"<?php echo 'demo {app_id}';\n")
+        (source / "README.txt").write_text(f"Demo source of {app_id} for sopflow.\n")
+        target = root / "colocation" / app_id
+        target.mkdir(parents=True, exist_ok=True)
+        lines.append(
+            f"\n[apps.{app_id}]\nsource = {str(source)!r}\npath = {str(target)!r}\n"
+            'post_deploy = "date -u +%Y-%m-%dT%H:%M:%SZ > DEPLOYED_AT"\ntimeout = 120\n'
+        )
+    config.write_text("".join(lines).replace("'", '"'))
+    return str(config)
+
+
 @click.group("users", cls=AppGroup)
 def users_group() -> None:
     """Manage people, their roles and API tokens."""
@@ -135,6 +168,7 @@ def worker_command(once: bool, interval: float | None) -> None:
     import time
 
     from .services.notifications import send_pending_emails
+    from .services.service_calls import run_queued
     from .services.timers import fire_due_timers
 
     stop = {"now": False}
@@ -147,11 +181,13 @@ def worker_command(once: bool, interval: float | None) -> None:
     pause = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
     while True:
         result = fire_due_timers()
+        calls = run_queued()
         emails = send_pending_emails()
         line = (
             f"sweep: instances={result.instances} timers={result.timers_fired} "
             f"breaches={result.breaches} notifications={result.notifications} "
-            f"emails={emails} failed={len(result.failed)} skipped={result.skipped}"
+            f"service_calls={calls} emails={emails} failed={len(result.failed)} "
+            f"skipped={result.skipped}"
         )
         current_app.logger.info(line)
         if once:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:21:33.547884
+Create Date: 2026-11-25 12:26:46.038532
 
 """
 from alembic import op
@@ -144,21 +144,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_human_task_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_human_task_open_lane', ['status', 'lane', 'due_at'], unique=False)
 
-    op.create_table('incident',
+    op.create_table('service_call',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('element', sa.String(length=255), nullable=False),
-    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('spiff_task_id', sa.String(length=36), nullable=False),
+    sa.Column('bpmn_id', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('operator', sa.String(length=100), nullable=False),
+    sa.Column('parameters', sa.JSON(), nullable=True),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('resolved_at', webapp.models.types.UTCDateTime(), nullable=True),
-    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_incident_instance_id_process_instance')),
-    sa.ForeignKeyConstraint(['resolved_by_id'], ['user.id'], name=op.f('fk_incident_resolved_by_id_user')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
+    sa.Column('started_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('heartbeat_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('worker', sa.String(length=120), nullable=False),
+    sa.Column('exit_code', sa.Integer(), nullable=True),
+    sa.Column('log', sa.Text().with_variant(mysql.LONGTEXT(), 'mariadb').with_variant(mysql.LONGTEXT(), 'mysql'), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_service_call_instance_id_process_instance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_call')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_service_call_idempotency_key')),
+    sa.UniqueConstraint('instance_id', 'spiff_task_id', 'attempt', name=op.f('uq_service_call_instance_id_spiff_task_id_attempt'))
     )
-    with op.batch_alter_table('incident', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_incident_instance_id'), ['instance_id'], unique=False)
+    with op.batch_alter_table('service_call', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_call_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index('ix_service_call_status', ['status', 'id'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -204,6 +218,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_human_task_candidate_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('human_task_id', 'user_id', name=op.f('pk_human_task_candidate'))
     )
+    op.create_table('incident',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('element', sa.String(length=255), nullable=False),
+    sa.Column('service_call_id', sa.Integer(), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('resolved_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolution', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_incident_instance_id_process_instance')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['user.id'], name=op.f('fk_incident_resolved_by_id_user')),
+    sa.ForeignKeyConstraint(['service_call_id'], ['service_call.id'], name=op.f('fk_incident_service_call_id_service_call')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
+    )
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_instance_id'), ['instance_id'], unique=False)
+
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -236,6 +269,10 @@ def downgrade():
         batch_op.drop_index('ix_notification_email_pending')
 
     op.drop_table('notification')
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_instance_id'))
+
+    op.drop_table('incident')
     op.drop_table('human_task_candidate')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_instance_at')
@@ -246,10 +283,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_attachment_instance_id'))
 
     op.drop_table('attachment')
-    with op.batch_alter_table('incident', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_incident_instance_id'))
+    with op.batch_alter_table('service_call', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_call_status')
+        batch_op.drop_index(batch_op.f('ix_service_call_instance_id'))
 
-    op.drop_table('incident')
+    op.drop_table('service_call')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_open_lane')
         batch_op.drop_index(batch_op.f('ix_human_task_instance_id'))

@@ -134,7 +134,7 @@ def test_whole_sop_with_a_failed_test_and_a_restore_after_every_step():
 
     assert calls == [
         ("deploy", {"aplikasi": "perizinan_online", "rilis": "v2.4.2"}),
-        ("report", {}),
+        ("report", {"kepada": "starter, role:Ketua Tim"}),
     ]
     assert instance.completed is True
     assert instance.pending_service_tasks() == []

@@ -238,6 +238,43 @@ class ProcessInstance:
 
     # -- acting ----------------------------------------------------------------------------
 
+    def _ready_service_task(self, task_id: str) -> Task:
+        task = self._task(task_id)
+        if task.state != TaskState.READY or not isinstance(task.task_spec, ServiceTask):
+            raise TaskNotReady(f"service task {task_id} is not waiting to run")
+        return task
+
+    def service_params(self, task_id: str) -> dict[str, Any]:
+        """Evaluate a ready service task's parameters against its data (for the worker)."""
+        task = self._ready_service_task(task_id)
+        try:
+            params = task.task_spec.evaluate_params(task)
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        return {name: spec["value"] for name, spec in params.items()}
+
+    def complete_service_task(self, task_id: str, result: Any) -> None:
+        """Finish a ready service task with a result obtained outside the engine, and run on.
+
+        The worker runs long connectors (the deployment) outside any transaction, then hands
+        their result here; the engine stores it in the task's result variable as usual.
+        """
+        task = self._ready_service_task(task_id)
+        operator = task.task_spec.operation_name
+        services = self.script_engine.environment.services
+        original = services.get(operator)
+        services[operator] = lambda **_params: result
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+        finally:
+            if original is None:
+                services.pop(operator, None)
+            else:
+                services[operator] = original
+        self.run()
+
     def complete_user_task(self, task_id: str, data: Mapping[str, Any]) -> None:
         """Merge submitted form data into a ready user task, complete it, and run on."""
         task = self._task(task_id)

@@ -4,7 +4,8 @@ from .audit import Attachment, AuditEvent
 from .instance import HumanTask, ProcessInstance, human_task_candidate
 from .notification import Incident, Notification
 from .process import ProcessDefinition, ProcessVersion
-from .status import SYSTEM_ROLES, InstanceStatus, TaskStatus
+from .service_call import ServiceCall
+from .status import SYSTEM_ROLES, InstanceStatus, ServiceCallStatus, TaskStatus
 from .user import ApiToken, Role, User, user_role
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "ProcessVersion",
     "Role",
     "SYSTEM_ROLES",
+    "ServiceCall",
+    "ServiceCallStatus",
     "TaskStatus",
     "User",
     "human_task_candidate",

@@ -46,7 +46,9 @@ class Incident(db.Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # timer | service
     element: Mapped[str] = mapped_column(String(255), default="")
+    service_call_id: Mapped[int | None] = mapped_column(ForeignKey("service_call.id"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolution: Mapped[str] = mapped_column(Text, default="")

@@ -119,3 +119,21 @@ def store(upload: Upload, accept: str, field: str, user: User) -> tuple[Attachme
     path.write_bytes(upload.content)
     db.session.add(attachment)
     return attachment, path
+
+
+def store_generated(instance_id: int, field: str, filename: str, content: bytes, kind: str):
+    """Store a file sopflow produced itself (the report), skipping the upload checks."""
+    attachment = Attachment(
+        id=uuid.uuid4().hex,
+        instance_id=instance_id,
+        field=field,
+        filename=filename,
+        content_type=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    path = path_of(attachment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    db.session.add(attachment)
+    return attachment

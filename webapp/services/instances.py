@@ -33,7 +33,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import access, attachments, audit, forms
+from . import access, attachments, audit, forms, service_calls
 from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .processes import parsed, published_version
 
@@ -52,7 +52,7 @@ def _title(data: dict[str, Any], fallback: str) -> str:
     return fallback[:255]
 
 
-def _lock_instance(instance_id: int) -> ProcessInstance:
+def lock_instance(instance_id: int) -> ProcessInstance:
     """Load an instance row locked for this transaction (FOR UPDATE where the database can)."""
     row = db.session.scalar(
         select(ProcessInstance)
@@ -133,6 +133,7 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
         if spiff_id not in ready:
             task.status = TaskStatus.CANCELLED
     pending = engine.pending_service_tasks()
+    service_calls.queue_pending(row, engine)
     if engine.completed:
         row.status = InstanceStatus.COMPLETED
         row.completed_at = now
@@ -373,7 +374,7 @@ def complete_task(
     data = dict(data)
     stored, paths = _validated(form, data, uploads, user)
     try:
-        row = _lock_instance(task.instance_id)
+        row = lock_instance(task.instance_id)
         task = _refresh_task(task_id, lock=True)
         if task.status != TaskStatus.OPEN:
             raise Conflict(_done_message(task))

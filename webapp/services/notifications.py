@@ -17,12 +17,16 @@ from ..models.types import utcnow
 log = logging.getLogger(__name__)
 
 
-def resolve(recipients: list[str], task: HumanTask | None) -> list[User]:
-    """Turn ``assignee`` / ``role:<name>`` / ``user:<name>`` into active users, without repeats."""
+def resolve(
+    recipients: list[str], task: HumanTask | None, instance: ProcessInstance | None = None
+) -> list[User]:
+    """Turn ``assignee`` / ``starter`` / ``role:<name>`` / ``user:<name>`` into active users."""
     users: dict[int, User] = {}
     for recipient in recipients:
         found: list[User] = []
-        if recipient == "assignee" and task is not None:
+        if recipient == "starter" and instance is not None and instance.started_by is not None:
+            found = [instance.started_by]
+        elif recipient == "assignee" and task is not None:
             if task.assigned_user is not None:
                 found = [task.assigned_user]
             elif task.candidates:

@@ -18,11 +18,20 @@ from ..engine.instance import EngineError
 from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.timers import WaitingTimer
 from ..extensions import db
-from ..models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskStatus
+from ..models import (
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    ProcessInstance,
+    ServiceCall,
+    ServiceCallStatus,
+    TaskStatus,
+)
 from ..models.types import utcnow
 from . import audit, notifications
 from .instances import sync_rows
 from .processes import parsed
+from .service_calls import WORKER_ID
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +121,7 @@ def _fire(row: ProcessInstance, now: datetime) -> tuple[int, int, int]:
             breaches += 1
         audit.record("timer.fired", None, row, task, timer=timer.bpmn_id, due=timer.due.isoformat())
     sent = _escalate(row, engine, fired, open_rows)
+    _record_inline_calls(row, engine)
     sync_rows(row, engine)
     return len(fired), breaches, sent
 
@@ -147,6 +157,30 @@ def _escalate(
         sent += len(notifications.notify(users, "sla_breach", title, body, row, task))
         audit.record("sla.escalated", None, row, task, step=step, recipients=len(users))
     return sent
+
+
+def _record_inline_calls(row: ProcessInstance, engine: EngineInstance) -> None:
+    """Keep a service_call row for each connector the sweep ran inline (the escalations)."""
+    now = utcnow()
+    for call in engine.service_calls:
+        db.session.add(
+            ServiceCall(
+                instance_id=row.id,
+                spiff_task_id=call["task_id"],
+                bpmn_id=call["bpmn_id"],
+                name=engine.process.steps[call["bpmn_id"]].name
+                if call["bpmn_id"] in engine.process.steps
+                else call["bpmn_id"],
+                operator=call["operator"],
+                attempt=1,
+                idempotency_key=f"{row.id}:{call['task_id']}:1",
+                status=ServiceCallStatus.SUCCEEDED,
+                started_at=now,
+                finished_at=now,
+                worker=WORKER_ID,
+                result=call["result"],
+            )
+        )
 
 
 def _mark_failed(instance_id: int, exc: Exception) -> None:

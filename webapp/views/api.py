@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..auth import user_from_bearer
 from ..extensions import db
-from ..models import HumanTask, ProcessInstance, TaskStatus, User
-from ..services import access
+from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
+from ..services import access, reports
 from ..services import instances as svc
 from ..services.errors import Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
@@ -82,6 +83,20 @@ def instance_json(instance: ProcessInstance) -> dict[str, Any]:
             dict(task_json(t), data=t.form_data) for t in tasks if t.status == TaskStatus.COMPLETED
         ],
         "url": url_for("instances.detail", instance_id=instance.id, _external=True),
+        **reports.report_urls(instance.id, external=True),
+        "incidents": [
+            {
+                "id": i.id,
+                "kind": i.kind,
+                "element": i.element,
+                "message": i.message,
+                "created_at": iso(i.created_at),
+                "resolved_at": iso(i.resolved_at),
+            }
+            for i in db.session.scalars(
+                select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)
+            )
+        ],
     }
 
 

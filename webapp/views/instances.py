@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template, request, send_file
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, or_, select
 
@@ -11,13 +22,15 @@ from ..models import (
     Attachment,
     AuditEvent,
     HumanTask,
+    Incident,
     InstanceStatus,
     ProcessInstance,
     TaskStatus,
 )
 from ..models.types import utcnow
-from ..services import attachments
+from ..services import attachments, reports, service_calls
 from ..services import instances as svc
+from ..services import sla as sla_service
 from ..services.errors import ServiceError
 from ..services.processes import parsed
 from .common import me
@@ -71,8 +84,14 @@ def detail(instance_id: int):
         a.id: a
         for a in db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id))
     }
+    incidents = db.session.scalars(
+        select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)
+    ).all()
     return render_template(
         "instances/detail.html",
+        calls=service_calls.calls_of(instance.id),
+        incidents=incidents,
+        report=reports.report_urls(instance.id),
         instance=instance,
         process=process,
         steps=steps,
@@ -97,6 +116,77 @@ def diagram(instance_id: int):
         process = parsed(instance.version)
         active += [s.bpmn_id for s in process.steps.values() if s.name == instance.current_step]
     return jsonify(xml=instance.version.bpmn_xml, done=done, active=active, overdue=overdue)
+
+
+@bp.route("/<int:instance_id>/calls.json")
+@login_required
+def calls(instance_id: int):
+    """Service calls of a case with their output so far (polled by the page while running)."""
+    instance = svc.instance_for(me(), instance_id)
+    now = utcnow()
+    process = parsed(instance.version)
+    items = []
+    for call in service_calls.calls_of(instance.id):
+        step = process.steps.get(call.bpmn_id)
+        standard = step.time_standard if step else None
+        end = call.finished_at or now
+        items.append(
+            {
+                "id": call.id,
+                "name": call.name,
+                "operator": call.operator,
+                "attempt": call.attempt,
+                "status": call.status,
+                "started_at": call.started_at.isoformat() if call.started_at else None,
+                "finished_at": call.finished_at.isoformat() if call.finished_at else None,
+                "elapsed_seconds": (end - call.started_at).total_seconds()
+                if call.started_at
+                else 0,
+                "standard_seconds": sla_service._seconds(standard),
+                "exit_code": call.exit_code,
+                "error": call.error,
+                "log": call.log or "",
+            }
+        )
+    return jsonify(instance_status=instance.status, calls=items)
+
+
+@bp.route("/<int:instance_id>/service/retry", methods=["POST"])
+@login_required
+def retry_service(instance_id: int):
+    """Run a failed service step again as a new attempt (administrators)."""
+    service_calls.retry(me(), instance_id, request.form.get("reason", "")[:1000])
+    flash(_("Langkah diulang; worker akan menjalankannya."), "success")
+    return redirect(url_for("instances.detail", instance_id=instance_id))
+
+
+@bp.route("/<int:instance_id>/service/skip", methods=["POST"])
+@login_required
+def skip_service(instance_id: int):
+    """Finish a failed service step without running it, with a reason (administrators)."""
+    reason = request.form.get("reason", "").strip()[:1000]
+    service_calls.skip(me(), instance_id, reason)
+    flash(_("Langkah dilewati dengan alasan: %(r)s", r=reason), "success")
+    return redirect(url_for("instances.detail", instance_id=instance_id))
+
+
+@bp.route("/<int:instance_id>/report.<fmt>")
+@login_required
+def report(instance_id: int, fmt: str):
+    """The repair report as a printable page or PDF."""
+    instance = svc.instance_for(me(), instance_id)
+    field = {"html": "laporan_html", "pdf": "laporan_pdf"}.get(fmt)
+    row = reports.report_files(instance.id).get(field or "")
+    if row is None:
+        abort(404)
+    path = attachments.path_of(row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=row.content_type, download_name=row.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # The report is our own escaped HTML; still, no scripts may run in it.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 @bp.route("/<int:instance_id>/files/<attachment_id>")

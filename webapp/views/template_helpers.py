@@ -24,6 +24,14 @@ STATUS_LABELS = {
     "completed": _l("selesai"),
     "terminated": _l("dihentikan"),
 }
+CALL_STATUS_LABELS = {
+    "queued": _l("menunggu worker"),
+    "running": _l("sedang berjalan"),
+    "succeeded": _l("berhasil"),
+    "failed": _l("gagal"),
+    "interrupted": _l("terputus"),
+    "skipped": _l("dilewati"),
+}
 SOON = timedelta(minutes=15)
 
 
@@ -78,6 +86,7 @@ def init_app(app: Flask) -> None:
         due_class=due_class,
         duration=duration,
         status_label=lambda s: str(STATUS_LABELS.get(s, s)),
+        call_status_label=lambda s: str(CALL_STATUS_LABELS.get(s, s)),
         can_work=can_work,
         case_files=case_files,
         seconds_label=seconds_label,

@@ -1,0 +1,173 @@
+"""The repair report: assemble the case history for the connector, store what it produced."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Attachment,
+    HumanTask,
+    ProcessInstance,
+    ServiceCall,
+    ServiceCallStatus,
+    TaskStatus,
+)
+from ..models.types import utcnow
+from . import attachments, audit, forms, notifications
+from .processes import parsed
+
+REPORT_FIELDS = ("laporan_html", "laporan_pdf")
+
+
+def _when(value) -> str:
+    return format_datetime(value, "d MMM yyyy HH.mm") if value else "—"
+
+
+def _label(form: forms.TaskForm | None, data: dict) -> list[tuple[str, str]]:
+    if form is None:
+        return [(k, str(v)) for k, v in data.items()]
+    rows = []
+    for f in form.fields:
+        value = data.get(f.name)
+        if value in (None, "", []):
+            continue
+        if f.widget == "file":
+            value = _("(lampiran tersimpan di kasus)")
+        elif f.choices:
+            labels = {c.value: c.label for c in f.choices}
+            values = value if isinstance(value, list) else [value]
+            value = ", ".join(labels.get(str(v), str(v)) for v in values)
+        elif f.widget == "checkbox":
+            value = _("Ya") if value else _("Tidak")
+        rows.append((f.label, str(value)))
+    return rows
+
+
+def case_context(call: ServiceCall) -> dict:
+    """Everything the report shows, from sopflow's own records (never the workflow state)."""
+    from .instances import tasks_of
+
+    row = db.session.get(ProcessInstance, call.instance_id)
+    process = parsed(row.version)
+    calendar = current_app.config["SLA_CALENDAR"]
+    steps, leader = [], ""
+    for task in tasks_of(row.id):
+        if task.status != TaskStatus.COMPLETED:
+            continue
+        step = process.steps.get(task.bpmn_id)
+        try:
+            form = forms.load_form(row.version, step) if step else None
+        except forms.FormDefinitionError:
+            form = None
+        seconds = calendar.elapsed(task.ready_at, task.completed_at).total_seconds()
+        minutes = int(seconds // 60)
+        steps.append(
+            {
+                "name": task.name,
+                "lane": task.lane,
+                "by": task.completed_by.display_name if task.completed_by else "—",
+                "completed_at": _when(task.completed_at),
+                "duration": f"{minutes // 60} j {minutes % 60} m"
+                if minutes >= 60
+                else f"{minutes} m",
+                "standard": (step.properties.get("sopWaktu") if step else "") or "—",
+                "met": task.due_at is None or task.completed_at <= task.due_at,
+                "fields": _label(form, task.form_data or {}),
+            }
+        )
+        if task.lane == "Ketua Tim" and task.completed_by:
+            leader = task.completed_by.display_name
+    deployment = db.session.scalar(
+        select(ServiceCall)
+        .where(
+            ServiceCall.instance_id == row.id,
+            ServiceCall.operator == "deploy_to_colocation",
+            ServiceCall.status.in_([ServiceCallStatus.SUCCEEDED, ServiceCallStatus.SKIPPED]),
+        )
+        .order_by(ServiceCall.id.desc())
+        .limit(1)
+    )
+    params = (deployment.parameters or {}) if deployment else {}
+    result = (deployment.result or {}) if deployment else {}
+    first = steps[0]["fields"] if steps else []
+    application = next((v for k, v in first if k.lower().startswith("aplikasi")), "—")
+    return {
+        "id": row.id,
+        "title": row.title,
+        "agency": "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Provinsi Jawa Barat",
+        "process_name": process.name,
+        "sop_number": "62/1671/DATIN/2023",
+        "requester": row.started_by.display_name if row.started_by else "—",
+        "team_leader": leader or "—",
+        "started_at": _when(row.started_at),
+        "finished_at": _when(utcnow()),
+        "application": application,
+        "release": params.get("rilis", "—"),
+        "target": result.get("target", "—"),
+        "steps": steps,
+        "deployment": {
+            "attempt": deployment.attempt,
+            "started_at": _when(deployment.started_at),
+            "finished_at": _when(deployment.finished_at),
+            "exit_code": deployment.exit_code if deployment.exit_code is not None else "—",
+            "reason": deployment.reason,
+            "log": (deployment.log or "")[-8000:],
+        }
+        if deployment
+        else None,
+        "generated_at": _when(utcnow()),
+    }
+
+
+def store(row: ProcessInstance, call: ServiceCall, result: dict) -> None:
+    """Attach the report's HTML and PDF to the case and tell the recipients (same transaction)."""
+    html = result.get("html", "")
+    pdf = result.get("pdf", b"")
+    for field, name, content, kind in (
+        ("laporan_html", f"laporan-{row.id}.html", html.encode("utf-8"), "text/html"),
+        ("laporan_pdf", f"laporan-{row.id}.pdf", pdf, "application/pdf"),
+    ):
+        attachments.store_generated(row.id, field, name, content, kind)
+    users = notifications.resolve(list(result.get("kepada", [])), None, row)
+    title = _("Laporan hasil perbaikan #%(id)s tersedia", id=row.id)
+    body = _(
+        "Perbaikan “%(title)s” selesai dan laporan hasil perbaikannya dapat dibuka dan dicetak.",
+        title=row.title,
+    )
+    notifications.notify(users, "report", title, body, row)
+    audit.record("report.generated", None, row, recipients=len(users))
+
+
+def report_files(instance_id: int) -> dict[str, Attachment]:
+    """The newest report HTML and PDF of a case, by field name."""
+    rows = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.instance_id == instance_id, Attachment.field.in_(REPORT_FIELDS))
+        .order_by(Attachment.uploaded_at)
+    )
+    return {a.field: a for a in rows}
+
+
+def report_urls(instance_id: int, external: bool = False) -> dict[str, str | None]:
+    files = report_files(instance_id)
+    html = "laporan_html" in files
+    pdf = "laporan_pdf" in files
+    return {
+        "report_html_url": url_for(
+            "instances.report", instance_id=instance_id, fmt="html", _external=external
+        )
+        if html
+        else None,
+        "report_pdf_url": url_for(
+            "instances.report", instance_id=instance_id, fmt="pdf", _external=external
+        )
+        if pdf
+        else None,
+    }
+
+
+__all__ = ["case_context", "report_files", "report_urls", "store", "HumanTask"]

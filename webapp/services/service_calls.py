@@ -1,0 +1,421 @@
+"""Service tasks run by the worker: queue, claim, run outside any transaction, finish.
+
+A ready service task becomes a ``service_call`` row (queued) in the transaction that made it
+ready. A worker claims the row (running) and commits before the connector starts, so a call is
+attempted at most once per attempt: a worker that dies mid-call leaves the row running, and
+the next sweep marks it interrupted with an incident instead of running it again. Retrying is
+a person's decision and creates a new attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from service_tasks import REGISTRY
+
+from ..engine.instance import EngineError
+from ..engine.instance import ProcessInstance as EngineInstance
+from ..extensions import db
+from ..models import (
+    Incident,
+    InstanceStatus,
+    ProcessInstance,
+    ServiceCall,
+    ServiceCallStatus,
+    User,
+)
+from ..models.types import utcnow
+from . import audit
+from .errors import Conflict, Forbidden, NotFound
+from .processes import parsed
+
+log = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+LOG_FLUSH_SECONDS = 1.0
+HEARTBEAT_TIMEOUT_SECONDS = 120
+MAX_LOG_CHARS = 240_000
+ACTIVE = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
+
+
+def queue_pending(row: ProcessInstance, engine: EngineInstance) -> list[ServiceCall]:
+    """Add a queued call for each ready service task that has none yet (caller's transaction)."""
+    pending = engine.pending_service_tasks()
+    if not pending:
+        return []
+    known = set(
+        db.session.scalars(
+            select(ServiceCall.spiff_task_id).where(ServiceCall.instance_id == row.id)
+        )
+    )
+    created = []
+    for task in pending:
+        if task.id in known:
+            continue
+        try:
+            params = engine.service_params(task.id)
+        except EngineError as exc:
+            params = {"error": str(exc)}
+        call = ServiceCall(
+            instance_id=row.id,
+            spiff_task_id=task.id,
+            bpmn_id=task.bpmn_id,
+            name=task.name[:255],
+            operator=task.operator,
+            parameters=_jsonable(params),
+            attempt=1,
+            idempotency_key=f"{row.id}:{task.id}:1",
+        )
+        db.session.add(call)
+        created.append(call)
+    return created
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# -- the worker's side ----------------------------------------------------------------------
+
+
+def mark_interrupted(now=None) -> int:
+    """Turn calls whose worker died into incidents; return how many."""
+    now = now or utcnow()
+    stale = []
+    for call in db.session.scalars(
+        select(ServiceCall).where(ServiceCall.status == ServiceCallStatus.RUNNING)
+    ):
+        if _worker_is_dead(call.worker) or (
+            call.heartbeat_at is not None
+            and (now - call.heartbeat_at).total_seconds() > HEARTBEAT_TIMEOUT_SECONDS
+        ):
+            stale.append(call.id)
+    for call_id in stale:
+        call = db.session.scalar(
+            select(ServiceCall)
+            .where(ServiceCall.id == call_id, ServiceCall.status == ServiceCallStatus.RUNNING)
+            .with_for_update(skip_locked=True)
+        )
+        if call is None:
+            continue
+        call.status = ServiceCallStatus.INTERRUPTED
+        call.finished_at = now
+        call.error = _("Worker berhenti di tengah pemanggilan; hasilnya tidak diketahui.")
+        _incident(call, call.error)
+    db.session.commit()
+    return len(stale)
+
+
+def _worker_is_dead(worker: str) -> bool:
+    host, _sep, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine: only the heartbeat can tell
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _incident(call: ServiceCall, message: str) -> None:
+    instance = db.session.get(ProcessInstance, call.instance_id)
+    instance.status = InstanceStatus.ERROR
+    db.session.add(
+        Incident(
+            instance_id=call.instance_id,
+            kind="service",
+            element=call.bpmn_id,
+            service_call_id=call.id,
+            message=message,
+        )
+    )
+    audit.record("service.failed", None, instance, call=call.id, attempt=call.attempt)
+
+
+def claim_next() -> ServiceCall | None:
+    """Take the oldest queued call of a running instance, mark it running, commit."""
+    call = db.session.scalar(
+        select(ServiceCall)
+        .join(ProcessInstance, ProcessInstance.id == ServiceCall.instance_id)
+        .where(
+            ServiceCall.status == ServiceCallStatus.QUEUED,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+        )
+        .order_by(ServiceCall.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=ServiceCall)
+    )
+    if call is None:
+        db.session.rollback()
+        return None
+    now = utcnow()
+    call.status = ServiceCallStatus.RUNNING
+    call.started_at = now
+    call.heartbeat_at = now
+    call.worker = WORKER_ID
+    audit.record(
+        "service.started",
+        None,
+        db.session.get(ProcessInstance, call.instance_id),
+        call=call.id,
+        operator=call.operator,
+        attempt=call.attempt,
+    )
+    db.session.commit()
+    return call
+
+
+class _LogSink:
+    """Collect output lines and write them to the row about once a second (live view)."""
+
+    def __init__(self, call_id: int) -> None:
+        self.call_id = call_id
+        self.lines: list[str] = []
+        self.size = 0
+        self.flushed = 0
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self.lock:
+            self.lines.append(line if line.endswith("\n") else line + "\n")
+            self.size += len(line)
+        if time.monotonic() - self.last >= LOG_FLUSH_SECONDS:
+            self.flush()
+
+    def text(self) -> str:
+        text = "".join(self.lines)
+        if len(text) > MAX_LOG_CHARS:
+            text = text[:20_000] + "\n… (dipotong) …\n" + text[-(MAX_LOG_CHARS - 20_000) :]
+        return text
+
+    def flush(self) -> None:
+        self.last = time.monotonic()
+        db.session.execute(
+            update(ServiceCall)
+            .where(ServiceCall.id == self.call_id, ServiceCall.status == ServiceCallStatus.RUNNING)
+            .values(log=self.text(), heartbeat_at=utcnow())
+        )
+        db.session.commit()
+
+
+def execute(call: ServiceCall, context: Callable[[ServiceCall], dict] | None = None):
+    """Run the connector outside any transaction; return (result, error, log, exit code)."""
+    connector = REGISTRY.get(call.operator)
+    sink = _LogSink(call.id)
+    params = dict(call.parameters or {})
+    if connector is None:
+        return None, _("Operator layanan tidak dikenal: %(op)s", op=call.operator), "", None
+    kwargs: dict[str, Any] = {}
+    if getattr(connector, "long_running", False):
+        kwargs["on_output"] = sink
+    if getattr(connector, "needs_case", False) and context is not None:
+        kwargs["case"] = context(call)
+    try:
+        result = connector(**params, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - every connector failure becomes an incident
+        cause = getattr(exc, "cause", None) or str(exc) or type(exc).__name__
+        output = getattr(exc, "log", None) or sink.text()
+        return None, cause, output, getattr(exc, "exit_code", None)
+    output = sink.text() or (result.get("log", "") if isinstance(result, dict) else "")
+    exit_code = result.get("exit_code") if isinstance(result, dict) else None
+    return result, None, output, exit_code
+
+
+def finish(
+    call_id: int, result: Any, error: str | None, output: str, exit_code, on_success=None
+) -> None:
+    """Record a call's end and, on success, let the engine run on; one transaction.
+
+    ``on_success(row, call, result)`` runs inside the transaction with the connector's full
+    result (a report's HTML and PDF are stored as attachments there, not in the state).
+    """
+    from .instances import lock_instance, sla_calendar, sync_rows
+
+    call = db.session.get(ServiceCall, call_id)
+    row = lock_instance(call.instance_id)
+    call = db.session.scalar(
+        select(ServiceCall)
+        .where(ServiceCall.id == call_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    now = utcnow()
+    stored_log = output[-MAX_LOG_CHARS:] if output else ""
+    if call.status != ServiceCallStatus.RUNNING:
+        # Marked interrupted meanwhile (e.g. a heartbeat gap): keep the record, change nothing.
+        call.log = (call.log or "") + "\n" + stored_log
+        db.session.commit()
+        return
+    call.finished_at = now
+    call.log = stored_log
+    call.exit_code = exit_code
+    if error is not None:
+        call.status = ServiceCallStatus.FAILED
+        call.error = error
+        _incident(call, error)
+        db.session.commit()
+        return
+    raw = result
+    result = _jsonable(
+        {k: v for k, v in result.items() if k not in ("pdf", "html")}
+        if isinstance(result, dict)
+        else result
+    )
+    if isinstance(result, dict):
+        result.pop("log", None)
+        result.pop("pdf", None)
+        result.pop("html", None)
+    try:
+        engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+        engine.complete_service_task(call.spiff_task_id, result)
+    except EngineError as exc:
+        call.status = ServiceCallStatus.FAILED
+        call.error = str(exc)
+        _incident(call, str(exc))
+        db.session.commit()
+        return
+    call.status = ServiceCallStatus.SUCCEEDED
+    call.result = result if isinstance(result, dict) else {"value": result}
+    audit.record("service.succeeded", None, row, call=call.id, operator=call.operator)
+    sync_rows(row, engine)
+    if on_success is not None:
+        on_success(row, call, raw)
+    db.session.commit()
+
+
+def run_queued(limit: int = 20) -> int:
+    """Claim and run queued calls until none is left (or ``limit``); return how many ran."""
+    from . import reports
+
+    mark_interrupted()
+    ran = 0
+    while ran < limit:
+        call = claim_next()
+        if call is None:
+            break
+        result, error, output, exit_code = execute(call, reports.case_context)
+        hook = reports.store if call.operator == "generate_repair_report" else None
+        finish(call.id, result, error, output, exit_code, on_success=hook)
+        ran += 1
+    return ran
+
+
+# -- an administrator's side ---------------------------------------------------------------
+
+
+def _failed_call(user: User, instance_id: int) -> tuple[ProcessInstance, ServiceCall]:
+    from .instances import lock_instance
+
+    if not user.has_role("admin"):
+        raise Forbidden(_("Hanya administrator yang dapat mengulang atau melewati langkah."))
+    row = lock_instance(instance_id)
+    call = db.session.scalar(
+        select(ServiceCall)
+        .where(ServiceCall.instance_id == instance_id)
+        .order_by(ServiceCall.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if call is None or call.status not in (
+        ServiceCallStatus.FAILED,
+        ServiceCallStatus.INTERRUPTED,
+    ):
+        raise Conflict(_("Tidak ada pemanggilan layanan yang gagal pada kasus ini."))
+    return row, call
+
+
+def _resolve_incidents(row: ProcessInstance, user: User, resolution: str) -> None:
+    now = utcnow()
+    for incident in db.session.scalars(
+        select(Incident).where(Incident.instance_id == row.id, Incident.resolved_at.is_(None))
+    ):
+        incident.resolved_at = now
+        incident.resolved_by_id = user.id
+        incident.resolution = resolution
+
+
+def retry(user: User, instance_id: int, reason: str = "") -> ServiceCall:
+    """Queue a new attempt of the failed call (an administrator's decision)."""
+    row, call = _failed_call(user, instance_id)
+    attempt = call.attempt + 1
+    new = ServiceCall(
+        instance_id=row.id,
+        spiff_task_id=call.spiff_task_id,
+        bpmn_id=call.bpmn_id,
+        name=call.name,
+        operator=call.operator,
+        parameters=call.parameters,
+        attempt=attempt,
+        idempotency_key=f"{row.id}:{call.spiff_task_id}:{attempt}",
+        reason=reason,
+    )
+    db.session.add(new)
+    _resolve_incidents(row, user, _("Diulang (percobaan %(n)s)", n=attempt))
+    row.status = InstanceStatus.RUNNING
+    audit.record("service.retried", user, row, call=call.id, attempt=attempt, reason=reason)
+    db.session.commit()
+    return new
+
+
+def skip(user: User, instance_id: int, reason: str) -> ServiceCall:
+    """Finish the failed step without running it, with a reason (an administrator's decision)."""
+    from .instances import sla_calendar, sync_rows
+
+    if not reason.strip():
+        raise Conflict(_("Alasan wajib diisi untuk melewati langkah."))
+    row, call = _failed_call(user, instance_id)
+    engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+    result = {"skipped": True, "reason": reason, "by": user.username}
+    engine.complete_service_task(call.spiff_task_id, result)
+    call.status = ServiceCallStatus.SKIPPED
+    call.reason = reason
+    _resolve_incidents(row, user, _("Dilewati: %(r)s", r=reason))
+    row.status = InstanceStatus.RUNNING
+    audit.record("service.skipped", user, row, call=call.id, reason=reason)
+    sync_rows(row, engine)
+    db.session.commit()
+    return call
+
+
+def calls_of(instance_id: int) -> list[ServiceCall]:
+    """Every service call of an instance, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ServiceCall)
+            .where(ServiceCall.instance_id == instance_id)
+            .order_by(ServiceCall.id)
+        )
+    )
+
+
+__all__ = [
+    "NotFound",
+    "claim_next",
+    "execute",
+    "finish",
+    "mark_interrupted",
+    "queue_pending",
+    "retry",
+    "run_queued",
+    "skip",
+]
