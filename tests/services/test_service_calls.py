@@ -247,3 +247,20 @@ def test_live_output_endpoint_shows_the_running_log_and_elapsed_time(app, action
     assert actions.client("owner1").get(f"/cases/{instance_id}/calls.json").status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_demo_target_deploys_for_real_and_the_case_completes(app, actions, monkeypatch, tmp_path):
+    # The same local target `make run` sets up: the real script rsyncs into a folder.
+    from webapp.cli import write_demo_deploy_target
+
+    config = write_demo_deploy_target(str(tmp_path))
+    monkeypatch.setenv("SOPFLOW_DEPLOY_CONFIG", config)
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        assert service_calls.run_queued() == 2
+    deploy = _calls(app, instance_id)[0]
+    assert deploy.status == ServiceCallStatus.SUCCEEDED, deploy.error
+    assert "[2/3]" in deploy.log and deploy.result["release"] == "v2.4.1"
+    target = tmp_path / "colocation" / "perizinan_online"
+    assert (target / "public" / "index.php").is_file() and (target / "DEPLOYED_AT").is_file()
+    assert _instance(app, instance_id).status == InstanceStatus.COMPLETED
