@@ -51,7 +51,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import auth, cli
-    from .views import api, instances, sla, tasks, template_helpers, ui
+    from .views import (
+        admin_instances,
+        admin_users,
+        api,
+        dashboard,
+        instances,
+        sla,
+        tasks,
+        template_helpers,
+        ui,
+    )
 
     auth.init_app(app)
     template_helpers.init_app(app)
@@ -60,6 +70,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(instances.bp)
     app.register_blueprint(sla.bp)
+    app.register_blueprint(admin_instances.bp)
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: CSRF cannot apply
 

@@ -22,3 +22,23 @@ def uploads_from_request(names: list[str]) -> dict[str, Upload]:
         if storage is not None and storage.filename:
             result[name] = Upload(filename=storage.filename, content=storage.read())
     return result
+
+
+def role_required(*roles: str):
+    """Allow a view only to signed-in users holding one of ``roles``; 403 otherwise."""
+    from functools import wraps
+
+    from flask import abort
+    from flask_login import login_required
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not any(current_user.has_role(r) for r in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

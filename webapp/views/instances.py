@@ -28,7 +28,7 @@ from ..models import (
     TaskStatus,
 )
 from ..models.types import utcnow
-from ..services import attachments, reports, service_calls
+from ..services import admin, attachments, reports, service_calls
 from ..services import instances as svc
 from ..services import sla as sla_service
 from ..services.errors import ServiceError
@@ -90,6 +90,9 @@ def detail(instance_id: int):
     return render_template(
         "instances/detail.html",
         calls=service_calls.calls_of(instance.id),
+        lane_members={t.id: admin.lane_members(t) for t in instance.tasks if t.status == "open"}
+        if user.has_role("admin")
+        else {},
         incidents=incidents,
         report=reports.report_urls(instance.id),
         instance=instance,
@@ -115,7 +118,40 @@ def diagram(instance_id: int):
     if instance.status == InstanceStatus.RUNNING and not open_tasks:
         process = parsed(instance.version)
         active += [s.bpmn_id for s in process.steps.values() if s.name == instance.current_step]
-    return jsonify(xml=instance.version.bpmn_xml, done=done, active=active, overdue=overdue)
+    failed = (
+        sorted(
+            {
+                c.bpmn_id
+                for c in service_calls.calls_of(instance.id)
+                if c.status in ("failed", "interrupted")
+            }
+        )
+        if instance.status == InstanceStatus.ERROR
+        else []
+    )
+    history: dict[str, list] = {}
+    for t in tasks:
+        person = t.completed_by or t.assigned_user
+        history.setdefault(t.bpmn_id, []).append(
+            {
+                "status": str(t.status),
+                "lane": t.lane,
+                "by": person.display_name if person else None,
+                "ready_at": t.ready_at.isoformat() if t.ready_at else None,
+                "completed_at": t.completed_at.isoformat() if t.completed_at else None,
+                "due_at": t.due_at.isoformat() if t.due_at else None,
+                "breached_at": t.breached_at.isoformat() if t.breached_at else None,
+                "data": t.form_data or {},
+            }
+        )
+    return jsonify(
+        xml=instance.version.bpmn_xml,
+        done=done,
+        active=active,
+        overdue=overdue,
+        failed=failed,
+        history=history,
+    )
 
 
 @bp.route("/<int:instance_id>/calls.json")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import HumanTask, Notification, ProcessInstance
 from ..models.types import utcnow
 from ..services import access, sla
+from ..services.dashboard import office_zone
 from ..services.processes import published_versions
 from .common import me
 
@@ -20,10 +21,11 @@ bp = Blueprint("sla", __name__)
 
 
 def _date(value: str | None, default: datetime) -> datetime:
+    """A day typed in the form, as the moment it starts in the office's time zone."""
     if not value:
         return default
     try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=office_zone())
     except ValueError:
         abort(400, _("Tanggal harus berformat YYYY-MM-DD."))
 
@@ -41,10 +43,9 @@ def report():
     if process_id not in {v.definition.process_id for v in versions}:
         abort(404)
     now = utcnow()
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    since = _date(request.args.get("from"), month_start)
-    until = _date(request.args.get("to"), now.replace(hour=0, minute=0, second=0, microsecond=0))
-    until = until + timedelta(days=1)
+    today = now.astimezone(office_zone()).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = _date(request.args.get("from"), today.replace(day=1))
+    until = _date(request.args.get("to"), today) + timedelta(days=1)
     if until <= since:
         abort(400, _("Tanggal akhir harus setelah tanggal awal."))
     figures = sla.step_figures(process_id, since, until)

@@ -105,6 +105,7 @@ VENDOR_FILES = {
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
+    "chart.js": "chart.js/dist/chart.umd.js",
 }
 
 

@@ -1,0 +1,251 @@
+"""Do the admin and staff pages stay fast at 100,000 instances? 1,000 vs 100,000, same queries.
+
+Usage: .venv/bin/python bench/scale.py [--backend postgresql|mariadb|sqlite] [--sizes 1000,100000]
+
+Seeds instances in varied states (every step of the SOP, completed, suspended, error, some
+overdue) by bulk-inserting rows copied from real engine runs, then times, with the app's own
+code through the test client (no network): the filtered instance list, an instance page, the
+Ketua Tim's worklist, the SLA page and a timer sweep that fires 50 due timers. Prints the
+median of each at each size and their ratio; the last line is `ratio: <largest ratio>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.conftest import STEP2, STEP3, STEP4_PASS, Actions  # noqa: E402
+from webapp import create_app  # noqa: E402
+from webapp.engine.calendar import WallClockCalendar  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.models import HumanTask, ProcessInstance  # noqa: E402
+from webapp.services.timers import fire_due_timers  # noqa: E402
+
+SERVERS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4",
+}
+STEPS = [
+    ("Task_2_analisa", "ketua1", STEP2),
+    ("Task_3_troubleshooting", "tim1", STEP3),
+    ("Task_4_uji_implementasi", "tim1", STEP4_PASS),
+]
+ROUNDS = 15
+
+
+def make_database(backend: str):
+    if backend == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix="sopflow-scale-")) / "scale.db"
+        return f"sqlite:///{path}", lambda: None
+    name = f"sopflow_scale_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(SERVERS[backend], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+
+    def drop():
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if backend == "postgresql" else ""
+            conn.execute(sa.text(f"DROP DATABASE {name}{force}"))
+
+    return sa.make_url(SERVERS[backend]).set(database=name).render_as_string(False), drop
+
+
+def templates(app) -> list[tuple[dict, list[dict]]]:
+    """Real instances stopped at each step: (instance row values, its task rows)."""
+    actions = Actions(app)
+    result = []
+    for stop in range(len(STEPS) + 1):
+        instance_id = actions.start()["id"]
+        for bpmn_id, username, data in STEPS[:stop]:
+            task = actions.open_task(instance_id, bpmn_id)
+            actions.complete(username, task.id, data)
+        with app.app_context():
+            row = db.session.get(ProcessInstance, instance_id)
+            inst = {c.name: getattr(row, c.name) for c in ProcessInstance.__table__.columns}
+            tasks = [
+                {c.name: getattr(t, c.name) for c in HumanTask.__table__.columns}
+                for t in db.session.scalars(
+                    sa.select(HumanTask).where(HumanTask.instance_id == instance_id)
+                )
+            ]
+        result.append((inst, tasks))
+    return result
+
+
+def seed(app, total: int, shapes, rng: random.Random) -> None:
+    """Bulk-insert instances up to ``total``, copying the template shapes with varied times."""
+    with app.app_context():
+        have = db.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance))
+        next_id = (db.session.scalar(sa.select(sa.func.max(ProcessInstance.id))) or 0) + 1
+        next_task = (db.session.scalar(sa.select(sa.func.max(HumanTask.id))) or 0) + 1
+        now = datetime.now(UTC)
+        batch_i, batch_t = [], []
+        for n in range(have, total):
+            inst, tasks = shapes[n % len(shapes)]
+            age = timedelta(minutes=rng.randint(5, 60 * 24 * 120))
+            shift = (now - age) - inst["started_at"]
+            row = dict(inst, id=next_id, title=f"{inst['title']} {n}", start_key=None)
+            roll = rng.random()
+            row["status"] = (
+                "completed"
+                if roll < 0.45
+                else "suspended"
+                if roll < 0.47
+                else "error"
+                if roll < 0.48
+                else row["status"]
+            )
+            for key in ("started_at", "updated_at", "completed_at", "next_timer_at"):
+                if row.get(key) is not None:
+                    row[key] = row[key] + shift
+            if row["status"] == "completed":
+                row["next_timer_at"] = None
+                row["completed_at"] = row["started_at"] + timedelta(hours=rng.randint(1, 30))
+            batch_i.append(row)
+            for t in tasks:
+                task = dict(t, id=next_task, instance_id=next_id, spiff_task_id=str(uuid.uuid4()))
+                for key in ("ready_at", "due_at", "completed_at", "claimed_at", "breached_at"):
+                    if task.get(key) is not None:
+                        task[key] = task[key] + shift
+                if row["status"] == "completed" and task["status"] == "open":
+                    task["status"] = "completed"
+                    task["completed_at"] = task["ready_at"] + timedelta(minutes=rng.randint(5, 200))
+                    task["working_seconds"] = (
+                        task["completed_at"] - task["ready_at"]
+                    ).total_seconds()
+                batch_t.append(task)
+                next_task += 1
+            next_id += 1
+            if len(batch_i) >= 5000:
+                _flush(batch_i, batch_t)
+        _flush(batch_i, batch_t)
+
+
+def _flush(batch_i: list, batch_t: list) -> None:
+    if batch_i:
+        db.session.execute(sa.insert(ProcessInstance.__table__), batch_i)
+        db.session.execute(sa.insert(HumanTask.__table__), batch_t)
+        db.session.commit()
+    batch_i.clear()
+    batch_t.clear()
+
+
+def timed(fn) -> float:
+    times = []
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def measure(app, actions: Actions, sample_id: int) -> dict[str, float]:
+    admin, ketua = actions.client("admin1"), actions.client("ketua1")
+
+    def get(client, path):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+
+    figures = {
+        "instance list (filtered)": timed(
+            lambda: get(admin, "/admin/cases/?status=waiting&lane=Ketua+Tim&overdue=1")
+        ),
+        "instance list (search)": timed(lambda: get(admin, "/admin/cases/?q=halaman+99")),
+        "instance page": timed(lambda: get(admin, f"/cases/{sample_id}")),
+        "worklist (Ketua Tim)": timed(lambda: get(ketua, "/")),
+        "SLA page": timed(lambda: get(admin, "/sla")),
+    }
+
+    # A sweep that fires 50 due timers: make 50 waiting instances due "now".
+    def sweep():
+        with app.app_context():
+            ids = db.session.scalars(
+                sa.select(ProcessInstance.id)
+                .where(
+                    ProcessInstance.status == "waiting", ProcessInstance.next_timer_at.isnot(None)
+                )
+                .limit(50)
+            ).all()
+            past = datetime.now(UTC) - timedelta(days=400)
+            db.session.execute(
+                sa.update(ProcessInstance)
+                .where(ProcessInstance.id.in_(ids))
+                .values(next_timer_at=past)
+            )
+            db.session.commit()
+            t0 = time.perf_counter()
+            fire_due_timers(datetime.now(UTC), limit=50)
+            return time.perf_counter() - t0
+
+    figures["timer sweep (50 due)"] = statistics.median(sweep() for _ in range(5))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--backend", default="postgresql", choices=["postgresql", "mariadb", "sqlite"]
+    )
+    parser.add_argument("--sizes", default="1000,100000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    url, drop = make_database(args.backend)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "ATTACHMENT_DIR": tempfile.mkdtemp(),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SLA_CALENDAR": WallClockCalendar(),
+        }
+    )
+    try:
+        with app.app_context():
+            app.test_cli_runner().invoke(args=["setup", "--demo"])
+        actions = Actions(app)
+        shapes = templates(app)
+        rng = random.Random(7)
+        results = {}
+        for size in sizes:
+            t0 = time.perf_counter()
+            seed(app, size, shapes, rng)
+            with app.app_context():
+                sample = db.session.scalar(
+                    sa.select(ProcessInstance.id).order_by(ProcessInstance.id.desc()).limit(1)
+                )
+                if args.backend == "postgresql":
+                    db.session.execute(sa.text("ANALYZE"))
+                    db.session.commit()
+            print(
+                f"[{args.backend}] seeded {size} instances in {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+            results[size] = measure(app, actions, sample)
+            for name, value in results[size].items():
+                print(f"[{args.backend}] {size:>7} {name:<28} {value * 1000:8.1f} ms", flush=True)
+        small, large = results[sizes[0]], results[sizes[-1]]
+        worst = 0.0
+        for name in small:
+            ratio = large[name] / small[name]
+            worst = max(worst, ratio)
+            print(f"[{args.backend}] ratio {name:<28} {ratio:6.2f}x")
+        print(f"ratio: {worst:.2f}")
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        drop()
+
+
+if __name__ == "__main__":
+    main()

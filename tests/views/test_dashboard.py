@@ -1,0 +1,351 @@
+"""The administrators' dashboard: access, exact figures at frozen times, CSV export, the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select, update
+
+import service_tasks
+from tests.conftest import STEP1, STEP2
+from webapp.extensions import db
+from webapp.models import HumanTask, InstanceStatus, ProcessInstance
+from webapp.services import service_calls
+
+PAGE = "/admin/dashboard/"
+DATA = "/admin/dashboard/data.json"
+EXPORT = "/admin/dashboard/export.csv"
+STEP_1 = "Task_1_pesan_perbaikan"
+STEP_2 = "Task_2_analisa"
+STEP_3 = "Task_3_troubleshooting"
+STEP_4 = "Task_4_uji_implementasi"
+UPLOAD = "Task_5_upload_colocation"
+
+# Week A is ISO week 2026-W47: Monday 16 to Sunday 22 November 2026 in Jakarta (UTC+7).
+T0 = datetime(2026, 11, 17, 2, 0, tzinfo=UTC)  # Tuesday 09:00 WIB
+NOW = T0 + timedelta(hours=2)  # Tuesday 11:00 WIB
+SUNDAY_2000_UTC = datetime(2026, 11, 15, 20, 0, tzinfo=UTC)  # Monday 03:00 WIB: week A
+LAST_WEEK = datetime(2026, 11, 12, 3, 0, tzinfo=UTC)  # Thursday of 2026-W46
+FORMULA = '=HYPERLINK("x")'
+
+
+class FakeDeployment:
+    long_running = False
+
+    def __call__(self, aplikasi, rilis, *, on_output=None):
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+
+@pytest.fixture
+def deployment(monkeypatch):
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", FakeDeployment())
+
+
+def _start(actions, at: datetime, **data) -> int:
+    with time_machine.travel(at, tick=False):
+        return actions.start(data=dict(STEP1, **data))["id"]
+
+
+def _complete(actions, instance_id: int, step: str, username: str, data: dict, at: datetime):
+    task = actions.open_task(instance_id, step)
+    with time_machine.travel(at, tick=False):
+        response = actions.complete(username, task.id, data)
+    assert response.status_code == 200, response.get_json()
+
+
+def _get(actions, url: str, at: datetime = NOW, username: str = "admin1"):
+    with time_machine.travel(at, tick=False):
+        return actions.client(username).get(url)
+
+
+@pytest.fixture
+def week_a(app, actions, deployment) -> dict[str, int]:
+    """Five cases with known times; see the comments for what each one is."""
+    ids = {}
+    # Started last week, every step done at once (all within standard), finished in week A.
+    with time_machine.travel(LAST_WEEK, tick=False):
+        ids["finished"] = actions.run_to("end")
+    with time_machine.travel(T0 - timedelta(hours=1), tick=False):
+        with app.app_context():
+            assert service_calls.run_queued() == 2
+            assert db.session.get(ProcessInstance, ids["finished"]).status == "completed"
+    # Started Sunday 20:00 UTC, which is Monday 03:00 in Jakarta: counted in week A.
+    ids["edge"] = _start(actions, SUNDAY_2000_UTC, judul="Kasus tepi minggu")
+    # Step 2 still open, past its 30-minute standard since T0 + 30 m.
+    ids["overdue"] = _start(actions, T0, judul=FORMULA)
+    # Step 2 done in 10 minutes (met), and 40 minutes (late); both now wait at step 3.
+    ids["met"] = _start(actions, T0 + timedelta(hours=1), judul="Selesai tepat waktu")
+    ids["late"] = _start(actions, T0 + timedelta(hours=1), judul="Selesai terlambat")
+    _complete(actions, ids["met"], STEP_2, "ketua1", STEP2, T0 + timedelta(hours=1, minutes=10))
+    _complete(actions, ids["late"], STEP_2, "ketua1", STEP2, T0 + timedelta(hours=1, minutes=40))
+    return ids
+
+
+@pytest.mark.parametrize("username", ["unit1", "ketua1", "tim1", "owner1"])
+@pytest.mark.parametrize("url", [PAGE, DATA, f"{EXPORT}?kind=overdue", f"{EXPORT}?kind=steps"])
+def test_only_administrators_may_see_the_dashboard(actions, username, url):
+    assert actions.client(username).get(url).status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_log_in(client):
+    for url in (PAGE, DATA, EXPORT):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_figures_are_exact_for_cases_at_known_times(actions, week_a):
+    response = _get(actions, DATA)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["process"]["id"] == "pemeliharaan_sistem_informasi"
+    # The default period: the current ISO week (in Jakarta) and the eleven before it.
+    assert body["period"] == {"from": "2026-08-31", "to": "2026-11-17"}
+    assert [w["week"] for w in body["weekly"]][0] == "2026-W36"
+    assert [w["week"] for w in body["weekly"]][-2:] == ["2026-W46", "2026-W47"]
+    assert len(body["weekly"]) == 12
+
+    cards = body["cards"]
+    assert cards["running"] == 4
+    assert cards["overdue"] == 2
+    assert cards["started_this_week"] == 4
+    assert cards["finished_this_week"] == 1
+    # November: the finished case's four steps and four first steps (all met), step 2 1 of 2.
+    assert (cards["tasks_completed_this_month"], cards["tasks_met_this_month"]) == (10, 9)
+    assert cards["compliance_this_month"] == 90.0
+
+    running = {r["bpmn_id"]: r for r in body["running_by_step"]}
+    assert [r["bpmn_id"] for r in body["running_by_step"]] == [STEP_1, STEP_2, STEP_3, STEP_4]
+    assert (running[STEP_1]["open"], running[STEP_1]["overdue"]) == (0, 0)
+    assert (running[STEP_2]["open"], running[STEP_2]["overdue"]) == (2, 2)
+    assert (running[STEP_3]["open"], running[STEP_3]["overdue"]) == (2, 0)
+    assert running[STEP_2]["lane"] == "Ketua Tim"
+
+    weeks = {w["week"]: w for w in body["weekly"]}
+    assert (weeks["2026-W46"]["started"], weeks["2026-W46"]["finished"]) == (1, 0)
+    assert (weeks["2026-W47"]["started"], weeks["2026-W47"]["finished"]) == (4, 1)
+    assert sum(w["started"] for w in body["weekly"]) == 5
+    assert (weeks["2026-W47"]["tasks_completed"], weeks["2026-W47"]["tasks_met"]) == (6, 5)
+    assert weeks["2026-W47"]["compliance"] == 83.3
+
+    compliance = {s["bpmn_id"]: s for s in body["compliance"]}
+    assert compliance[STEP_2]["completed"][-2:] == [1, 2]
+    assert compliance[STEP_2]["met"][-2:] == [1, 1]
+    assert compliance[STEP_2]["percent"][-2:] == [100.0, 50.0]
+    assert compliance[STEP_1]["percent"][-2:] == [100.0, 100.0]
+    assert compliance[STEP_3]["percent"][-2:] == [100.0, None]
+    assert compliance[STEP_3]["percent"][0] is None
+
+    overdue = body["overdue"]
+    assert [(t["instance_id"], t["bpmn_id"]) for t in overdue] == [
+        (week_a["edge"], STEP_2),
+        (week_a["overdue"], STEP_2),
+    ]
+    assert overdue[1]["title"] == FORMULA and overdue[1]["lane"] == "Ketua Tim"
+    assert overdue[1]["overdue_seconds"] == 90 * 60
+
+    durations = {d["bpmn_id"]: d for d in body["durations"]}
+    assert durations[STEP_2]["completed"] == 3
+    # Working time of step 2: 0 s (finished case), 600 s and 2400 s; standard 30 minutes.
+    assert durations[STEP_2]["median_seconds"] == 600
+    assert durations[STEP_2]["standard_seconds"] == 1800
+    assert durations[STEP_2]["standard"] == "30 menit"
+
+
+def test_the_period_and_sop_come_from_the_url(actions, week_a):
+    body = _get(actions, f"{DATA}?process=pemeliharaan_sistem_informasi&from=2026-11-16").get_json()
+    assert [w["week"] for w in body["weekly"]] == ["2026-W47"]
+    assert body["weekly"][0]["started"] == 4
+    # Only week A's step 2 tasks count for the median now: 600 s and 2400 s.
+    durations = {d["bpmn_id"]: d for d in body["durations"]}
+    assert durations[STEP_2]["median_seconds"] == 1500
+    body = _get(actions, f"{DATA}?from=2026-11-09&to=2026-11-15").get_json()
+    assert [(w["week"], w["started"], w["finished"]) for w in body["weekly"]] == [
+        ("2026-W46", 1, 0)
+    ]
+    # "Now" figures do not depend on the period.
+    assert body["cards"]["overdue"] == 2 and body["cards"]["started_this_week"] == 4
+    # A year is 53 ISO weeks here; the buckets are one CASE, the same on every database.
+    body = _get(actions, f"{DATA}?from=2025-11-18&to=2026-11-17").get_json()
+    assert len(body["weekly"]) == 53 and body["weekly"][0]["week"] == "2025-W47"
+    assert sum(w["started"] for w in body["weekly"]) == 5
+    assert sum(w["finished"] for w in body["weekly"]) == 1
+    assert _get(actions, f"{DATA}?from=17-11-2026").status_code == 400
+    assert _get(actions, f"{DATA}?from=2026-11-17&to=2026-11-16").status_code == 400
+    assert _get(actions, f"{DATA}?from=2020-01-01&to=2026-11-16").status_code == 400
+    assert _get(actions, f"{DATA}?process=tidak_ada").status_code == 404
+
+
+def test_service_steps_and_failed_cases_count_as_running_work(app, actions):
+    with time_machine.travel(T0, tick=False):
+        waiting = actions.run_to("end")
+        failed = actions.run_to("end")
+    with app.app_context():
+        db.session.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == failed)
+            .values(status=InstanceStatus.ERROR)
+        )
+        db.session.commit()
+    body = _get(actions, DATA).get_json()
+    [upload] = [r for r in body["running_by_step"] if r["kind"] == "service"]
+    assert upload["bpmn_id"] == UPLOAD
+    assert (upload["open"], upload["error"]) == (1, 1)
+    assert body["cards"]["running"] == 2
+    assert body["cards"]["by_status"]["error"] == 1
+    assert waiting != failed
+
+
+def _csv(response) -> list[list[str]]:
+    raw = response.data
+    assert raw.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_export_overdue_guards_typed_formulas(actions, week_a):
+    response = _get(actions, f"{EXPORT}?kind=overdue")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="dasbor-overdue-pemeliharaan_sistem_informasi-2026-11-17.csv"'
+    )
+    rows = _csv(response)
+    assert rows[0] == [
+        "Kasus",
+        "Judul",
+        "ID langkah",
+        "Langkah",
+        "Pelaksana",
+        "Dipegang",
+        "Batas waktu",
+        "Terlambat (menit)",
+    ]
+    assert len(rows) == 3
+    edge, formula = rows[1], rows[2]
+    assert edge[0] == str(week_a["edge"]) and edge[1] == "Kasus tepi minggu"
+    assert formula[0] == str(week_a["overdue"])
+    assert formula[1] == "'" + FORMULA  # a spreadsheet shows it as text, never runs it
+    assert formula[2:5] == [STEP_2, formula[3], "Ketua Tim"]
+    assert formula[6:] == ["2026-11-17 09:30", "90.0"]  # Jakarta time
+    assert '"\'=HYPERLINK(""x"")"' in response.data.decode("utf-8-sig")
+
+
+def test_export_steps_and_weekly(actions, week_a):
+    rows = _csv(_get(actions, f"{EXPORT}?kind=steps&from=2026-11-16"))
+    assert rows[0] == [
+        "ID langkah",
+        "Langkah",
+        "Pelaksana",
+        "Mutu baku",
+        "Mutu baku (menit)",
+        "Selesai",
+        "Memenuhi",
+        "Memenuhi (%)",
+        "Median (menit)",
+        "Persentil 90 (menit)",
+        "Terbuka kini",
+        "Terlambat kini",
+    ]
+    steps = {r[0]: r for r in rows[1:]}
+    assert list(steps) == [STEP_1, STEP_2, STEP_3, STEP_4]
+    assert steps[STEP_2][2:] == ["Ketua Tim", "30 menit", "30.0", "2", "1", "50.0", "25.0"] + [
+        steps[STEP_2][9],
+        "2",
+        "2",
+    ]
+    assert steps[STEP_3][5:8] == ["0", "0", ""]
+
+    response = _get(actions, f"{EXPORT}?kind=weekly&from=2026-11-09")
+    assert "dasbor-weekly-" in response.headers["Content-Disposition"]
+    rows = _csv(response)
+    assert rows[0][:7] == [
+        "Minggu",
+        "Mulai minggu",
+        "Kasus dimulai",
+        "Kasus selesai",
+        "Tugas selesai",
+        "Tugas memenuhi mutu baku",
+        "Kepatuhan (%)",
+    ]
+    assert len(rows[0]) == 7 + 4  # one compliance column per user step
+    assert rows[1][:7] == ["2026-W46", "2026-11-09", "1", "0", "4", "4", "100.0"]
+    assert rows[2][:7] == ["2026-W47", "2026-11-16", "4", "1", "6", "5", "83.3"]
+    assert rows[2][7:] == ["100.0", "50.0", "", ""]
+    assert _get(actions, f"{EXPORT}?kind=semua").status_code == 400
+
+
+def test_page_shows_cards_charts_and_their_tables(actions, week_a):
+    response = _get(actions, PAGE)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'src="/vendor/chart.js"' in html and 'src="/static/dashboard.js"' in html
+    for chart in ("running", "weekly", "compliance", "durations"):
+        canvas = re.search(rf'<canvas id="chart-{chart}"[^>]*>', html)
+        assert canvas and 'role="img"' in canvas.group(0) and "aria-label=" in canvas.group(0)
+        table = re.search(
+            rf'<details>\s*<summary>[^<]+</summary>\s*<table class="list" id="table-{chart}"', html
+        )
+        assert table, chart
+    cards = re.search(r'<ul class="stats".*?</ul>', html, re.S).group(0)
+    values = re.findall(r'data-card="(\w+)".*?class="stat-value[^"]*">([^<]+)<', cards, re.S)
+    assert values == [
+        ("running", "4"),
+        ("overdue", "2"),
+        ("started", "4"),
+        ("finished", "1"),
+        ("compliance", "90%"),
+    ]
+    # The case title is escaped on the page and in the JSON block (no inline script runs).
+    assert "=HYPERLINK(&#34;x&#34;)" in html or "=HYPERLINK(&quot;x&quot;)" in html
+    block = re.search(
+        r'<script type="application/json" id="dashboard-data">(.*?)</script>', html, re.S
+    )
+    data = json.loads(block.group(1))
+    assert data["cards"]["overdue"] == 2 and data["labels"]["started"] == "Kasus dimulai"
+    assert "<script>" not in html
+    assert f'data-step="{STEP_2}"' in html
+    assert _get(actions, "/vendor/chart.js").status_code == 200
+
+
+def test_no_open_work_shows_zeros_and_empty_tables(actions):
+    body = _get(actions, DATA).get_json()
+    assert body["cards"]["running"] == body["cards"]["overdue"] == 0
+    assert body["cards"]["compliance_this_month"] is None
+    assert body["overdue"] == []
+    html = _get(actions, PAGE).get_data(as_text=True)
+    assert "Tidak ada tugas yang melewati mutu baku." in html
+
+
+def test_queries_do_not_grow_with_the_number_of_cases(app, actions):
+    from sqlalchemy import event
+
+    def count_queries() -> int:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+            listener = lambda *args: seen.append(1)  # noqa: E731
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                with time_machine.travel(NOW, tick=False), app.test_request_context():
+                    from webapp.services import dashboard
+
+                    zone = dashboard.office_zone()
+                    dashboard.dashboard(
+                        "pemeliharaan_sistem_informasi", dashboard.Period.default(NOW, zone)
+                    )
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    _start(actions, T0)
+    few = count_queries()
+    for minutes in range(5):
+        _start(actions, T0 + timedelta(minutes=minutes))
+    assert count_queries() == few
+    with app.app_context():
+        assert db.session.scalar(select(HumanTask.id).limit(1)) is not None

@@ -1,0 +1,524 @@
+"""The administrators' dashboard: SQL aggregates over process_instance and human_task.
+
+Every figure is a GROUP BY (or a LIMITed list) over the two tables; workflow state is never
+loaded and no query runs per row. Weeks are ISO weeks in the office's time zone: their
+boundaries are computed here and given to the database as a CASE over plain timestamps, so
+the same SQL buckets rows on SQLite, PostgreSQL and MariaDB without date functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, case, func, literal, select
+
+from ..extensions import db
+from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
+from ..models.types import utcnow
+from . import sla
+from .processes import parsed, published_version
+
+DEFAULT_WEEKS = 12
+MAX_DAYS = 731  # two years: about 105 weekly buckets at most
+OVERDUE_SHOWN = 20
+OVERDUE_EXPORTED = 10_000
+ACTIVE = (
+    InstanceStatus.RUNNING,
+    InstanceStatus.WAITING,
+    InstanceStatus.SUSPENDED,
+    InstanceStatus.ERROR,
+)
+
+
+def office_zone() -> tzinfo:
+    """The time zone in which weeks and months start (the one pages show times in)."""
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta")
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    year, week, _weekday = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days in the office's time zone, the last one included."""
+
+    first_day: date
+    last_day: date
+    zone: tzinfo
+
+    @classmethod
+    def default(cls, now: datetime, zone: tzinfo) -> Period:
+        """The current ISO week and the eleven before it, up to today."""
+        today = now.astimezone(zone).date()
+        return cls(_monday(today) - timedelta(weeks=DEFAULT_WEEKS - 1), today, zone)
+
+    @property
+    def since(self) -> datetime:
+        return _midnight(self.first_day, self.zone)
+
+    @property
+    def until(self) -> datetime:
+        """Exclusive end: midnight after the last day."""
+        return _midnight(self.last_day + timedelta(days=1), self.zone)
+
+    def mondays(self) -> list[date]:
+        first, last = _monday(self.first_day), _monday(self.last_day)
+        return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+
+    def week_bucket(self, column) -> ColumnElement[int]:
+        """A CASE giving the index of the week a timestamp falls in (rows of the period only)."""
+        mondays = self.mondays()
+        whens = [(column < _midnight(m, self.zone), i) for i, m in enumerate(mondays[1:])]
+        if not whens:
+            return literal(0)
+        return case(*whens, else_=len(mondays) - 1)
+
+
+def _met() -> ColumnElement[int]:
+    # As on the SLA page: a step without a time standard cannot be late.
+    return case(
+        (HumanTask.due_at.is_(None), 1), (HumanTask.completed_at <= HumanTask.due_at, 1), else_=0
+    )
+
+
+def _percent(met: int, completed: int) -> float | None:
+    return round(100 * met / completed, 1) if completed else None
+
+
+def _weekly_counts(column, period: Period, *where) -> list[int]:
+    """How many process_instance rows have ``column`` in each week of the period."""
+    mondays = period.mondays()
+    inner = (
+        select(period.week_bucket(column).label("week"))
+        .where(column >= period.since, column < period.until, *where)
+        .subquery()
+    )
+    counts = [0] * len(mondays)
+    for week, count in db.session.execute(
+        select(inner.c.week, func.count()).group_by(inner.c.week)
+    ):
+        counts[int(week)] = count
+    return counts
+
+
+def overdue_now(process_id: str, now: datetime, limit: int = OVERDUE_SHOWN) -> list[dict]:
+    """Open tasks past their due time, the longest overdue first, with case title and lane."""
+    rows = db.session.execute(
+        select(
+            HumanTask.id,
+            HumanTask.instance_id,
+            HumanTask.bpmn_id,
+            HumanTask.name,
+            HumanTask.lane,
+            HumanTask.due_at,
+            ProcessInstance.title,
+            User.full_name,
+            User.username,
+        )
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .outerjoin(User, User.id == HumanTask.assigned_user_id)
+        .where(
+            ProcessInstance.process_id == process_id,
+            HumanTask.status == TaskStatus.OPEN,
+            HumanTask.due_at <= now,
+        )
+        .order_by(HumanTask.due_at, HumanTask.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "task_id": task_id,
+            "instance_id": instance_id,
+            "bpmn_id": bpmn_id,
+            "step": name,
+            "lane": lane,
+            "due_at": due_at,
+            "overdue_seconds": (now - due_at).total_seconds(),
+            "title": title,
+            "assignee": (full_name or username) if username else None,
+        }
+        for (
+            task_id,
+            instance_id,
+            bpmn_id,
+            name,
+            lane,
+            due_at,
+            title,
+            full_name,
+            username,
+        ) in rows
+    ]
+
+
+def _running_by_step(process, process_id: str, now: datetime) -> list[dict]:
+    """Open user tasks per step, and running or failed service steps per current step."""
+    rows: dict[str, dict] = {}
+    for step in process.user_steps:
+        rows[step.bpmn_id] = {
+            "bpmn_id": step.bpmn_id,
+            "name": step.name,
+            "lane": step.lane or "",
+            "kind": "user",
+            "open": 0,
+            "overdue": 0,
+            "error": 0,
+        }
+    overdue = case((HumanTask.due_at <= now, 1), else_=0)
+    for bpmn_id, name, lane, count, late in db.session.execute(
+        select(
+            HumanTask.bpmn_id,
+            func.max(HumanTask.name),
+            func.max(HumanTask.lane),
+            func.count(),
+            func.sum(overdue),
+        )
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(ProcessInstance.process_id == process_id, HumanTask.status == TaskStatus.OPEN)
+        .group_by(HumanTask.bpmn_id)
+    ):
+        # A step of an older version that the published diagram no longer has is still work.
+        row = rows.setdefault(
+            bpmn_id,
+            {
+                "bpmn_id": bpmn_id,
+                "name": name,
+                "lane": lane or "",
+                "kind": "user",
+                "open": 0,
+                "overdue": 0,
+                "error": 0,
+            },
+        )
+        row["open"] = count
+        row["overdue"] = int(late or 0)
+    service_steps = {s.name: s for s in process.steps.values() if s.kind == "service"}
+    for current_step, status, count in db.session.execute(
+        select(ProcessInstance.current_step, ProcessInstance.status, func.count())
+        .where(
+            ProcessInstance.process_id == process_id,
+            ProcessInstance.status.in_([InstanceStatus.RUNNING, InstanceStatus.ERROR]),
+        )
+        .group_by(ProcessInstance.current_step, ProcessInstance.status)
+    ):
+        step = service_steps.get(current_step)
+        key = step.bpmn_id if step else f"current:{current_step}"
+        row = rows.setdefault(
+            key,
+            {
+                "bpmn_id": step.bpmn_id if step else "",
+                "name": current_step or _("(tanpa langkah)"),
+                "lane": (step.lane or "") if step else "",
+                "kind": "service",
+                "open": 0,
+                "overdue": 0,
+                "error": 0,
+            },
+        )
+        if status == InstanceStatus.ERROR:
+            row["error"] += count
+        else:
+            row["open"] += count
+    order = {bpmn_id: i for i, bpmn_id in enumerate(process.steps)}
+    return sorted(rows.values(), key=lambda r: order.get(r["bpmn_id"], len(order)))
+
+
+def _cards(process_id: str, now: datetime, zone: tzinfo) -> dict[str, Any]:
+    today = now.astimezone(zone).date()
+    week_start = _midnight(_monday(today), zone)
+    month_start = _midnight(today.replace(day=1), zone)
+    by_status: dict[str, int] = {}
+    started_week = finished_week = 0
+    for status, count, started, finished in db.session.execute(
+        select(
+            ProcessInstance.status,
+            func.count(),
+            func.sum(case((ProcessInstance.started_at >= week_start, 1), else_=0)),
+            func.sum(case((ProcessInstance.completed_at >= week_start, 1), else_=0)),
+        )
+        .where(ProcessInstance.process_id == process_id)
+        .group_by(ProcessInstance.status)
+    ):
+        by_status[status] = count
+        started_week += int(started or 0)
+        if status == InstanceStatus.COMPLETED:
+            finished_week = int(finished or 0)
+    completed, met = db.session.execute(
+        select(func.count(), func.sum(_met()))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(
+            ProcessInstance.process_id == process_id,
+            HumanTask.status == TaskStatus.COMPLETED,
+            HumanTask.completed_at >= month_start,
+            HumanTask.completed_at <= now,
+        )
+    ).one()
+    return {
+        "running": sum(by_status.get(s, 0) for s in ACTIVE),
+        "by_status": {s.value: by_status.get(s, 0) for s in ACTIVE},
+        "started_this_week": started_week,
+        "finished_this_week": finished_week,
+        "week_start": _monday(today),
+        "month_start": today.replace(day=1),
+        "tasks_completed_this_month": completed,
+        "tasks_met_this_month": int(met or 0),
+        "compliance_this_month": _percent(int(met or 0), completed),
+    }
+
+
+def _compliance(process, process_id: str, period: Period, weekly: list[dict]) -> list[dict]:
+    """Per user step and week: completed tasks, those done by their due time, the percent."""
+    weeks = len(weekly)
+    inner = (
+        select(
+            HumanTask.bpmn_id.label("bpmn_id"),
+            period.week_bucket(HumanTask.completed_at).label("week"),
+            _met().label("met"),
+        )
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(
+            ProcessInstance.process_id == process_id,
+            HumanTask.status == TaskStatus.COMPLETED,
+            HumanTask.completed_at >= period.since,
+            HumanTask.completed_at < period.until,
+        )
+        .subquery()
+    )
+    steps = {
+        s.bpmn_id: {"bpmn_id": s.bpmn_id, "name": s.name, "lane": s.lane or ""}
+        for s in process.user_steps
+    }
+    completed: dict[str, list[int]] = {k: [0] * weeks for k in steps}
+    met: dict[str, list[int]] = {k: [0] * weeks for k in steps}
+    for bpmn_id, week, count, met_count in db.session.execute(
+        select(inner.c.bpmn_id, inner.c.week, func.count(), func.sum(inner.c.met)).group_by(
+            inner.c.bpmn_id, inner.c.week
+        )
+    ):
+        if bpmn_id not in steps:
+            continue  # a step the published diagram no longer has
+        completed[bpmn_id][int(week)] = count
+        met[bpmn_id][int(week)] = int(met_count or 0)
+    for i, week in enumerate(weekly):
+        week["tasks_completed"] = sum(c[i] for c in completed.values())
+        week["tasks_met"] = sum(m[i] for m in met.values())
+        week["compliance"] = _percent(week["tasks_met"], week["tasks_completed"])
+    return [
+        dict(
+            step,
+            completed=completed[k],
+            met=met[k],
+            percent=[_percent(m, c) for m, c in zip(met[k], completed[k], strict=True)],
+        )
+        for k, step in steps.items()
+    ]
+
+
+def dashboard(process_id: str, period: Period, now: datetime | None = None) -> dict[str, Any]:
+    """Every figure of the dashboard for one published SOP and period."""
+    now = now or utcnow()
+    version = published_version(process_id)
+    if version is None:
+        raise LookupError(process_id)
+    process = parsed(version)
+    of_process = ProcessInstance.process_id == process_id
+    started = _weekly_counts(ProcessInstance.started_at, period, of_process)
+    finished = _weekly_counts(
+        ProcessInstance.completed_at,
+        period,
+        of_process,
+        ProcessInstance.status == InstanceStatus.COMPLETED,
+    )
+    weekly = [
+        {"week": week_label(m), "start": m, "started": s, "finished": f}
+        for m, s, f in zip(period.mondays(), started, finished, strict=True)
+    ]
+    compliance = _compliance(process, process_id, period, weekly)
+    running = _running_by_step(process, process_id, now)
+    durations = [
+        {
+            "bpmn_id": f.bpmn_id,
+            "name": f.name,
+            "lane": f.lane,
+            "standard": f.standard,
+            "standard_seconds": f.standard_seconds,
+            "completed": f.completed,
+            "met": f.met,
+            "met_percent": f.met_percent,
+            "median_seconds": f.median_seconds,
+            "p90_seconds": f.p90_seconds,
+        }
+        for f in sla.step_figures(process_id, period.since, period.until)
+    ]
+    return {
+        "process": {"id": process_id, "name": version.definition.name},
+        "period": {"from": period.first_day, "to": period.last_day},
+        "now": now,
+        "cards": dict(
+            _cards(process_id, now, period.zone),
+            overdue=sum(r["overdue"] for r in running),
+        ),
+        "running_by_step": running,
+        "overdue": overdue_now(process_id, now),
+        "weekly": weekly,
+        "compliance": compliance,
+        "durations": durations,
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Dates and times as ISO 8601 text, for JSON."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# --- CSV export ------------------------------------------------------------------------------
+
+EXPORT_KINDS = ("steps", "weekly", "overdue")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A cell as text a spreadsheet will not run: typed text starting like a formula is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _minutes(seconds: float | None) -> float | str:
+    return "" if seconds is None else round(seconds / 60, 1)
+
+
+def _local(value: datetime | None, zone: tzinfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def export_rows(kind: str, process_id: str, period: Period, now: datetime | None = None):
+    """The header and rows of one CSV export."""
+    now = now or utcnow()
+    if kind == "overdue":
+        header = [
+            _("Kasus"),
+            _("Judul"),
+            _("ID langkah"),
+            _("Langkah"),
+            _("Pelaksana"),
+            _("Dipegang"),
+            _("Batas waktu"),
+            _("Terlambat (menit)"),
+        ]
+        rows = [
+            [
+                t["instance_id"],
+                t["title"],
+                t["bpmn_id"],
+                t["step"],
+                t["lane"],
+                t["assignee"] or "",
+                _local(t["due_at"], period.zone),
+                _minutes(t["overdue_seconds"]),
+            ]
+            for t in overdue_now(process_id, now, OVERDUE_EXPORTED)
+        ]
+        return header, rows
+    data = dashboard(process_id, period, now)
+    if kind == "steps":
+        running = {r["bpmn_id"]: r for r in data["running_by_step"]}
+        header = [
+            _("ID langkah"),
+            _("Langkah"),
+            _("Pelaksana"),
+            _("Mutu baku"),
+            _("Mutu baku (menit)"),
+            _("Selesai"),
+            _("Memenuhi"),
+            _("Memenuhi (%)"),
+            _("Median (menit)"),
+            _("Persentil 90 (menit)"),
+            _("Terbuka kini"),
+            _("Terlambat kini"),
+        ]
+        rows = [
+            [
+                d["bpmn_id"],
+                d["name"],
+                d["lane"],
+                d["standard"],
+                _minutes(d["standard_seconds"]),
+                d["completed"],
+                d["met"],
+                "" if d["met_percent"] is None else d["met_percent"],
+                _minutes(d["median_seconds"]),
+                _minutes(d["p90_seconds"]),
+                running.get(d["bpmn_id"], {}).get("open", 0),
+                running.get(d["bpmn_id"], {}).get("overdue", 0),
+            ]
+            for d in data["durations"]
+        ]
+        return header, rows
+    if kind == "weekly":
+        header = [
+            _("Minggu"),
+            _("Mulai minggu"),
+            _("Kasus dimulai"),
+            _("Kasus selesai"),
+            _("Tugas selesai"),
+            _("Tugas memenuhi mutu baku"),
+            _("Kepatuhan (%)"),
+        ] + [_("Kepatuhan %(step)s (%%)", step=s["name"]) for s in data["compliance"]]
+        rows = [
+            [
+                w["week"],
+                w["start"].isoformat(),
+                w["started"],
+                w["finished"],
+                w["tasks_completed"],
+                w["tasks_met"],
+                "" if w["compliance"] is None else w["compliance"],
+            ]
+            + ["" if s["percent"][i] is None else s["percent"][i] for s in data["compliance"]]
+            for i, w in enumerate(data["weekly"])
+        ]
+        return header, rows
+    raise ValueError(kind)
+
+
+def to_csv(header: list, rows: list[list]) -> str:
+    """UTF-8 text with a byte-order mark (Excel), comma-separated, quoted where needed."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_cell(v) for v in header])
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def export_filename(kind: str, process_id: str, today: date) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", process_id).strip("-") or "sop"
+    return f"dasbor-{kind}-{safe}-{today.isoformat()}.csv"

@@ -1,0 +1,169 @@
+"""The administrators' instance list: filters, sort and pages, all SQL over materialized rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+
+from ..extensions import db
+from ..models import HumanTask, InstanceStatus, ProcessInstance, ProcessVersion, TaskStatus, User
+from ..models.types import utcnow
+
+SORTS = {
+    "started": ProcessInstance.started_at,
+    "updated": ProcessInstance.updated_at,
+    "title": ProcessInstance.title,
+    "status": ProcessInstance.status,
+    "id": ProcessInstance.id,
+}
+PAGE_SIZE = 50
+
+
+@dataclass
+class Filters:
+    """What the list is narrowed to; every field round-trips through the URL."""
+
+    process: str = ""
+    version: str = ""
+    status: str = ""
+    step: str = ""
+    lane: str = ""
+    assignee: str = ""
+    overdue: str = ""
+    since: str = ""
+    until: str = ""
+    q: str = ""
+    sort: str = "started"
+    order: str = "desc"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        values = {}
+        for f in fields(cls):
+            raw = args.get(f.name, "")
+            if f.name == "page":
+                try:
+                    values["page"] = max(int(raw or 1), 1)
+                except ValueError:
+                    values["page"] = 1
+            else:
+                values[f.name] = str(raw).strip()[:200]
+        if values["sort"] not in SORTS:
+            values["sort"] = "started"
+        if values["order"] not in ("asc", "desc"):
+            values["order"] = "desc"
+        if values["status"] and values["status"] not in {s.value for s in InstanceStatus}:
+            values["status"] = ""
+        return cls(**values)
+
+    def args(self, **change) -> dict:
+        """URL arguments of these filters with some changed (for sort and page links)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(change)
+        return {
+            k: v for k, v in data.items() if v not in ("", None) and not (k == "page" and v == 1)
+        }
+
+
+def _date(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _open_task_where(*conditions):
+    return exists().where(
+        HumanTask.instance_id == ProcessInstance.id,
+        HumanTask.status == TaskStatus.OPEN,
+        *conditions,
+    )
+
+
+def query(filters: Filters) -> Select:
+    """The filtered, sorted SELECT of instances (without paging)."""
+    stmt = select(ProcessInstance)
+    if filters.process:
+        stmt = stmt.where(ProcessInstance.process_id == filters.process)
+    if filters.version.isdigit():
+        stmt = stmt.where(
+            ProcessInstance.version_id.in_(
+                select(ProcessVersion.id).where(ProcessVersion.version == int(filters.version))
+            )
+        )
+    if filters.status:
+        stmt = stmt.where(ProcessInstance.status == filters.status)
+    if filters.step:
+        stmt = stmt.where(
+            ProcessInstance.current_step.like(f"%{_escape(filters.step)}%", escape="\\")
+        )
+    if filters.lane:
+        stmt = stmt.where(_open_task_where(HumanTask.lane == filters.lane))
+    if filters.assignee:
+        user_ids = select(User.id).where(User.username == filters.assignee)
+        stmt = stmt.where(_open_task_where(HumanTask.assigned_user_id.in_(user_ids)))
+    if filters.overdue:
+        stmt = stmt.where(_open_task_where(HumanTask.due_at <= utcnow()))
+    if (since := _date(filters.since)) is not None:
+        stmt = stmt.where(ProcessInstance.started_at >= since)
+    if (until := _date(filters.until)) is not None:
+        stmt = stmt.where(ProcessInstance.started_at < until + timedelta(days=1))
+    if filters.q:
+        word = f"%{_escape(filters.q.lower())}%"
+        requesters = select(User.id).where(
+            or_(
+                func.lower(User.username).like(word, escape="\\"),
+                func.lower(User.full_name).like(word, escape="\\"),
+            )
+        )
+        conditions = [
+            func.lower(ProcessInstance.title).like(word, escape="\\"),
+            ProcessInstance.started_by_id.in_(requesters),
+        ]
+        if filters.q.lstrip("#").isdigit():
+            conditions.append(ProcessInstance.id == int(filters.q.lstrip("#")))
+        stmt = stmt.where(or_(*conditions))
+    column = SORTS[filters.sort]
+    ordering = column.asc() if filters.order == "asc" else column.desc()
+    return stmt.order_by(ordering, ProcessInstance.id.desc())
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class Page:
+    rows: list[ProcessInstance]
+    total: int
+    open_tasks: dict[int, list[HumanTask]]
+    versions: dict[int, int]
+
+
+def page(filters: Filters) -> Page:
+    """One page of instances with their open tasks, in a fixed number of queries."""
+    stmt = query(filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)))
+    ids = [r.id for r in rows]
+    open_tasks: dict[int, list[HumanTask]] = {}
+    versions: dict[int, int] = {}
+    if ids:
+        for task in db.session.scalars(
+            select(HumanTask).where(
+                and_(HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN)
+            )
+        ):
+            open_tasks.setdefault(task.instance_id, []).append(task)
+        version_ids = {r.version_id for r in rows}
+        versions = dict(
+            db.session.execute(
+                select(ProcessVersion.id, ProcessVersion.version).where(
+                    ProcessVersion.id.in_(version_ids)
+                )
+            ).all()
+        )
+    return Page(rows=rows, total=total, open_tasks=open_tasks, versions=versions)

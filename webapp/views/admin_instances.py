@@ -1,0 +1,114 @@
+"""Administrators: every instance, filtered; and the actions that fix what is stuck."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import distinct, select
+
+from ..extensions import db
+from ..models import HumanTask, InstanceStatus, ProcessDefinition, User
+from ..services import admin, instance_list
+from ..services.errors import Conflict, Invalid
+from .common import me, role_required
+
+bp = Blueprint("admin_instances", __name__, url_prefix="/admin/cases")
+
+
+def _seen(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/")
+@role_required("admin")
+def index():
+    """List every instance with filters, sort and pages kept in the URL."""
+    filters = instance_list.Filters.from_args(request.args)
+    result = instance_list.page(filters)
+    return render_template(
+        "admin/instances.html",
+        filters=filters,
+        result=result,
+        page_size=instance_list.PAGE_SIZE,
+        processes=db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.name)),
+        lanes=db.session.scalars(select(distinct(HumanTask.lane)).order_by(HumanTask.lane)).all(),
+        users=db.session.scalars(select(User).order_by(User.username)).all(),
+        statuses=[s.value for s in InstanceStatus],
+    )
+
+
+def _back(instance_id: int):
+    # Only a local path: a form field must never send the admin to another site.
+    back = request.form.get("back", "")
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for("instances.detail", instance_id=instance_id)
+    return redirect(back)
+
+
+@bp.route("/<int:instance_id>/suspend", methods=["POST"])
+@role_required("admin")
+def suspend(instance_id: int):
+    """Hold a case."""
+    admin.suspend(me(), instance_id, _seen("version"))
+    flash(_("Kasus #%(id)s ditangguhkan.", id=instance_id), "success")
+    return _back(instance_id)
+
+
+@bp.route("/<int:instance_id>/resume", methods=["POST"])
+@role_required("admin")
+def resume(instance_id: int):
+    """Let a held case go on."""
+    admin.resume(me(), instance_id, _seen("version"))
+    flash(_("Kasus #%(id)s dilanjutkan.", id=instance_id), "success")
+    return _back(instance_id)
+
+
+@bp.route("/<int:instance_id>/terminate", methods=["POST"])
+@role_required("admin")
+def terminate(instance_id: int):
+    """End a case with a reason."""
+    try:
+        admin.terminate(me(), instance_id, request.form.get("reason", "")[:1000], _seen("version"))
+    except Invalid as exc:
+        flash(exc.message + " " + _("Alasan penghentian wajib diisi."), "error")
+        return _back(instance_id)
+    flash(_("Kasus #%(id)s dihentikan.", id=instance_id), "success")
+    return _back(instance_id)
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@role_required("admin")
+def reassign(task_id: int):
+    """Give an open task to another member of its lane."""
+    task = db.session.get(HumanTask, task_id)
+    instance_id = task.instance_id if task else 0
+    try:
+        task = admin.reassign(me(), task_id, request.form.get("username", ""), _seen("assignee"))
+    except (Invalid, Conflict) as exc:
+        flash(exc.message, "error")
+        return _back(instance_id)
+    flash(
+        _(
+            "Tugas “%(task)s” diberikan kepada %(who)s.",
+            task=task.name,
+            who=task.assigned_user.display_name,
+        ),
+        "success",
+    )
+    return _back(instance_id)
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@role_required("admin")
+def release(task_id: int):
+    """Take a task back for its lane."""
+    task = db.session.get(HumanTask, task_id)
+    instance_id = task.instance_id if task else 0
+    try:
+        admin.release(me(), task_id, _seen("assignee"))
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return _back(instance_id)
+    flash(_("Tugas dilepas dan kembali ke pelaksananya."), "success")
+    return _back(instance_id)
