@@ -57,7 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         api,
         dashboard,
         instances,
+        processes,
         sla,
+        sop_sheet,
         tasks,
         template_helpers,
         ui,
@@ -73,6 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_instances.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(processes.bp)
+    app.register_blueprint(sop_sheet.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies: CSRF cannot apply
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:26:46.038532
+Create Date: 2026-11-25 12:46:45.295372
 
 """
 from alembic import op
@@ -72,8 +72,11 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
     sa.Column('published_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('findings', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_process_version_author_id_user')),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_process_version_definition_id_process_definition')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user.id'], name=op.f('fk_process_version_published_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_version')),
     sa.UniqueConstraint('definition_id', 'content_hash', name=op.f('uq_process_version_definition_id_content_hash')),
     sa.UniqueConstraint('definition_id', 'version', name=op.f('uq_process_version_definition_id_version'))

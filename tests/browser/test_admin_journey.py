@@ -43,7 +43,9 @@ def test_admin_finds_an_overdue_case_opens_it_and_reassigns_the_task(
     expect(page).to_have_url(f"{live_server}/cases/{overdue}")
     diagram = page.locator(".diagram")
     expect(diagram).to_have_attribute("data-ready", "1")
-    expect(page.locator('g.step-overdue[data-element-id="Task_3_troubleshooting"]')).to_have_count(1)
+    expect(page.locator('g.step-overdue[data-element-id="Task_3_troubleshooting"]')).to_have_count(
+        1
+    )
 
     # Clicking the step on the diagram shows its history.
     page.locator('g[data-element-id="Task_2_analisa"]').first.click()

@@ -151,6 +151,20 @@ def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
     return TaskForm(schema=schema, ui_schema=ui_schema, fields=fields)
 
 
+def schema_errors(schema: Any) -> list[str]:
+    """Say what makes a form schema unusable (empty list when it is fine)."""
+    if not isinstance(schema, dict):
+        return [_("Skema harus berupa objek JSON.")]
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(akar)"
+        return [_("Skema tidak sah di %(where)s: %(msg)s", where=where, msg=exc.message)]
+    if schema.get("type") not in (None, "object"):
+        return [_("Skema formulir harus bertipe object.")]
+    return []
+
+
 def load_form(version: ProcessVersion, step: StepInfo) -> TaskForm:
     """Return the form of a step from the files stored with its process version."""
     forms = version.forms

@@ -37,28 +37,34 @@ def published_version(process_id: str) -> ProcessVersion | None:
         select(ProcessVersion)
         .join(ProcessVersion.definition)
         .where(ProcessDefinition.process_id == process_id, ProcessVersion.published_at.isnot(None))
-        .order_by(ProcessVersion.version.desc())
+        .order_by(ProcessVersion.published_at.desc(), ProcessVersion.version.desc())
         .limit(1)
     )
 
 
 def published_versions() -> list[ProcessVersion]:
     """Return the newest published version of every process."""
+    # The version published last is the one new instances use (re-publishing an older
+    # version is how an owner rolls back).
     newest = (
-        select(ProcessVersion.definition_id, func.max(ProcessVersion.version).label("v"))
+        select(ProcessVersion.definition_id, func.max(ProcessVersion.published_at).label("at"))
         .where(ProcessVersion.published_at.isnot(None))
         .group_by(ProcessVersion.definition_id)
         .subquery()
     )
-    return list(
-        db.session.scalars(
-            select(ProcessVersion).join(
-                newest,
-                (ProcessVersion.definition_id == newest.c.definition_id)
-                & (ProcessVersion.version == newest.c.v),
-            )
+    rows = db.session.scalars(
+        select(ProcessVersion)
+        .join(
+            newest,
+            (ProcessVersion.definition_id == newest.c.definition_id)
+            & (ProcessVersion.published_at == newest.c.at),
         )
+        .order_by(ProcessVersion.definition_id, ProcessVersion.version.desc())
     )
+    result: dict[int, ProcessVersion] = {}
+    for version in rows:
+        result.setdefault(version.definition_id, version)
+    return list(result.values())
 
 
 def _read_folder(folder: Path) -> tuple[bytes, dict[str, bytes]]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..auth import user_from_bearer
 from ..extensions import db
 from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
-from ..services import access, reports
+from ..services import access, reports, versions
 from ..services import instances as svc
 from ..services.errors import Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
@@ -191,6 +191,48 @@ def complete(task_id: int):
 def instance(instance_id: int):
     """Status, current tasks and history of one instance."""
     return jsonify(instance_json(svc.instance_for(caller(), instance_id)))
+
+
+@bp.post("/processes/<process_id>/versions")
+def upload_version(process_id: str):
+    """Save an uploaded diagram (multipart ``bpmn`` + optional ``forms``) as a draft."""
+    bpmn_file = request.files.get("bpmn")
+    if bpmn_file is None or not bpmn_file.filename:
+        raise versions.Refused(_("Kirim berkas diagram pada isian multipart 'bpmn'."), [])
+    forms = {}
+    for storage in request.files.getlist("forms"):
+        name = (storage.filename or "").rsplit("/", 1)[-1]
+        if not name.endswith(".json"):
+            raise versions.Refused(_("Berkas formulir harus .json: %(f)s", f=name), [])
+        forms[name] = storage.read(versions.MAX_FORM_BYTES + 1)
+    version, findings, new = versions.save_draft(
+        caller(),
+        process_id,
+        bpmn_file.read(5 * 1024 * 1024 + 1),
+        forms,
+        request.form.get("note", ""),
+    )
+    body = version_json(version)
+    body["findings"] = findings
+    return jsonify(body), (201 if new else 200)
+
+
+@bp.post("/processes/<process_id>/versions/<int:version>/publish")
+def publish_version(process_id: str, version: int):
+    """Publish a draft; 422 with the findings while lint finds errors."""
+    return jsonify(version_json(versions.publish(caller(), process_id, version)))
+
+
+def version_json(version) -> dict[str, Any]:
+    return {
+        "process_id": version.definition.process_id,
+        "version": version.version,
+        "published_at": iso(version.published_at),
+        "created_at": iso(version.created_at),
+        "content_hash": version.content_hash,
+        "note": version.note,
+        "findings": version.findings or [],
+    }
 
 
 @bp.get("/openapi.json")

@@ -43,8 +43,9 @@ SCHEMAS: dict[str, Any] = {
                 "additionalProperties": {"type": "string"},
                 "description": "Pesan per isian (422). / Message per field (422).",
             },
+            "findings": {"type": "array", "items": ref("Finding")},
         },
-        optional=("errors",),
+        optional=("errors", "findings"),
     ),
     "Task": obj(
         {
@@ -87,8 +88,48 @@ SCHEMAS: dict[str, Any] = {
             "current_tasks": {"type": "array", "items": ref("Task")},
             "history": {"type": "array", "items": ref("HistoryItem")},
             "url": {"type": "string", "format": "uri", "description": "Halaman kasus. / Web page."},
+            "report_html_url": nullable(
+                "string", format="uri", description="Laporan hasil perbaikan. / Repair report."
+            ),
+            "report_pdf_url": nullable("string", format="uri"),
+            "incidents": {"type": "array", "items": ref("Incident")},
         },
+        optional=("report_html_url", "report_pdf_url", "incidents"),
         description="Satu kasus (instans proses). / One process instance.",
+    ),
+    "Incident": obj(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "description": "timer | service"},
+            "element": {"type": "string"},
+            "message": {"type": "string", "description": "Penyebab. / The cause in plain words."},
+            "created_at": TIME,
+            "resolved_at": nullable("string", format="date-time"),
+        }
+    ),
+    "Finding": obj(
+        {
+            "level": {"type": "string", "enum": ["error", "warning"]},
+            "code": {"type": "string"},
+            "element": {"type": "string"},
+            "name": {"type": "string"},
+            "message": {"type": "string", "description": "Apa yang salah dan apa yang dilakukan."},
+            "fix": nullable("object"),
+        },
+        optional=("fix",),
+        description="Temuan pemeriksaan diagram. / A lint finding.",
+    ),
+    "Version": obj(
+        {
+            "process_id": {"type": "string"},
+            "version": {"type": "integer"},
+            "published_at": nullable("string", format="date-time"),
+            "created_at": TIME,
+            "content_hash": {"type": "string"},
+            "note": {"type": "string"},
+            "findings": {"type": "array", "items": ref("Finding")},
+        },
+        description="Satu versi diagram SOP. / One version of an SOP diagram.",
     ),
     "CompletedTask": all_of("Task", {"instance": ref("Instance")}),
     "Process": obj(
@@ -251,6 +292,42 @@ PATHS: dict[str, Any] = {
             requestBody=SUBMISSION,
         ),
     },
+    "/api/v1/processes/{process_id}/versions": {
+        "parameters": [path_id("process_id", "string")],
+        "post": operation(
+            "Unggah diagram sebagai draf (pemilik proses). / Upload a diagram as a draft.",
+            json_body(ref("Version"), "Draf baru dengan temuannya. / New draft, its findings."),
+            (403, 422),
+            status=201,
+            requestBody={
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["bpmn"],
+                            "properties": {
+                                "bpmn": {"type": "string", "format": "binary"},
+                                "forms": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                },
+                                "note": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+        ),
+    },
+    "/api/v1/processes/{process_id}/versions/{version}/publish": {
+        "parameters": [path_id("process_id", "string"), path_id("version")],
+        "post": operation(
+            "Terbitkan draf. / Publish a draft.",
+            json_body(ref("Version"), "Versi terbit. / The published version."),
+            (403, 404, 422),
+        ),
+    },
     "/api/v1/instances/{instance_id}": {
         "parameters": [path_id("instance_id")],
         "get": operation(
@@ -287,6 +364,11 @@ DOCUMENT: dict[str, Any] = {
 PATHS["/api/v1/processes/{process_id}/instances"]["post"]["responses"]["200"] = json_body(
     ref("Instance"),
     "Kiriman berulang: kasus yang sudah dimulai. / Repeated submission: the existing instance.",
+)
+
+
+PATHS["/api/v1/processes/{process_id}/versions"]["post"]["responses"]["200"] = json_body(
+    ref("Version"), "Isi sama dengan versi yang ada. / Same content as an existing version."
 )
 
 

@@ -102,6 +102,7 @@ def security_headers(response):
 # Files from node_modules that pages may load: the bpmn-js viewer and its styles.
 VENDOR_FILES = {
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+    "bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
