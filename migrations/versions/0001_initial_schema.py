@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:46:45.295372
+Create Date: 2026-11-25 12:52:01.115305
 
 """
 from alembic import op
@@ -122,6 +122,7 @@ def upgrade():
     op.create_table('human_task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.String(length=100), nullable=False),
     sa.Column('spiff_task_id', sa.String(length=36), nullable=False),
     sa.Column('bpmn_id', sa.String(length=255), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -144,8 +145,18 @@ def upgrade():
     )
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_assignee', ['assigned_user_id', 'status'], unique=False)
+        batch_op.create_index('ix_human_task_done', ['process_id', 'status', 'completed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_human_task_open_lane', ['status', 'lane', 'due_at'], unique=False)
+
+    op.create_table('instance_word',
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('word', sa.String(length=64).with_variant(sa.String(length=64, collation='utf8mb4_bin'), 'mariadb').with_variant(sa.String(length=64, collation='utf8mb4_bin'), 'mysql').with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_instance_word_instance_id_process_instance'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('instance_id', 'word', name=op.f('pk_instance_word'))
+    )
+    with op.batch_alter_table('instance_word', schema=None) as batch_op:
+        batch_op.create_index('ix_instance_word_word', ['word', 'instance_id'], unique=False)
 
     op.create_table('service_call',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -291,9 +302,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_service_call_instance_id'))
 
     op.drop_table('service_call')
+    with op.batch_alter_table('instance_word', schema=None) as batch_op:
+        batch_op.drop_index('ix_instance_word_word')
+
+    op.drop_table('instance_word')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_open_lane')
         batch_op.drop_index(batch_op.f('ix_human_task_instance_id'))
+        batch_op.drop_index('ix_human_task_done')
         batch_op.drop_index('ix_human_task_assignee')
 
     op.drop_table('human_task')

@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per area; import them from here."""
 
 from .audit import Attachment, AuditEvent
-from .instance import HumanTask, ProcessInstance, human_task_candidate
+from .instance import HumanTask, InstanceWord, ProcessInstance, human_task_candidate, title_words
 from .notification import Incident, Notification
 from .process import ProcessDefinition, ProcessVersion
 from .service_call import ServiceCall
@@ -14,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "HumanTask",
     "Incident",
+    "InstanceWord",
     "Notification",
     "InstanceStatus",
     "ProcessDefinition",
@@ -26,5 +27,6 @@ __all__ = [
     "TaskStatus",
     "User",
     "human_task_candidate",
+    "title_words",
     "user_role",
 ]

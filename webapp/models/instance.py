@@ -61,10 +61,14 @@ class HumanTask(db.Model):
         UniqueConstraint("instance_id", "spiff_task_id"),
         Index("ix_human_task_open_lane", "status", "lane", "due_at"),
         Index("ix_human_task_assignee", "assigned_user_id", "status"),
+        # SLA figures and dashboards: one process, finished tasks in a period.
+        Index("ix_human_task_done", "process_id", "status", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    # Copied from the instance so reports filter one table by process.
+    process_id: Mapped[str] = mapped_column(String(100), default="")
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255))
@@ -85,3 +89,29 @@ class HumanTask(db.Model):
     assigned_user: Mapped[User | None] = relationship(foreign_keys=[assigned_user_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
     candidates: Mapped[list[User]] = relationship(secondary=human_task_candidate)
+
+
+class InstanceWord(db.Model):
+    """Lower-case words of an instance's title: an index-backed word search on every database
+    (a LIKE '%x%' over the titles would read the whole table)."""
+
+    __tablename__ = "instance_word"
+    __table_args__ = (Index("ix_instance_word_word", "word", "instance_id"),)
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Binary collation: a prefix search is then a plain index range on every database.
+    word: Mapped[str] = mapped_column(
+        String(64)
+        .with_variant(String(64, collation="C"), "postgresql")
+        .with_variant(String(64, collation="utf8mb4_bin"), "mysql", "mariadb"),
+        primary_key=True,
+    )
+
+
+def title_words(title: str) -> set[str]:
+    """The searchable words of a title: lower case, letters and digits, at most 64 chars."""
+    import re
+
+    return {w[:64] for w in re.findall(r"[0-9a-zà-ÿ]+", title.lower()) if w}

@@ -27,10 +27,12 @@ from ..extensions import db
 from ..models import (
     HumanTask,
     InstanceStatus,
+    InstanceWord,
     ProcessInstance,
     ProcessVersion,
     TaskStatus,
     User,
+    title_words,
 )
 from ..models.types import utcnow
 from . import access, attachments, audit, forms, service_calls
@@ -118,6 +120,7 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
         candidates = _candidates(step, ready_task.data)
         task = HumanTask(
             instance_id=row.id,
+            process_id=row.process_id,
             spiff_task_id=spiff_id,
             bpmn_id=ready_task.bpmn_id,
             name=ready_task.name[:255],
@@ -264,6 +267,7 @@ def start_instance(
         )
         db.session.add(row)
         db.session.flush()
+        db.session.add_all(InstanceWord(instance_id=row.id, word=w) for w in title_words(row.title))
         created = sync_rows(row, engine)
         first = next((t for t in created if t.bpmn_id == step.bpmn_id), None)
         if first is None:

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
-from ..models import HumanTask, ProcessInstance, TaskStatus
+from ..models import HumanTask, TaskStatus
 from ..models.types import utcnow
 from .processes import parsed, published_version
 
@@ -70,9 +70,7 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
         )
         for s in process.user_steps
     }
-    of_process = HumanTask.instance_id.in_(
-        select(ProcessInstance.id).where(ProcessInstance.process_id == process_id)
-    )
+    of_process = HumanTask.process_id == process_id
     done = and_(
         of_process,
         HumanTask.status == TaskStatus.COMPLETED,
@@ -124,9 +122,5 @@ def overdue_tasks(process_id: str | None = None, limit: int = 200) -> list[Human
         .limit(limit)
     )
     if process_id:
-        query = query.where(
-            HumanTask.instance_id.in_(
-                select(ProcessInstance.id).where(ProcessInstance.process_id == process_id)
-            )
-        )
+        query = query.where(HumanTask.process_id == process_id)
     return list(db.session.scalars(query))

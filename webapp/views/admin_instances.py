@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import HumanTask, InstanceStatus, ProcessDefinition, User
 from ..services import admin, instance_list
 from ..services.errors import Conflict, Invalid
+from ..services.processes import parsed, published_versions
 from .common import me, role_required
 
 bp = Blueprint("admin_instances", __name__, url_prefix="/admin/cases")
@@ -31,11 +32,22 @@ def index():
         filters=filters,
         result=result,
         page_size=instance_list.PAGE_SIZE,
+        count_cap=instance_list.COUNT_CAP,
         processes=db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.name)),
-        lanes=db.session.scalars(select(distinct(HumanTask.lane)).order_by(HumanTask.lane)).all(),
+        lanes=_lanes(),
         users=db.session.scalars(select(User).order_by(User.username)).all(),
         statuses=[s.value for s in InstanceStatus],
     )
+
+
+def _lanes() -> list[str]:
+    """Lanes of the published diagrams (not a scan of every task ever done)."""
+    lanes: list[str] = []
+    for version in published_versions():
+        for lane in parsed(version).lanes:
+            if lane not in lanes:
+                lanes.append(lane)
+    return lanes
 
 
 def _back(instance_id: int):
