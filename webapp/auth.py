@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,12 +20,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .extensions import db, login_manager
-from .models import ApiToken, User
+from .models import ApiToken, LoginAttempt, User
 from .models.types import utcnow
 from .services import audit
 
@@ -34,6 +35,30 @@ bp = Blueprint("auth", __name__)
 class LoginForm(FlaskForm):
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=200)])
+
+
+# A username gets MAX_PER_USER failed tries and an address MAX_PER_ADDR within WINDOW.
+WINDOW = timedelta(minutes=15)
+MAX_PER_USER = 5
+MAX_PER_ADDR = 30
+
+
+def _throttled(username: str, addr: str) -> int:
+    """Minutes to wait before this username or address may try again (0: go ahead)."""
+    since = utcnow() - WINDOW
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
+    by_user = db.session.scalar(recent.where(LoginAttempt.username == username))
+    by_addr = db.session.scalar(recent.where(LoginAttempt.remote_addr == addr[:45]))
+    if by_user < MAX_PER_USER and by_addr < MAX_PER_ADDR:
+        return 0
+    oldest = db.session.scalar(
+        select(func.min(LoginAttempt.at)).where(
+            LoginAttempt.at >= since,
+            (LoginAttempt.username == username) | (LoginAttempt.remote_addr == addr[:45]),
+        )
+    )
+    remaining = (oldest + WINDOW - utcnow()).total_seconds() if oldest else WINDOW.total_seconds()
+    return max(1, int(remaining // 60) + 1)
 
 
 def _safe_next(target: str | None) -> str:
@@ -52,7 +77,18 @@ def login():
         return redirect(url_for("tasks.worklist"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        username = form.username.data.strip()[:64]
+        wait = _throttled(username, request.remote_addr or "")
+        if wait:
+            flash(
+                _(
+                    "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(m)s menit.",
+                    m=wait,
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             session.clear()
             login_user(user)
@@ -60,7 +96,10 @@ def login():
             audit.record("auth.login", user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        audit.record("auth.login_failed", None, username=form.username.data[:64])
+        audit.record("auth.login_failed", None, username=username)
+        db.session.add(
+            LoginAttempt(username=username, remote_addr=(request.remote_addr or "")[:45])
+        )
         db.session.commit()
         flash(_("Nama pengguna atau kata sandi salah."), "error")
         return render_template("auth/login.html", form=form), 401

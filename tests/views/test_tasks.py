@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from tests.conftest import PNG, STEP1, STEP2, STEP3, csrf_token
@@ -273,3 +275,21 @@ def test_vendor_route_serves_only_the_pinned_bpmn_js_files(client):
     assert client.get("/vendor/bpmn-viewer.js").status_code == 200
     assert client.get("/vendor/..%2Fpackage.json").status_code == 404
     assert client.get("/vendor/lodash.js").status_code == 404
+
+
+def test_login_is_rate_limited_after_repeated_failures(app, client):
+    for _ in range(5):
+        assert (
+            client.post("/login", data={"username": "ketua1", "password": "x"}).status_code == 401
+        )
+    blocked = client.post("/login", data={"username": "ketua1", "password": "demo"})
+    assert blocked.status_code == 429
+    assert "Terlalu banyak percobaan" in blocked.get_data(as_text=True)
+    # Another user from elsewhere is not affected; the limit lifts after the window.
+    other = app.test_client()
+    assert other.post("/login", data={"username": "tim1", "password": "demo"}).status_code == 302
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    with time_machine.travel(later, tick=False):
+        fresh = app.test_client()
+        ok = fresh.post("/login", data={"username": "ketua1", "password": "demo"})
+    assert ok.status_code == 302

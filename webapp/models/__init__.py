@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per area; import them from here."""
 
-from .audit import Attachment, AuditEvent
+from .audit import Attachment, AuditEvent, LoginAttempt
 from .instance import HumanTask, InstanceWord, ProcessInstance, human_task_candidate, title_words
 from .notification import Incident, Notification
 from .process import ProcessDefinition, ProcessVersion
@@ -15,6 +15,7 @@ __all__ = [
     "HumanTask",
     "Incident",
     "InstanceWord",
+    "LoginAttempt",
     "Notification",
     "InstanceStatus",
     "ProcessDefinition",
