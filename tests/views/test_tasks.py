@@ -293,3 +293,32 @@ def test_login_is_rate_limited_after_repeated_failures(app, client):
         fresh = app.test_client()
         ok = fresh.post("/login", data={"username": "ketua1", "password": "demo"})
     assert ok.status_code == 302
+
+
+def test_database_dropping_mid_request_gives_a_clean_503_and_saves_nothing(
+    app, actions, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    task = actions.open_task(actions.start()["id"], "Task_2_analisa")
+    with app.app_context():
+        before = db.session.get(ProcessInstance, task.instance_id).state
+    from webapp.services import instances as svc
+
+    def dropped(*args, **kwargs):
+        raise OperationalError(
+            "UPDATE process_instance", {}, Exception("server closed the connection")
+        )
+
+    monkeypatch.setattr(svc, "sync_rows", dropped)
+    response = actions.client("ketua1").post(f"/tasks/{task.id}", data=STEP2)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "tidak ada yang tersimpan" in response.get_data(as_text=True)
+    api = actions.complete("ketua1", task.id, STEP2)
+    assert api.status_code == 503 and "message" in api.get_json()
+    monkeypatch.undo()
+    with app.app_context():
+        assert db.session.get(ProcessInstance, task.instance_id).state == before
+        assert db.session.get(HumanTask, task.id).status == "open"
+    # Trying again once the database is back works.
+    assert actions.complete("ketua1", task.id, STEP2).status_code == 200

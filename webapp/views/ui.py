@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -72,6 +82,29 @@ MESSAGES = {
 def http_error(exc: HTTPException):
     status = exc.code or 500
     return _error_page(status, str(MESSAGES.get(status, exc.name)))
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+def database_unavailable(exc: Exception):
+    """The database connection dropped: nothing was saved; say so and ask to try again."""
+    from flask import current_app
+
+    db.session.rollback()
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        str(exc).splitlines()[0][:200],
+    )
+    response = make_response(
+        _error_page(
+            503,
+            _("Basis data sedang tidak dapat dihubungi; tidak ada yang tersimpan. Coba lagi."),
+        )
+    )
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.app_errorhandler(Exception)
