@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:52:55.382618
+Create Date: 2026-11-25 12:54:58.324695
 
 """
 from alembic import op
@@ -126,6 +126,7 @@ def upgrade():
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_instance_next_timer_at'), ['next_timer_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_process_id'), ['process_id'], unique=False)
+        batch_op.create_index('ix_process_instance_started', ['started_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_started_by_id'), ['started_by_id'], unique=False)
         batch_op.create_index('ix_process_instance_status_started', ['status', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_version_id'), ['version_id'], unique=False)
@@ -328,6 +329,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_process_instance_version_id'))
         batch_op.drop_index('ix_process_instance_status_started')
         batch_op.drop_index(batch_op.f('ix_process_instance_started_by_id'))
+        batch_op.drop_index('ix_process_instance_started')
         batch_op.drop_index(batch_op.f('ix_process_instance_process_id'))
         batch_op.drop_index(batch_op.f('ix_process_instance_next_timer_at'))
 
