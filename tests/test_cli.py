@@ -82,3 +82,15 @@ def test_setup_refuses_demo_users_in_production(app):
     app.config["SESSION_COOKIE_SECURE"] = True
     result = app.test_cli_runner().invoke(args=["setup", "--demo"])
     assert result.exit_code != 0 and "refusing demo users" in result.output
+
+
+def test_setup_demo_writes_a_local_deployment_target_for_every_demo_application(app):
+    from pathlib import Path
+
+    from service_tasks.deploy import load_targets
+
+    result = app.test_cli_runner().invoke(args=["setup", "--demo"])
+    config = Path(app.instance_path) / "deploy.toml"
+    assert f"demo deployment target: {config}" in result.output
+    targets = load_targets(str(config))
+    assert "perizinan_online" in targets and targets["perizinan_online"].host in (None, "")

@@ -69,6 +69,8 @@ def setup_command(demo: bool) -> None:
         click.echo(
             f"demo users: {', '.join(u for u, _, _ in DEMO_USERS)} (password '{DEMO_PASSWORD}')"
         )
+        target = write_demo_deploy_target(current_app.instance_path)
+        click.echo(f"demo deployment target: {target}")
     click.echo("database ready")
 
 
