@@ -96,10 +96,11 @@ def test_worker_deploys_then_writes_the_report_and_the_case_completes(app, actio
     )
     assert body["status"] == "completed" and body["incidents"] == []
     client = actions.client("unit1")
-    html = client.get(body["report_html_url"].replace("http://localhost", ""))
+    html = client.get(f"/cases/{instance_id}/report.html")
     assert html.status_code == 200 and "LAPORAN HASIL PERBAIKAN" in html.get_data(as_text=True)
     assert "Halaman pendaftaran izin tidak dapat dibuka" in html.get_data(as_text=True)
-    pdf = client.get(body["report_pdf_url"].replace("http://localhost", ""))
+    pdf = client.get(f"/cases/{instance_id}/report.pdf")
+    assert body["report_pdf_url"].endswith(f"/api/v1/instances/{instance_id}/report.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     with app.app_context():
         told = sorted(
@@ -264,3 +265,24 @@ def test_demo_target_deploys_for_real_and_the_case_completes(app, actions, monke
     target = tmp_path / "colocation" / "perizinan_online"
     assert (target / "public" / "index.php").is_file() and (target / "DEPLOYED_AT").is_file()
     assert _instance(app, instance_id).status == InstanceStatus.COMPLETED
+
+
+def test_api_clients_download_the_report_with_their_token(app, actions, deployment):
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        service_calls.run_queued()
+    client = app.test_client()
+    body = client.get(f"/api/v1/instances/{instance_id}", headers=actions.token("unit1")).get_json()
+    assert body["report_pdf_url"].endswith(f"/api/v1/instances/{instance_id}/report.pdf")
+    pdf = client.get(
+        body["report_pdf_url"].replace("http://localhost", ""), headers=actions.token("unit1")
+    )
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    html = client.get(
+        f"/api/v1/instances/{instance_id}/report.html", headers=actions.token("unit1")
+    )
+    assert b"LAPORAN HASIL PERBAIKAN" in html.data
+    outsider = client.get(
+        body["report_pdf_url"].replace("http://localhost", ""), headers=actions.token("owner1")
+    )
+    assert outsider.status_code == 403

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import (
     Attachment,
-    HumanTask,
     ProcessInstance,
     ServiceCall,
     ServiceCallStatus,
@@ -152,22 +151,22 @@ def report_files(instance_id: int) -> dict[str, Attachment]:
     return {a.field: a for a in rows}
 
 
-def report_urls(instance_id: int, external: bool = False) -> dict[str, str | None]:
+def report_urls(
+    instance_id: int, external: bool = False, endpoint: str = "instances.report"
+) -> dict[str, str | None]:
+    """Links to the newest report (page and PDF) of a case, or None while there is none."""
     files = report_files(instance_id)
-    html = "laporan_html" in files
-    pdf = "laporan_pdf" in files
-    return {
-        "report_html_url": url_for(
-            "instances.report", instance_id=instance_id, fmt="html", _external=external
+    urls = {}
+    for key, field, fmt in (
+        ("report_html_url", "laporan_html", "html"),
+        ("report_pdf_url", "laporan_pdf", "pdf"),
+    ):
+        urls[key] = (
+            url_for(endpoint, instance_id=instance_id, fmt=fmt, _external=external)
+            if field in files
+            else None
         )
-        if html
-        else None,
-        "report_pdf_url": url_for(
-            "instances.report", instance_id=instance_id, fmt="pdf", _external=external
-        )
-        if pdf
-        else None,
-    }
+    return urls
 
 
-__all__ = ["case_context", "report_files", "report_urls", "store", "HumanTask"]
+__all__ = ["case_context", "report_files", "report_urls", "store"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth import user_from_bearer
 from ..extensions import db
 from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
-from ..services import access, reports, versions
+from ..services import access, attachments, reports, versions
 from ..services import instances as svc
 from ..services.errors import Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
@@ -83,7 +83,7 @@ def instance_json(instance: ProcessInstance) -> dict[str, Any]:
             dict(task_json(t), data=t.form_data) for t in tasks if t.status == TaskStatus.COMPLETED
         ],
         "url": url_for("instances.detail", instance_id=instance.id, _external=True),
-        **reports.report_urls(instance.id, external=True),
+        **reports.report_urls(instance.id, external=True, endpoint="api.report"),
         "incidents": [
             {
                 "id": i.id,
@@ -233,6 +233,21 @@ def version_json(version) -> dict[str, Any]:
         "note": version.note,
         "findings": version.findings or [],
     }
+
+
+@bp.get("/instances/<int:instance_id>/report.<fmt>")
+def report(instance_id: int, fmt: str):
+    """The repair report of a case as HTML or PDF, for systems holding a token."""
+    instance = svc.instance_for(caller(), instance_id)
+    field = {"html": "laporan_html", "pdf": "laporan_pdf"}.get(fmt)
+    row = reports.report_files(instance.id).get(field or "")
+    if row is None:
+        raise NotFound(_("Laporan belum tersedia."))
+    response = send_file(
+        attachments.path_of(row), mimetype=row.content_type, download_name=row.filename
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 @bp.get("/openapi.json")

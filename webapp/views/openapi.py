@@ -336,6 +336,30 @@ PATHS: dict[str, Any] = {
             (403, 404),
         ),
     },
+    "/api/v1/instances/{instance_id}/report.{fmt}": {
+        "parameters": [
+            path_id("instance_id"),
+            {
+                "name": "fmt",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": ["html", "pdf"]},
+            },
+        ],
+        "get": {
+            "summary": "Laporan hasil perbaikan. / The repair report (HTML or PDF).",
+            "responses": {
+                "200": {
+                    "description": "Laporan. / The report.",
+                    "content": {
+                        "text/html": {"schema": {"type": "string"}},
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                **{str(code): json_body(ref("Error"), ERRORS[code]) for code in (401, 403, 404)},
+            },
+        },
+    },
     "/api/v1/openapi.json": {
         "get": {
             "summary": "Dokumen OpenAPI ini. / This OpenAPI document.",
