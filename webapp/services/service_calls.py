@@ -381,6 +381,8 @@ def skip(user: User, instance_id: int, reason: str) -> ServiceCall:
     """Finish the failed step without running it, with a reason (an administrator's decision)."""
     from .instances import sla_calendar, sync_rows
 
+    if not user.has_role("admin"):
+        raise Forbidden(_("Hanya administrator yang dapat mengulang atau melewati langkah."))
     if not reason.strip():
         raise Conflict(_("Alasan wajib diisi untuk melewati langkah."))
     row, call = _failed_call(user, instance_id)

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
 from ..services import access, attachments, reports, versions
 from ..services import instances as svc
-from ..services.errors import Invalid, NotFound
+from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
 from .openapi import openapi_document
 
@@ -196,6 +196,8 @@ def instance(instance_id: int):
 @bp.post("/processes/<process_id>/versions")
 def upload_version(process_id: str):
     """Save an uploaded diagram (multipart ``bpmn`` + optional ``forms``) as a draft."""
+    if not versions.can_edit(caller()):
+        raise Forbidden(_("Hanya pemilik proses yang dapat mengubah diagram SOP."))
     bpmn_file = request.files.get("bpmn")
     if bpmn_file is None or not bpmn_file.filename:
         raise versions.Refused(_("Kirim berkas diagram pada isian multipart 'bpmn'."), [])

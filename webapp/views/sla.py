@@ -50,6 +50,19 @@ def report():
         abort(400, _("Tanggal akhir harus setelah tanggal awal."))
     figures = sla.step_figures(process_id, since, until)
     overdue = sla.overdue_tasks(process_id)
+    user = me()
+    if not user.has_role("admin"):
+        # Everyone sees the figures; case titles only for cases they may open.
+        visible = {
+            i.id
+            for i in db.session.scalars(
+                select(ProcessInstance).where(
+                    ProcessInstance.id.in_({t.instance_id for t in overdue})
+                )
+            )
+            if access.can_view_instance(user, i)
+        }
+        overdue = [t for t in overdue if t.instance_id in visible]
     instances = (
         {
             i.id: i
