@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .config import build_config
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -27,12 +28,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
         cursor.close()
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` limited to 1..2**31-1, the range of an INTEGER primary key everywhere."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the sopflow app; ``test_config`` overrides settings read from the environment."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, test_config))
 
+    # Ids in URLs fit the database's INTEGER columns; a larger number is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -191,7 +191,10 @@ def operation(
 
 def path_id(name: str, kind: str = "integer") -> dict[str, Any]:
     """A required path parameter."""
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+    schema: dict[str, Any] = {"type": kind}
+    if kind == "integer":
+        schema.update(minimum=1, maximum=2**31 - 1)  # an INTEGER key on every database
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 SUBMISSION = {"required": True, "content": {"application/json": {"schema": ref("Submission")}}}
