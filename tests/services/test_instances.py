@@ -146,3 +146,15 @@ def test_team_member_who_left_is_not_offered_and_is_refused(app, actions, field)
     response = actions.complete("ketua1", task.id, dict(STEP2, **{field: ["tim2"]}))
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+def test_a_double_click_on_claim_claims_once_and_records_once(app, actions):
+    task_id = actions.open_task(actions.start()["id"], "Task_2_analisa").id
+    results = _race(app, lambda i: svc.claim_task(_user("ketua1"), task_id))
+    assert all(isinstance(r, HumanTask) for r in results), results
+    with app.app_context():
+        claimed = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.claimed")
+        )
+        assert claimed == 1
+        assert db.session.get(HumanTask, task_id).assigned_user_id == _user("ketua1").id

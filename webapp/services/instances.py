@@ -412,17 +412,23 @@ def complete_task(
 
 
 def claim_task(user: User, task_id: int) -> HumanTask:
-    """Take an open task of one's lane; 409 when someone else holds it."""
+    """Take an open task of one's lane; 409 when someone else holds it.
+
+    Claiming a task one already holds (a double click, a retried call) changes nothing and
+    records nothing a second time.
+    """
     task = task_for(user, task_id, "claim")
     if task.status != TaskStatus.OPEN:
         raise Conflict(_done_message(task))
+    if task.assigned_user_id == user.id:
+        return task
     # One conditional UPDATE: of two people claiming at once, exactly one matches.
     result = db.session.execute(
         update(HumanTask)
         .where(
             HumanTask.id == task_id,
             HumanTask.status == TaskStatus.OPEN,
-            (HumanTask.assigned_user_id.is_(None)) | (HumanTask.assigned_user_id == user.id),
+            HumanTask.assigned_user_id.is_(None),
         )
         .values(assigned_user_id=user.id, claimed_at=utcnow())
         .execution_options(synchronize_session=False)
@@ -432,6 +438,8 @@ def claim_task(user: User, task_id: int) -> HumanTask:
         task = _refresh_task(task_id)
         if task.status != TaskStatus.OPEN:
             raise Conflict(_done_message(task))
+        if task.assigned_user_id == user.id:
+            return task  # our own earlier click won
         raise Conflict(
             _("Tugas ini sudah diambil oleh %(who)s.", who=task.assigned_user.display_name)
         )
