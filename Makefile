@@ -52,7 +52,7 @@ format: install
 
 # Re-extract the interface strings and merge them into the English catalog.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
+	$(BIN)/pybabel extract -F webapp/translations/babel.cfg -k _l -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations
 
 clean:
