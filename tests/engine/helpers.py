@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from tests import conftest
 from webapp.engine.spec import ParsedProcess, parse_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,38 +30,13 @@ LANE_UNIT = "Unit Kerja/Koordinator"
 LANE_KETUA = "Ketua Tim"
 LANE_TIM = "Tim"
 
-STEP1 = {
-    "aplikasi": "perizinan_online",
-    "judul": "Halaman pendaftaran izin tidak dapat dibuka",
-    "deskripsi": "Sejak pagi halaman pendaftaran menampilkan galat 500.",
-    "urgensi": "tinggi",
-    "langkah_reproduksi": "1. Buka halaman pendaftaran\n2. Muncul galat 500",
-    "kontak": "ext. 1234",
-}
-STEP2 = {
-    "kategori": "bug",
-    "prioritas": "p1",
-    "analisis": "Galat pada validasi NIB setelah pembaruan pustaka.",
-    "arahan_pengembangan": "Perbaiki validasi NIB dan tambahkan uji.",
-    "anggota_tim": ["tim1"],
-}
-STEP3 = {
-    "akar_masalah": "Fungsi validasi NIB memakai format lama.",
-    "komponen": "app/Http/Controllers/DaftarController.php",
-    "bahasa_pemrograman": "laravel",
-    "rekomendasi_perbaikan": "Ganti regex validasi NIB ke format 13 digit.",
-    "rilis": "v2.4.1",
-    "perkiraan_jam": 1.5,
-}
-STEP4_PASS = {
-    "hasil_uji": "berhasil",
-    "tanggal_uji": "2026-11-25",
-    "catatan_uji": "Semua uji lulus.",
-    "lulus_regresi": True,
-}
+# The shared sample data, with the optional fields filled in too.
+STEP1 = {**conftest.STEP1, "kontak": "ext. 1234"}
+STEP2 = conftest.STEP2
+STEP3 = {**conftest.STEP3, "perkiraan_jam": 1.5}
+STEP4_PASS = {**conftest.STEP4_PASS, "lulus_regresi": True}
 STEP4_FAIL = {
-    "hasil_uji": "gagal",
-    "tanggal_uji": "2026-11-25",
+    **conftest.STEP4_FAIL,
     "catatan_uji": "Masih galat 500 pada NIB lama.",
     "lulus_regresi": False,
 }
