@@ -94,3 +94,18 @@ def test_setup_demo_writes_a_local_deployment_target_for_every_demo_application(
     assert f"demo deployment target: {config}" in result.output
     targets = load_targets(str(config))
     assert "perizinan_online" in targets and targets["perizinan_online"].host in (None, "")
+
+
+def test_setup_refuses_a_diagram_with_an_unknown_operator_and_says_where(app, tmp_path):
+    import shutil
+
+    copy = tmp_path / "processes"
+    shutil.copytree(app.config["PROCESSES_DIR"], copy)
+    bpmn = copy / "pemeliharaan_sistem_informasi" / "pemeliharaan_sistem_informasi.bpmn"
+    bpmn.write_text(bpmn.read_text().replace('id="deploy_to_colocation"', 'id="deploy_ke_bulan"'))
+    app.config["PROCESSES_DIR"] = str(copy)
+    result = app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code != 0
+    assert "diagram refused" in result.output and "Task_5_upload_colocation" in result.output
+    with app.app_context():
+        assert len(db.session.scalars(select(ProcessVersion)).all()) == 1

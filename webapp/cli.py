@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from .engine.spec import DiagramError
 from .extensions import db
 from .models import SYSTEM_ROLES, ApiToken, Role, User
 from .services.processes import import_folder
@@ -49,7 +50,11 @@ def setup_command(demo: bool) -> None:
     for name, description in SYSTEM_ROLES.items():
         Role.get_or_create(name, description)
     db.session.commit()
-    for process_id, version, new in import_folder(current_app.config["PROCESSES_DIR"]):
+    try:
+        imported = import_folder(current_app.config["PROCESSES_DIR"])
+    except DiagramError as exc:
+        raise click.ClickException(f"diagram refused: {exc}") from exc
+    for process_id, version, new in imported:
         state = "new version" if new else "unchanged"
         click.echo(f"process {process_id}: version {version} ({state})")
     if demo:
@@ -181,6 +186,13 @@ def worker_command(once: bool, interval: float | None) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     pause = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
+    # Diagrams changed in processes/ become new versions at start (unchanged ones do not).
+    try:
+        for process_id, version, new in import_folder(current_app.config["PROCESSES_DIR"]):
+            if new:
+                click.echo(f"process {process_id}: imported version {version}")
+    except DiagramError as exc:
+        click.echo(f"processes/ not imported: {exc}", err=True)
     while True:
         result = fire_due_timers()
         calls = run_queued()

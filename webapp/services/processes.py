@@ -8,6 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from service_tasks import REGISTRY
+
+from ..engine.lint import lint
 from ..engine.spec import DiagramError, ParsedProcess, content_hash, parse_process
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessVersion, Role, User
@@ -103,11 +106,16 @@ def import_version(
         if existing is not None:
             return existing, False
     process = parse_process(bpmn, process_id, forms)
-    for name, content in forms.items():
-        try:
-            json.loads(content)
-        except ValueError as exc:
-            raise DiagramError(f"form {name} is not valid JSON: {exc}") from exc
+    # The same lint as an upload: an unknown operator or a broken form stops the import here,
+    # not a case at run time. Lanes become roles below, so a new lane is not an error.
+    roles = set(db.session.scalars(select(Role.name))) | set(process.lanes)
+    errors = [f for f in lint(bpmn, forms, set(REGISTRY), roles, process_id) if f.level == "error"]
+    if errors:
+        raise DiagramError(
+            f"{process_id}: {len(errors)} error(s): "
+            + "; ".join(f"{f.element or '-'}: {f.message}" for f in errors),
+            [f.to_dict() for f in errors],
+        )
     if definition is None:
         definition = ProcessDefinition(process_id=process_id, name=process.name)
         db.session.add(definition)
