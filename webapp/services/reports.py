@@ -167,6 +167,3 @@ def report_urls(
             else None
         )
     return urls
-
-
-__all__ = ["case_context", "report_files", "report_urls", "store"]

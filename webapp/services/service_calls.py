@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import audit
-from .errors import Conflict, Forbidden, NotFound
+from .errors import Conflict, Forbidden
 from .processes import parsed
 
 log = logging.getLogger(__name__)
@@ -408,16 +408,3 @@ def calls_of(instance_id: int) -> list[ServiceCall]:
             .order_by(ServiceCall.id)
         )
     )
-
-
-__all__ = [
-    "NotFound",
-    "claim_next",
-    "execute",
-    "finish",
-    "mark_interrupted",
-    "queue_pending",
-    "retry",
-    "run_queued",
-    "skip",
-]

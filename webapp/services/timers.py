@@ -14,7 +14,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service_tasks import REGISTRY
 
-from ..engine.instance import EngineError
 from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.timers import WaitingTimer
 from ..extensions import db
@@ -198,6 +197,3 @@ def _mark_failed(instance_id: int, exc: Exception) -> None:
     except Exception:  # noqa: BLE001 - the log line above is the record of last resort
         db.session.rollback()
         log.exception("could not mark instance %s as failed", instance_id)
-
-
-__all__ = ["EngineError", "SweepResult", "fire_due_timers", "quick_operator"]
