@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:54:58.324695
+Create Date: 2026-11-25 13:38:17.981263
 
 """
 from alembic import op
@@ -124,6 +124,7 @@ def upgrade():
     sa.UniqueConstraint('start_key', name=op.f('uq_process_instance_start_key'))
     )
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
+        batch_op.create_index('ix_process_instance_completed', ['completed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_next_timer_at'), ['next_timer_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_process_id'), ['process_id'], unique=False)
         batch_op.create_index('ix_process_instance_started', ['started_at', 'id'], unique=False)
@@ -332,6 +333,7 @@ def downgrade():
         batch_op.drop_index('ix_process_instance_started')
         batch_op.drop_index(batch_op.f('ix_process_instance_process_id'))
         batch_op.drop_index(batch_op.f('ix_process_instance_next_timer_at'))
+        batch_op.drop_index('ix_process_instance_completed')
 
     op.drop_table('process_instance')
     op.drop_table('user_role')

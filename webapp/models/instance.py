@@ -19,6 +19,7 @@ class ProcessInstance(db.Model):
         Index("ix_process_instance_status_started", "status", "started_at"),
         # The instance list's default order: newest first, one page, stop early.
         Index("ix_process_instance_started", "started_at", "id"),
+        Index("ix_process_instance_completed", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
