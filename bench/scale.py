@@ -242,6 +242,7 @@ def main() -> None:
                 sample = db.session.scalar(
                     sa.select(ProcessInstance.id).order_by(ProcessInstance.id.desc()).limit(1)
                 )
+                db.session.commit()  # end the read so VACUUM has no pinned buffer to wait for
                 if args.backend == "postgresql":
                     # Settle the table statistics and visibility map after the bulk insert,
                     # as autovacuum would, so it does not run during the measurement.
