@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..models import (
@@ -49,8 +50,10 @@ def mine():
     involved = select(HumanTask.instance_id).where(
         or_(HumanTask.completed_by_id == user.id, HumanTask.assigned_user_id == user.id)
     )
-    query = select(ProcessInstance).where(
-        or_(ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved))
+    query = (
+        select(ProcessInstance)
+        .where(or_(ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved)))
+        .options(defer(ProcessInstance.state))
     )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..models import HumanTask, ProcessInstance, TaskStatus
@@ -36,7 +37,9 @@ def worklist():
         {
             i.id: i
             for i in db.session.scalars(
-                select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids))
+                select(ProcessInstance)
+                .where(ProcessInstance.id.in_(instance_ids))
+                .options(defer(ProcessInstance.state))
             )
         }
         if instance_ids
