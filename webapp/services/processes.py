@@ -80,6 +80,35 @@ def _read_folder(folder: Path) -> tuple[bytes, dict[str, bytes]]:
     return bpmn, forms
 
 
+def new_definition(process_id: str, name: str) -> ProcessDefinition:
+    """Add a process definition (an SOP) and give it its id."""
+    definition = ProcessDefinition(process_id=process_id, name=name)
+    db.session.add(definition)
+    db.session.flush()
+    return definition
+
+
+def add_version(
+    definition: ProcessDefinition, bpmn: str, forms: dict[str, str], digest: str, **fields
+) -> ProcessVersion:
+    """Add the next version of a definition (its number is one more than the highest)."""
+    highest = db.session.scalar(
+        select(func.max(ProcessVersion.version)).where(
+            ProcessVersion.definition_id == definition.id
+        )
+    )
+    version = ProcessVersion(
+        definition=definition,
+        version=(highest or 0) + 1,
+        bpmn_xml=bpmn,
+        forms_json=json.dumps(forms),
+        content_hash=digest,
+        **fields,
+    )
+    db.session.add(version)
+    return version
+
+
 def import_version(
     process_id: str,
     bpmn: bytes,
@@ -116,30 +145,17 @@ def import_version(
             + "; ".join(f"{f.element or '-'}: {f.message}" for f in errors),
             [f.to_dict() for f in errors],
         )
-    if definition is None:
-        definition = ProcessDefinition(process_id=process_id, name=process.name)
-        db.session.add(definition)
-        db.session.flush()
+    definition = definition or new_definition(process_id, process.name)
     definition.name = process.name
-    number = (
-        db.session.scalar(
-            select(func.max(ProcessVersion.version)).where(
-                ProcessVersion.definition_id == definition.id
-            )
-        )
-        or 0
-    ) + 1
-    version = ProcessVersion(
-        definition=definition,
-        version=number,
-        bpmn_xml=bpmn.decode("utf-8"),
-        forms_json=json.dumps({k: v.decode("utf-8") for k, v in forms.items()}),
-        content_hash=digest,
+    version = add_version(
+        definition,
+        bpmn.decode("utf-8"),
+        {k: v.decode("utf-8") for k, v in forms.items()},
+        digest,
         author_id=author.id if author else None,
         note=note,
         published_at=utcnow() if publish else None,
     )
-    db.session.add(version)
     for lane in process.lanes:
         Role.get_or_create(lane, f"Lane: {lane}")
     return version, True

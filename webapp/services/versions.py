@@ -9,7 +9,6 @@ migrates them, each in its own transaction.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -36,7 +35,7 @@ from ..models.types import utcnow
 from . import audit
 from .errors import Forbidden, Invalid, NotFound, ServiceError
 from .instances import lock_instance, sla_calendar, sync_rows
-from .processes import parsed, published_version
+from .processes import add_version, new_definition, parsed, published_version
 
 MAX_FORM_BYTES = 512 * 1024
 MOVABLE = (
@@ -134,35 +133,22 @@ def save_draft(
         name = parsed_name(normalized, process_id)
     except DiagramError as exc:
         raise Refused(str(exc), findings) from exc
-    if definition is None:
-        definition = ProcessDefinition(process_id=process_id, name=name)
-        db.session.add(definition)
-        db.session.flush()
-    number = (
-        db.session.scalar(
-            select(func.max(ProcessVersion.version)).where(
-                ProcessVersion.definition_id == definition.id
-            )
-        )
-        or 0
-    ) + 1
-    version = ProcessVersion(
-        definition=definition,
-        version=number,
-        bpmn_xml=text_bpmn,
-        forms_json=json.dumps(text_forms),
-        content_hash=digest,
+    definition = definition or new_definition(process_id, name)
+    version = add_version(
+        definition,
+        text_bpmn,
+        text_forms,
+        digest,
         author_id=user.id,
         note=note[:2000],
         findings=findings,
     )
-    db.session.add(version)
     db.session.flush()
     audit.record(
         "process.draft_saved",
         user,
         process_id=process_id,
-        version=number,
+        version=version.version,
         errors=sum(f["level"] == "error" for f in findings),
     )
     db.session.commit()
