@@ -5,6 +5,7 @@ from .instance import HumanTask, InstanceWord, ProcessInstance, human_task_candi
 from .notification import Incident, Notification
 from .process import ProcessDefinition, ProcessVersion
 from .service_call import ServiceCall
+from .session import UserSession
 from .status import SYSTEM_ROLES, InstanceStatus, ServiceCallStatus, TaskStatus
 from .user import ApiToken, Role, User, user_role
 
@@ -27,6 +28,7 @@ __all__ = [
     "ServiceCallStatus",
     "TaskStatus",
     "User",
+    "UserSession",
     "human_task_candidate",
     "title_words",
     "user_role",
