@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Flask,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -25,9 +26,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .extensions import db, login_manager
-from .models import ApiToken, LoginAttempt, User
+from .models import ApiToken, LoginAttempt, User, UserSession
 from .models.types import utcnow
-from .services import audit
+from .services import audit, sessions
+from .services import users as users_svc
+from .services.errors import Invalid
 
 bp = Blueprint("auth", __name__)
 
@@ -36,6 +39,11 @@ class LoginForm(FlaskForm):
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(), Length(max=200)])
 
+
+# The session cookie's key holding the server-side session secret (see services/sessions.py).
+SESSION_KEY = "sid"
+# Requests that never need the signed-in user: no session lookup for them.
+NO_SESSION_ENDPOINTS = {"static", "ui.vendor", "ui.health"}
 
 # A username gets MAX_PER_USER failed tries and an address MAX_PER_ADDR within WINDOW.
 WINDOW = timedelta(minutes=15)
@@ -91,9 +99,9 @@ def login():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             session.clear()
+            record = _open_session(user)
             login_user(user)
-            session.permanent = True
-            audit.record("auth.login", user)
+            audit.record("auth.login", user, session_id=record.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         audit.record("auth.login_failed", None, username=username)
@@ -109,8 +117,15 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign the user out."""
-    audit.record("auth.logout", current_user._get_current_object())
+    """Sign the user out and end this session on the server (its cookie is then worthless)."""
+    record = g.get("user_session")
+    if record is not None:
+        sessions.end(record, sessions.LOGOUT)
+    audit.record(
+        "auth.logout",
+        current_user._get_current_object(),
+        session_id=record.id if record is not None else None,
+    )
     db.session.commit()
     logout_user()
     session.clear()
@@ -126,13 +141,81 @@ def set_language(code: str):
     return redirect(_safe_next(request.form.get("next")))
 
 
+def _open_session(user: User) -> UserSession:
+    """Start a server-side session for ``user`` in this browser (the caller commits)."""
+    record, secret = sessions.start(user)
+    db.session.flush()
+    session[SESSION_KEY] = secret
+    session.permanent = True
+    g.user_session = record
+    return record
+
+
+def reissue_session(user: User) -> None:
+    """After the user ended all their own sessions: carry on in this browser with a new one.
+
+    The old cookie of this browser stays ended too, so a copy taken earlier is worthless.
+    """
+    _open_session(user)
+    db.session.commit()
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
+    # Only a live server-side session counts: a cookie without one (replayed after log-out, or
+    # Flask-Login's remember-me cookie, which sopflow never sets) is anonymous.
+    found = sessions.find(user_id, session.get(SESSION_KEY))
+    if found is None:
         return None
-    return user if user is not None and user.active else None
+    user, g.user_session = found
+    return user
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password: every other session ends, API tokens are revoked, and this
+    browser continues under a new session."""
+    user = current_user._get_current_object()
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        return _password_page(errors)
+    addr = (request.remote_addr or "")[:45]
+    wait = _throttled(user.username, addr)
+    if wait:
+        flash(
+            _("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(m)s menit.", m=wait),
+            "error",
+        )
+        return _password_page(errors), 429
+    try:
+        ended = users_svc.change_own_password(
+            user,
+            request.form.get("current_password", "")[:300],
+            request.form.get("password", "")[:300],
+            request.form.get("password_confirm", "")[:300],
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        if "current_password" in exc.errors and request.form.get("current_password"):
+            # A wrong password counts as a failed log-in: no guessing through this form.
+            db.session.add(LoginAttempt(username=user.username, remote_addr=addr))
+            db.session.commit()
+        flash(exc.message, "error")
+        return _password_page(exc.errors), 422
+    reissue_session(user)
+    message = _("Kata sandi Anda diganti. Sesi Anda di perangkat lain telah diakhiri.")
+    if ended["tokens_revoked"]:
+        message += " " + _(
+            "%(n)s token API Anda dicabut; minta token baru kepada administrator.",
+            n=ended["tokens_revoked"],
+        )
+    flash(message, "success")
+    return redirect(url_for("auth.password"))
+
+
+def _password_page(errors: dict[str, str]) -> str:
+    return render_template("auth/password.html", errors=errors, min_password=users_svc.MIN_PASSWORD)
 
 
 def user_from_bearer(req) -> User | None:
@@ -163,6 +246,18 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Silakan masuk untuk melanjutkan.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+
+    @app.before_request
+    def _note_session_use():
+        # Load the user at the start of the request (one indexed query) and, every few minutes,
+        # note the session's last use while nothing else is pending in the transaction.
+        if request.endpoint in NO_SESSION_ENDPOINTS or request.blueprint == "api":
+            return
+        if current_user.is_authenticated:
+            record = g.get("user_session")
+            if record is not None and sessions.needs_touch(record):
+                sessions.touch(record)
+                db.session.commit()
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -36,6 +36,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     # auth, ui
     "auth.login": PUBLIC,
     "auth.logout": AUTHENTICATED,
+    "auth.password": AUTHENTICATED,
     "auth.set_language": PUBLIC,
     "ui.health": PUBLIC,
     "ui.vendor": PUBLIC,
@@ -76,6 +77,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "admin_users.deactivate": ADMIN,
     "admin_users.reactivate": ADMIN,
     "admin_users.password": ADMIN,
+    "admin_users.end_sessions": ADMIN,
     "admin_users.roles": ADMIN,
     "dashboard.index": ADMIN,
     "dashboard.data": ADMIN,

@@ -63,6 +63,12 @@ BODIES = {
         "password_confirm": "rahasia-panjang-2",
     },
     "admin_users.roles": {"name": "Peran CSRF", "description": "x"},
+    "admin_users.end_sessions": {},
+    "auth.password": {
+        "current_password": "demo",
+        "password": "rahasia-panjang-3",
+        "password_confirm": "rahasia-panjang-3",
+    },
     "processes.create_role": {"name": "Peran CSRF 2"},
     "instances.skip_service": {"reason": "uji CSRF"},
     "instances.retry_service": {"reason": "uji CSRF"},

@@ -335,7 +335,8 @@ def test_reactivate_lets_the_user_log_in_again(app, actions):
     assert response.status_code == 302
     assert load(app, "tim1")["active"] is True
     assert login(app, "tim1", "demo").status_code == 302
-    assert app.test_client().get("/api/v1/tasks", headers=headers).status_code == 200
+    # Deactivation revoked the API tokens for good: other systems need new ones.
+    assert app.test_client().get("/api/v1/tasks", headers=headers).status_code == 401
     assert len(events(app, "user.reactivated")) == 1
     # Reactivating an active user changes nothing.
     html = admin.get(admin.post(f"/admin/users/{target}/reactivate").headers["Location"])

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import SYSTEM_ROLES, HumanTask, Role, TaskStatus, User, user_role
-from . import audit
+from . import audit, sessions
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 ADMIN = "admin"
@@ -290,7 +290,9 @@ def update_user(
 
 
 def deactivate_user(actor: User, user_id: int) -> User:
-    """Stop a user from signing in or using API tokens. Users are never deleted."""
+    """Stop a user from signing in; their sessions end and API tokens are revoked.
+
+    Users are never deleted."""
     user = get_user(user_id)
     if user.id == actor.id:
         raise Forbidden(
@@ -308,19 +310,23 @@ def deactivate_user(actor: User, user_id: int) -> User:
             )
         )
     user.active = False
+    ended = sessions.end_access(user, sessions.DEACTIVATED)
     audit.record(
         "user.deactivated",
         actor,
         user_id=user.id,
         username=user.username,
         open_tasks_held=open_tasks_held(user),
+        **ended,
     )
     db.session.commit()
     return user
 
 
 def reactivate_user(actor: User, user_id: int) -> User:
-    """Let a deactivated user sign in again (with their old password and tokens)."""
+    """Let a deactivated user sign in again with their old password.
+
+    Their API tokens stay revoked (deactivation revoked them): other systems need new ones."""
     user = get_user(user_id)
     if user.active:
         raise Conflict(_("%(name)s sudah aktif.", name=user.username))
@@ -331,16 +337,57 @@ def reactivate_user(actor: User, user_id: int) -> User:
 
 
 def reset_password(actor: User, user_id: int, password: str, password_confirm: str) -> User:
-    """Set a new password chosen by the administrator (never written to the audit trail)."""
+    """Set a new password chosen by the administrator (never written to the audit trail).
+
+    Every session of the user ends and their API tokens are revoked: whoever held the old
+    password, a session cookie or a token has no access left. (When an administrator resets
+    their own password, the view gives their browser a new session.)
+    """
     user = get_user(user_id)
     errors: dict[str, str] = {}
     _check_password(password, password_confirm, errors)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
     user.set_password(password)
-    audit.record("user.password_reset", actor, user_id=user.id, username=user.username)
+    ended = sessions.end_access(user, sessions.PASSWORD_RESET)
+    audit.record("user.password_reset", actor, user_id=user.id, username=user.username, **ended)
     db.session.commit()
     return user
+
+
+def change_own_password(user: User, current: str, password: str, password_confirm: str) -> dict:
+    """A user changes their own password, proving the current one.
+
+    Every session of the user ends (the view gives the current browser a new one) and their
+    API tokens are revoked. Returns how many sessions and tokens were ended.
+    """
+    errors: dict[str, str] = {}
+    if not current or not user.check_password(current):
+        errors["current_password"] = _("Kata sandi saat ini salah.")
+    else:
+        _check_password(password, password_confirm, errors)
+    if errors:
+        raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
+    user.set_password(password)
+    ended = sessions.end_access(user, sessions.PASSWORD_CHANGED)
+    audit.record("user.password_changed", user, user_id=user.id, username=user.username, **ended)
+    db.session.commit()
+    return ended
+
+
+def end_sessions(actor: User, user_id: int) -> tuple[User, int]:
+    """An administrator ends every session of a user (API tokens are left alone).
+
+    Returns the user and how many sessions were live. On their own account the view gives the
+    administrator's browser a new session.
+    """
+    user = get_user(user_id)
+    count = sessions.end_all(user, sessions.ENDED_BY_ADMIN)
+    audit.record(
+        "user.sessions_ended", actor, user_id=user.id, username=user.username, sessions_ended=count
+    )
+    db.session.commit()
+    return user, count
 
 
 def create_role(actor: User, name: str, description: str = "") -> Role:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..auth import reissue_session
 from ..extensions import db
 from ..models import SYSTEM_ROLES
+from ..services import sessions
 from ..services import users as svc
 from ..services.errors import Conflict, Forbidden, Invalid
 from .common import me, role_required
@@ -37,6 +39,8 @@ def _render_form(user, values: dict, errors: dict, status: int = 200):
         roles=svc.ordered_roles(),
         system_roles=SYSTEM_ROLES,
         open_tasks=svc.open_tasks_held(user) if user is not None else 0,
+        live_sessions=sessions.live_sessions(user) if user is not None else [],
+        live_tokens=sessions.live_token_count(user) if user is not None else 0,
         is_self=user is not None and user.id == me().id,
         min_password=svc.MIN_PASSWORD,
     ), status
@@ -144,6 +148,7 @@ def deactivate(user_id: int):
         flash(exc.message, "error")
         return redirect(url_for("admin_users.edit", user_id=user_id))
     message = _("%(name)s dinonaktifkan: tidak dapat masuk lagi.", name=user.username)
+    message += " " + _("Semua sesinya diakhiri dan token API-nya dicabut.")
     held = svc.open_tasks_held(user)
     if held:
         message += " " + _(
@@ -180,13 +185,28 @@ def password(user_id: int):
         flash(exc.message, "error")
         user = svc.get_user(user_id)
         return _render_form(user, _values_of(user), exc.errors, 422)
+    if user.id == me().id:
+        reissue_session(user)  # the other sessions ended, this browser carries on
     flash(
         _(
             "Kata sandi %(name)s diganti. Sampaikan kata sandi baru secara langsung.",
             name=user.username,
-        ),
+        )
+        + " "
+        + _("Semua sesinya diakhiri dan token API-nya dicabut."),
         "success",
     )
+    return redirect(url_for("admin_users.edit", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/sessions/end", methods=["POST"])
+@role_required("admin")
+def end_sessions(user_id: int):
+    """Sign a user out everywhere (e.g. a lost laptop); their API tokens are left alone."""
+    user, count = svc.end_sessions(me(), user_id)
+    if user.id == me().id:
+        reissue_session(user)
+    flash(_("%(n)s sesi %(name)s diakhiri.", n=count, name=user.username), "success")
     return redirect(url_for("admin_users.edit", user_id=user_id))
 
 
