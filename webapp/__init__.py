@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import build_config
@@ -42,6 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, test_config))
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind N reverse proxies, the client's address and scheme are the ones the proxies
+        # saw (log-in limits and the audit log use it); with 0 the headers are ignored, so a
+        # client cannot choose its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     # Ids in URLs fit the database's INTEGER columns; a larger number is a 404, not a 500.
     app.url_map.converters["int"] = DatabaseId

@@ -49,7 +49,15 @@ SETTINGS = [
     Setting("SMTP_STARTTLS", "false", "true to upgrade the connection with STARTTLS."),
     Setting("WORKER_INTERVAL", "15", "Seconds between two sweeps of the worker."),
     Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mail links."),
+    Setting(
+        "TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front of the app (0-5) whose X-Forwarded-For/-Proto are believed: "
+        "the client address for log-in limits and the audit log. 0 = none, headers ignored.",
+    ),
 ]
+
+MAX_TRUSTED_PROXIES = 5
 
 
 class ConfigError(RuntimeError):
@@ -76,6 +84,12 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         max_mb = int(env("MAX_UPLOAD_MB") or "10")
     except ValueError as exc:
         raise ConfigError("SOPFLOW_MAX_UPLOAD_MB must be a whole number") from exc
+    proxies = (env("TRUSTED_PROXIES") or "0").strip()
+    if not proxies.isdigit() or int(proxies) > MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"SOPFLOW_TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES} "
+            f"(how many reverse proxies stand in front of the app), not {proxies!r}"
+        )
     locale = env("DEFAULT_LOCALE") or "id"
     if locale not in ("id", "en"):
         raise ConfigError("SOPFLOW_DEFAULT_LOCALE must be id or en")
@@ -104,6 +118,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         },
         "WORKER_INTERVAL": interval,
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
+        "TRUSTED_PROXIES": int(proxies),
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
