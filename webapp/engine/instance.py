@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .calendar import SlaCalendar
 from .compaction import compact
+from .nesting import MAX_DATA_DEPTH, text_depth, value_depth
 from .scripting import SopScriptEngine
 from .spec import SERIALIZER, SERIALIZER_VERSION, ParsedProcess
 from .timers import WaitingTimer, arm_with_calendar, waiting_timers
@@ -28,6 +29,25 @@ class EngineError(RuntimeError):
 
 class TaskNotReady(EngineError):
     """The task does not exist in this instance or is no longer waiting for input."""
+
+
+# The case data the state may hold: twice what a submission may nest, so scripts have room to
+# wrap submitted data, and far below what the serializer and ``json`` can recurse through.
+MAX_STATE_DATA_DEPTH = 2 * MAX_DATA_DEPTH
+# The saved state as a whole: the data plus the serializer's own structure around it.
+MAX_STATE_DEPTH = MAX_STATE_DATA_DEPTH + 32
+
+
+class StateNotSaved(EngineError):
+    """The state reached cannot be saved (or could not be loaded again): nothing is stored.
+
+    ``variable`` and ``step`` name where the offending data sits when that is known.
+    """
+
+    def __init__(self, message: str, variable: str = "", step: str = "") -> None:
+        super().__init__(message)
+        self.variable = variable
+        self.step = step
 
 
 @dataclass(frozen=True)
@@ -112,13 +132,48 @@ class ProcessInstance:
         return compact(self.workflow)
 
     def dump(self) -> str:
-        """Serialize the instance state without its process spec (stored once per version)."""
+        """Serialize the instance state without its process spec (stored once per version).
+
+        Raises ``StateNotSaved`` instead of returning a state that ``load`` could not read
+        back: data nested deeper than ``MAX_STATE_DATA_DEPTH`` (scripts can build it), values
+        the serializer cannot write. The caller then saves nothing.
+        """
         self.compact()
-        dct = SERIALIZER.to_dict(self.workflow)
-        dct.pop("spec", None)
-        dct.pop("subprocess_specs", None)
-        dct["serializer_version"] = SERIALIZER_VERSION
-        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+        self._check_data_depth()
+        try:
+            dct = SERIALIZER.to_dict(self.workflow)
+            dct.pop("spec", None)
+            dct.pop("subprocess_specs", None)
+            dct["serializer_version"] = SERIALIZER_VERSION
+            text = json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+        except (RecursionError, TypeError, ValueError) as exc:
+            raise StateNotSaved(f"the case state cannot be serialized: {exc}") from exc
+        depth = text_depth(text)
+        if depth > MAX_STATE_DEPTH:
+            raise StateNotSaved(
+                f"the case state nests {depth} levels deep; at most {MAX_STATE_DEPTH} allowed"
+            )
+        return text
+
+    def _check_data_depth(self) -> None:
+        """Refuse case data nested deeper than ``MAX_STATE_DATA_DEPTH``, naming where it is."""
+        limit = MAX_STATE_DATA_DEPTH
+        workflows = [self.workflow, *self.workflow.subprocesses.values()]
+        for wf in workflows:
+            places = [(wf.data, None)] + [(t.data, t) for t in wf.tasks.values()]
+            for data, task in places:
+                if value_depth(data, limit) <= limit:
+                    continue
+                variable = next(
+                    (str(k) for k, v in data.items() if value_depth(v, limit - 1) >= limit), ""
+                )
+                spec = task.task_spec if task is not None else None
+                step = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", "")) if spec else ""
+                raise StateNotSaved(
+                    f"variable {variable!r} nests deeper than {limit} levels",
+                    variable=variable,
+                    step=str(step or ""),
+                )
 
     # -- running ---------------------------------------------------------------------------
 
