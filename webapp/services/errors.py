@@ -34,3 +34,9 @@ class Invalid(ServiceError):
     def __init__(self, message: str, errors: dict[str, str]) -> None:
         super().__init__(message, errors=errors)
         self.errors = errors
+
+
+class TooLarge(Invalid):
+    """Submitted data is larger than a submission may be; shown like an invalid form."""
+
+    status = 413

@@ -6,6 +6,7 @@ engine until it waits, save, update the materialized rows, append audit events, 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service_tasks import REGISTRY
 
 from ..engine.calendar import SlaCalendar
-from ..engine.instance import EngineError, TaskNotReady
+from ..engine.instance import EngineError, StateNotSaved, TaskNotReady
 from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.spec import SERIALIZER_VERSION, StepInfo
 from ..extensions import db
@@ -35,7 +36,7 @@ from ..models import (
     title_words,
 )
 from ..models.types import utcnow
-from . import access, attachments, audit, forms, service_calls
+from . import access, attachments, audit, forms, service_calls, submissions
 from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .processes import parsed, published_version
 
@@ -184,6 +185,8 @@ def _store_files(
 def _validated(
     form: forms.TaskForm, data: dict[str, Any], uploads: dict[str, attachments.Upload], user: User
 ):
+    # Only the form's fields, bounded in depth and size, go any further (see submissions).
+    submissions.check(form.schema, data, form.file_fields)
     # Validate fields first with placeholders for files, so a bad text field never
     # leaves an orphan file behind.
     probe = dict(data)
@@ -284,6 +287,10 @@ def start_instance(
         if existing is None:
             raise
         return existing, False
+    except StateNotSaved as exc:
+        db.session.rollback()
+        _discard(paths)
+        raise submissions.state_refused(exc) from exc
     except EngineError as exc:
         db.session.rollback()
         _discard(paths)
@@ -307,12 +314,13 @@ def _complete(
     for attachment in stored:
         attachment.instance_id = row.id
         attachment.human_task_id = task.id
+    # The stored submission is exactly what reached the workflow (scripts cannot alter it).
+    task.form_data = copy.deepcopy(data)
     engine.complete_user_task(task.spiff_task_id, data)
     task.status = TaskStatus.COMPLETED
     task.completed_at = now
     task.working_seconds = sla_calendar().elapsed(task.ready_at, now).total_seconds()
     task.completed_by_id = user.id
-    task.form_data = data
     if task.assigned_user_id is None:
         task.assigned_user_id = user.id
     sync_rows(row, engine)
@@ -400,6 +408,10 @@ def complete_task(
         db.session.rollback()
         _discard(paths)
         raise Conflict(_("Tugas ini sudah tidak menunggu isian.")) from exc
+    except StateNotSaved as exc:
+        db.session.rollback()
+        _discard(paths)
+        raise submissions.state_refused(exc) from exc
     except EngineError as exc:
         db.session.rollback()
         _discard(paths)

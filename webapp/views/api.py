@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth import user_from_bearer
+from ..engine.nesting import MAX_DATA_DEPTH, TooDeep
+from ..engine.nesting import loads as loads_bounded
 from ..extensions import db
 from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
 from ..services import access, attachments, reports, versions
@@ -41,10 +43,26 @@ def caller() -> User:
 
 
 def body_data() -> dict[str, Any]:
-    """Return ``data`` of a JSON body ``{"data": {...}}``; 422 with a message otherwise."""
-    payload = request.get_json(silent=True)
+    """Return ``data`` of a JSON body ``{"data": {...}}``; 422 with a message otherwise.
+
+    The body is measured before it is parsed: larger than ``MAX_CONTENT_LENGTH`` is a 413
+    (raised by reading it), nested deeper than the data may be is a 422. ``json`` recurses once
+    per level, so a body a thousand levels deep must never reach it.
+    """
+    shape = _('Badan permintaan harus JSON {"data": {...}}.')
+    if not request.is_json:
+        raise Invalid(shape, {})
+    raw = request.get_data(cache=True)  # 413 above MAX_CONTENT_LENGTH
+    try:
+        # One level more than the data: the {"data": …} envelope.
+        payload = loads_bounded(raw, MAX_DATA_DEPTH + 1)
+    except TooDeep as exc:
+        message = _("Isian bersarang terlalu dalam: paling banyak %(n)s tingkat.", n=MAX_DATA_DEPTH)
+        raise Invalid(message, {}) from exc
+    except ValueError as exc:  # not UTF-8 or not JSON
+        raise Invalid(shape, {}) from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        raise Invalid(_('Badan permintaan harus JSON {"data": {...}}.'), {})
+        raise Invalid(shape, {})
     return payload["data"]
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..engine.nesting import MAX_DATA_DEPTH
+from ..services.submissions import MAX_DATA_BYTES
+
 
 def ref(name: str) -> dict[str, str]:
     """A reference to a schema under components/schemas."""
@@ -150,8 +153,30 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "Submission": obj(
-        {"data": {"type": "object", "description": "Isian formulir. / Form data."}},
-        description='Berkas sebagai data URL. / Files as "data:<type>;name=<file>;base64,…".',
+        {
+            "data": {
+                "type": "object",
+                "description": (
+                    "Isian formulir langkah ini: hanya isian yang dinyatakan skemanya "
+                    "(`properties`). / The step's form data: only the fields its schema declares "
+                    "(`properties`)."
+                ),
+            }
+        },
+        description=(
+            'Berkas sebagai data URL. / Files as "data:<type>;name=<file>;base64,…".\n\n'
+            "Kunci yang tidak ada di `properties` formulir ditolak dengan 422 yang menyebut "
+            "namanya, juga di objek bertingkat kecuali skemanya menyatakan "
+            "`additionalProperties`/`patternProperties`. / Keys that are not among the form's "
+            "`properties` are refused with a 422 naming them (`errors` has one entry per key, "
+            "`a.b` or `a[0].b` for nested ones); nested objects are closed the same way unless "
+            "their schema declares `additionalProperties`, `unevaluatedProperties` or "
+            "`patternProperties`. Extra keys are never merged into the case data.\n\n"
+            f"Batas / limits: `data` nests at most {MAX_DATA_DEPTH} levels (`data` itself is "
+            f"level 1; deeper: 422); the data without its files is at most "
+            f"{MAX_DATA_BYTES // 1024} KiB as JSON (larger: 413); the whole request body is at "
+            "most the server's upload limit (SOPFLOW_MAX_UPLOAD_MB + 64 KiB; larger: 413)."
+        ),
     ),
 }
 
@@ -161,7 +186,13 @@ ERRORS = {
     403: "Bukan hak pemanggil. / Not allowed for the caller.",
     404: "Tidak ditemukan. / Not found.",
     409: "Sudah diubah orang lain. / Someone else changed it first.",
-    422: "Isian tidak sah. / Invalid data.",
+    413: "Permintaan atau isian terlalu besar. / Request body or data too large.",
+    422: (
+        "Isian tidak sah, tidak dikenal, atau bersarang terlalu dalam; atau keadaan kasus yang "
+        "dihasilkan tidak dapat disimpan (tidak ada yang berubah). / Invalid data, unknown "
+        "fields or nesting too deep; or the case state the action would produce cannot be "
+        "saved (nothing changed)."
+    ),
 }
 
 
@@ -242,7 +273,7 @@ PATHS: dict[str, Any] = {
                     }
                 },
             ),
-            (400, 403, 404, 422),
+            (400, 403, 404, 413, 422),
             status=201,
             requestBody=SUBMISSION,
         ),
@@ -291,7 +322,7 @@ PATHS: dict[str, Any] = {
         "post": operation(
             "Selesaikan tugas dengan isiannya. / Complete the task with its data.",
             json_body(ref("CompletedTask"), "Tugas selesai. / Completed."),
-            (400, 403, 404, 409, 422),
+            (400, 403, 404, 409, 413, 422),
             requestBody=SUBMISSION,
         ),
     },
@@ -300,7 +331,7 @@ PATHS: dict[str, Any] = {
         "post": operation(
             "Unggah diagram sebagai draf (pemilik proses). / Upload a diagram as a draft.",
             json_body(ref("Version"), "Draf baru dengan temuannya. / New draft, its findings."),
-            (403, 422),
+            (403, 413, 422),
             status=201,
             requestBody={
                 "required": True,

@@ -85,15 +85,17 @@ def start(process_id: str):
     if not svc.can_start(user, step):
         abort(403)
     values, errors = {}, {}
+    status = 200
     if request.method == "POST":
+        # Only the form's own fields are read: anything else posted is dropped here.
         values = forms.coerce(form, request.form)
         submission_key = request.form.get("submission_key", "")[:64]
         try:
             row, new = svc.start_instance(
                 process_id, user, values, uploads_from_request(form.file_fields), submission_key
             )
-        except Invalid as exc:
-            errors = exc.errors
+        except Invalid as exc:  # also TooLarge (413): shown on the form like any other error
+            errors, status = exc.errors, exc.status
             flash(exc.message, "error")
         else:
             if new:
@@ -114,7 +116,7 @@ def start(process_id: str):
         submission_key=request.form.get("submission_key") or uuid.uuid4().hex,
         task=None,
         instance=None,
-    ), (422 if errors else 200)
+    ), status
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
@@ -128,11 +130,12 @@ def task(task_id: int):
     values, errors, conflict = {}, {}, None
     status = 200
     if request.method == "POST":
+        # Only the form's own fields are read: anything else posted is dropped here.
         values = forms.coerce(form, request.form)
         try:
             svc.complete_task(user, task_id, values, uploads_from_request(form.file_fields))
-        except Invalid as exc:
-            errors, status = exc.errors, 422
+        except Invalid as exc:  # also TooLarge (413): shown on the form like any other error
+            errors, status = exc.errors, exc.status
             flash(exc.message, "error")
         except Conflict as exc:
             conflict, status = exc.message, 409
