@@ -19,7 +19,14 @@ from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS
 from tests.views.test_api import START, conforms
 from webapp.engine.instance import MAX_STATE_DATA_DEPTH
 from webapp.engine.instance import ProcessInstance as EngineInstance
-from webapp.engine.nesting import MAX_DATA_DEPTH, TooDeep, loads, text_depth, value_depth
+from webapp.engine.nesting import (
+    MAX_DATA_DEPTH,
+    TooDeep,
+    loads,
+    schema_depth,
+    text_depth,
+    value_depth,
+)
 from webapp.extensions import db
 from webapp.models import HumanTask, ProcessInstance, ServiceCall, TaskStatus
 from webapp.services import submissions
@@ -27,7 +34,8 @@ from webapp.services.errors import Invalid, TooLarge
 from webapp.services.processes import parsed
 
 PID = "pemeliharaan_sistem_informasi"
-SOP = (Path(__file__).resolve().parents[2] / "processes" / PID / f"{PID}.bpmn").read_bytes()
+SOP_DIR = Path(__file__).resolve().parents[2] / "processes" / PID
+SOP = (SOP_DIR / f"{PID}.bpmn").read_bytes()
 SMUGGLED = {"aplikasi": "portal_web", "anggota_tim": ["tim2"]}
 
 
@@ -403,6 +411,52 @@ def test_web_completion_building_deep_data_shows_the_refusal_on_the_form(app, ac
     assert snapshot(app, instance_id) == before
 
 
+# --- form schemas at upload: none may ask for deeper data than a submission may hold -------
+
+STEP3_FORM = "langkah_3_troubleshooting.schema.json"
+
+
+def deep_form(levels: int) -> bytes:
+    """Step 3's form with one more field holding objects ``levels`` deep (data level 1 is the
+    form itself)."""
+    schema = json.loads((SOP_DIR / "forms" / STEP3_FORM).read_text(encoding="utf-8"))
+    field: dict = {"type": "string"}
+    for _ in range(levels - 1):
+        field = {"type": "object", "properties": {"isi": field}}
+    schema["properties"]["dalam"] = field
+    return json.dumps(schema).encode()
+
+
+def upload_form(app, actions, content: bytes):
+    return app.test_client().post(
+        f"/api/v1/processes/{PID}/versions",
+        data={
+            "bpmn": (io.BytesIO(SOP.replace(b'"PT2H"', b'"PT3H"')), "sop.bpmn"),
+            "forms": [(io.BytesIO(content), STEP3_FORM)],
+        },
+        headers=actions.token("owner1"),
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.mark.parametrize("levels", [MAX_DATA_DEPTH, MAX_DATA_DEPTH + 1])
+def test_form_declaring_deeper_data_than_a_submission_may_hold_cannot_be_published(
+    app, actions, levels
+):
+    response = upload_form(app, actions, deep_form(levels))
+    assert response.status_code == 201, response.get_json()
+    codes = {f["code"] for f in response.get_json()["findings"]}
+    assert ("form-too-deep" in codes) == (levels > MAX_DATA_DEPTH)
+
+
+def test_form_file_nested_thousands_deep_is_a_finding_not_a_crash(app, actions):
+    content = b'{"type": "object", "x": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"
+    response = upload_form(app, actions, content)
+    assert response.status_code == 201, response.get_json()
+    findings = response.get_json()["findings"]
+    assert any(f["code"] == "form-invalid" and f["element"] == STEP3_FORM for f in findings)
+
+
 # --- the measuring itself -----------------------------------------------------------------
 
 
@@ -429,6 +483,29 @@ def test_loads_refuses_before_parsing_and_value_depth_stops_early():
     cycle: list = []
     cycle.append(cycle)
     assert value_depth(cycle, 32) == 33
+
+
+def test_schema_depth_follows_fields_items_and_local_refs_without_blowing_up():
+    assert schema_depth({"type": "object", "properties": {"a": {"type": "string"}}}, 32) == 1
+    items = {"type": "object", "properties": {"b": {"type": "string"}}}
+    field = {"type": "array", "items": items}
+    assert schema_depth({"type": "object", "properties": {"a": field}}, 32) == 3
+    tree = {
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
+            }
+        },
+        "$ref": "#/$defs/node",
+    }
+    assert schema_depth(tree, 32) == 2  # a tree allows depth, it does not ask for it
+    # Each definition used twice by the one above: 2**40 paths, measured in a moment.
+    defs: dict = {"d40": {"type": "string"}}
+    for i in range(40):
+        ref = {"$ref": f"#/$defs/d{i + 1}"}
+        defs[f"d{i}"] = {"type": "object", "properties": {"x": ref, "y": ref}}
+    assert schema_depth({"$defs": defs, "$ref": "#/$defs/d0"}, 32) == 33
 
 
 def test_too_large_is_shown_like_an_invalid_form():

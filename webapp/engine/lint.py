@@ -11,7 +11,6 @@ No Flask, no SQLAlchemy: plain data in, plain data out.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -24,6 +23,8 @@ from lxml import etree
 from RestrictedPython import compile_restricted_exec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from .nesting import MAX_DATA_DEPTH, MAX_SCHEMA_DEPTH, schema_depth
+from .nesting import loads as loads_bounded
 from .scripting import RestrictedEnvironment, SopScriptEngine
 from .spec import DiagramError, parse_process
 from .xml import UnsafeXmlError, parse_bpmn_xml
@@ -649,7 +650,8 @@ class _Linter:
         try:
             raw = self.forms[filename]
             text = raw.decode("utf-8-sig") if isinstance(raw, bytes | bytearray) else str(raw)
-            return json.loads(text), None
+            # Bounded: ``json`` recurses per level, a file thousands of levels deep is refused.
+            return loads_bounded(text, MAX_SCHEMA_DEPTH), None
         except (UnicodeDecodeError, ValueError, TypeError) as exc:
             return None, _short(exc, 120)
 
@@ -706,6 +708,19 @@ class _Linter:
             return
         if is_ui:
             return
+        depth = schema_depth(data, MAX_DATA_DEPTH)
+        if depth > MAX_DATA_DEPTH:
+            self.findings.append(
+                Finding(
+                    ERROR,
+                    "form-too-deep",
+                    filename,
+                    "",
+                    f"Formulir “{filename}” menyatakan isian bersarang lebih dari "
+                    f"{MAX_DATA_DEPTH} tingkat (objek dalam objek atau daftar), padahal kiriman "
+                    f"paling dalam {MAX_DATA_DEPTH} tingkat. Sederhanakan struktur formulir.",
+                )
+            )
         try:
             Draft202012Validator.check_schema(data)
         except SchemaError as exc:

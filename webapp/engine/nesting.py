@@ -19,6 +19,8 @@ from typing import Any
 # Submitted form data (the ``data`` object counts as the first level). Thirty-two levels hold
 # any form people fill in; forms whose schema declares deeper data are refused by lint.
 MAX_DATA_DEPTH = 32
+# A form schema file as JSON: each data level takes two (``properties`` → field) or more.
+MAX_SCHEMA_DEPTH = 8 * MAX_DATA_DEPTH
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -79,6 +81,75 @@ def value_depth(value: Any, limit: int) -> int:
             return limit + 1
         deepest = max(deepest, depth)
         stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def resolve_ref(ref: str, root: Any) -> Any:
+    """The target of a local JSON Schema ``$ref`` (``#`` or ``#/…``) within ``root``, else None."""
+    if ref == "#":
+        return root
+    if not ref.startswith("#/"):
+        return None
+    node = root
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+_SAME_LEVEL = ("allOf", "anyOf", "oneOf", "then", "else")
+_OBJECT_CHILDREN = ("additionalProperties", "unevaluatedProperties", "items")
+
+
+def schema_depth(schema: Any, limit: int) -> int:
+    """Return how deeply the data a JSON Schema describes nests, or ``limit + 1`` if deeper.
+
+    Follows ``properties``, ``patternProperties``, ``additionalProperties``, ``items`` and
+    ``prefixItems`` (and ``allOf``/``anyOf``/``oneOf``/``if``-``then``-``else`` and local
+    ``$ref`` at the same level). A ``$ref`` back into itself (a tree) is followed once: it
+    allows deeper data but does not ask for it.
+    """
+    deepest = 0
+    stack: list[tuple[Any, int, frozenset[str]]] = [(schema, 0, frozenset())]
+    # Deepest level each node was reached at: a node is walked again only from deeper, so a
+    # schema that references one definition from many places costs nodes × limit, not more.
+    reached: dict[int, int] = {}
+    while stack:
+        node, depth, refs = stack.pop()
+        if not isinstance(node, dict) or reached.get(id(node), -1) >= depth:
+            continue
+        reached[id(node)] = depth
+        for key in _SAME_LEVEL:
+            sub = node.get(key)
+            for item in sub if isinstance(sub, list) else [sub]:
+                stack.append((item, depth, refs))
+        if isinstance(node.get("dependentSchemas"), dict):
+            stack.extend((sub, depth, refs) for sub in node["dependentSchemas"].values())
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in refs:
+            stack.append((resolve_ref(ref, schema), depth, refs | {ref}))
+        children: list[Any] = []
+        for key in ("properties", "patternProperties"):
+            if isinstance(node.get(key), dict):
+                children.extend(node[key].values())
+        children.extend(node.get(key) for key in _OBJECT_CHILDREN)
+        if isinstance(node.get("prefixItems"), list):
+            children.extend(node["prefixItems"])
+        container = node.get("type") in ("object", "array") or any(
+            isinstance(c, dict) for c in children
+        )
+        if not container:
+            continue
+        level = depth + 1
+        if level > limit:
+            return limit + 1
+        deepest = max(deepest, level)
+        stack.extend((child, level, refs) for child in children if isinstance(child, dict))
     return deepest
 
 

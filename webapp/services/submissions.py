@@ -27,7 +27,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..engine.instance import MAX_STATE_DATA_DEPTH, StateNotSaved
-from ..engine.nesting import MAX_DATA_DEPTH, value_depth
+from ..engine.nesting import MAX_DATA_DEPTH, resolve_ref, value_depth
 from .errors import Invalid, TooLarge
 
 # Form data without its files (those have their own upload limit), as JSON. A form's text
@@ -35,24 +35,6 @@ from .errors import Invalid, TooLarge
 MAX_DATA_BYTES = 256 * 1024
 
 _COMPOSED = ("allOf", "anyOf", "oneOf", "then", "else")
-
-
-def _resolve(ref: str, root: Any) -> Any:
-    """A local ``$ref`` (``#`` or ``#/…``) within the form's own schema, else None."""
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
-        return None
-    node = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _expand(schemas: list[Any], root: Any) -> list[Any]:
@@ -74,7 +56,7 @@ def _expand(schemas: list[Any], root: Any) -> list[Any]:
         if isinstance(schema.get("dependentSchemas"), dict):
             pending.extend(schema["dependentSchemas"].values())
         if isinstance(schema.get("$ref"), str):
-            target = _resolve(schema["$ref"], root)
+            target = resolve_ref(schema["$ref"], root)
             if target is not None:
                 pending.append(target)
     return result
