@@ -1,21 +1,25 @@
 """Connectors called by the diagrams' service tasks, registered by operator name.
 
-Plain functions, no Flask: each takes the task's evaluated parameters as keyword arguments and
-returns JSON-able data, or raises ``ConnectorError`` with a message for the incident.
+Each connector is a ``Connector`` record: a plain function (no Flask) that takes the task's
+evaluated parameters as keyword arguments and returns JSON-able data, or raises
+``ConnectorError`` with a message for the incident, plus the parameters a diagram may set.
+Lint refuses undeclared parameters at upload and ``call_connector`` at run time.
 """
 
-from collections.abc import Callable
-from typing import Any
-
-from .deploy import deploy_to_colocation
+from . import deploy, notify, report
+from .connector import Connector, Param, ParameterError, call_connector, check_params
 from .errors import ConnectorError
-from .notify import notify_sla_breach
-from .report import generate_repair_report
 
-REGISTRY: dict[str, Callable[..., Any]] = {
-    "deploy_to_colocation": deploy_to_colocation,
-    "generate_repair_report": generate_repair_report,
-    "notify_sla_breach": notify_sla_breach,
+REGISTRY: dict[str, Connector] = {
+    c.operator: c for c in (deploy.CONNECTOR, report.CONNECTOR, notify.CONNECTOR)
 }
 
-__all__ = ["REGISTRY", "ConnectorError"]
+__all__ = [
+    "REGISTRY",
+    "Connector",
+    "ConnectorError",
+    "Param",
+    "ParameterError",
+    "call_connector",
+    "check_params",
+]

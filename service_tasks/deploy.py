@@ -12,8 +12,12 @@ environment variable ``SOPFLOW_DEPLOY_CONFIG`` (see ``deploy.example.toml`` besi
     known_hosts = "/etc/sopflow/known_hosts"
     post_deploy = "php artisan migrate --force"
 
-The upload itself is ``deploy.sh`` (rsync over SSH), run in its own process group with a timeout;
-its output is streamed line by line to ``on_output`` and kept, bounded, in the result's ``log``.
+A diagram sets only ``aplikasi`` and ``rilis`` (see ``CONNECTOR``): the target, the source, the
+post-deploy command and the script all come from this administrator's file, never from a diagram.
+
+The upload itself is ``deploy.sh`` (rsync over SSH; a target's ``script`` key may name another
+script), run in its own process group with a timeout; its output is streamed line by line to
+``on_output`` and kept, bounded, in the result's ``log``.
 Failures raise ``DeploymentError`` whose ``cause`` says in plain Indonesian what went wrong.
 """
 
@@ -34,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .connector import Connector, Param
 from .errors import ConnectorError
 
 CONFIG_ENV = "SOPFLOW_DEPLOY_CONFIG"
@@ -66,6 +71,7 @@ KEYS = (
     "timeout",
     "exclude",
     "delete",
+    "script",
 )
 
 CAUSE_UNREACHABLE = "server tujuan tidak dapat dihubungi atau menolak SSH"
@@ -91,6 +97,7 @@ class Target:
     timeout: float = DEFAULT_TIMEOUT
     exclude: tuple[str, ...] = ()
     delete: bool = False
+    script: Path = DEFAULT_SCRIPT
 
     def describe(self) -> str:
         """The target as shown in messages, e.g. ``deploy@colo.example.go.id:/var/www/app``."""
@@ -249,6 +256,7 @@ def _parse_target(file: Path, app: str, table: Any) -> Target:
     delete = table.get("delete", False)
     if not isinstance(delete, bool):
         raise problem("delete", "must be true or false")
+    script = local_path("script") if "script" in table else DEFAULT_SCRIPT
 
     return Target(
         application=app,
@@ -264,6 +272,7 @@ def _parse_target(file: Path, app: str, table: Any) -> Target:
         timeout=float(timeout),
         exclude=tuple(exclude),
         delete=delete,
+        script=script,
     )
 
 
@@ -444,19 +453,18 @@ def deploy_to_colocation(
     rilis: str,
     *,
     on_output: Callable[[str], None] | None = None,
-    config_path: str | None = None,
-    script: str | None = None,
 ) -> dict:
     """Deploy release ``rilis`` of application ``aplikasi`` to its configured target.
 
-    The target comes from ``config_path`` or the file named by ``SOPFLOW_DEPLOY_CONFIG``.
-    Each output line goes to ``on_output`` as it arrives. Returns ``application``, ``release``,
-    ``target``, ``exit_code`` (0), ``started_at``/``finished_at`` (ISO 8601, UTC),
-    ``duration_seconds`` and ``log``; raises ``ConnectorError`` for a bad request or config and
-    ``DeploymentError`` when the deployment itself fails.
+    The target, and the script that deploys to it, come only from the administrator's file
+    named by ``SOPFLOW_DEPLOY_CONFIG``; a diagram sets nothing else. Each output line goes to
+    ``on_output`` as it arrives. Returns ``application``, ``release``, ``target``, ``exit_code``
+    (0), ``started_at``/``finished_at`` (ISO 8601, UTC), ``duration_seconds`` and ``log``;
+    raises ``ConnectorError`` for a bad request or config and ``DeploymentError`` when the
+    deployment itself fails.
     """
     release = _check_release(rilis)
-    config = config_path or os.environ.get(CONFIG_ENV)
+    config = os.environ.get(CONFIG_ENV)
     if not config:
         raise ConnectorError(
             f"no deployment target configured for application '{aplikasi}' (set {CONFIG_ENV})"
@@ -467,7 +475,7 @@ def deploy_to_colocation(
             f"no deployment target configured for application '{aplikasi}' (in {config})"
         )
     where = target.describe()
-    script_path = Path(script) if script else DEFAULT_SCRIPT
+    script_path = target.script
 
     def failed(cause: str, runner: _Runner | None = None, exit_code: int | None = None):
         return DeploymentError(
@@ -584,5 +592,15 @@ def _checkout(
             raise failed(cause, runner, code)
 
 
-# Runs for minutes against a remote server: the worker runs it apart, never inline.
-deploy_to_colocation.long_running = True  # type: ignore[attr-defined]
+CONNECTOR = Connector(
+    operator="deploy_to_colocation",
+    function=deploy_to_colocation,
+    params=(
+        Param("aplikasi", str, True, "id aplikasi pada berkas konfigurasi deploy"),
+        Param("rilis", str, True, "rilis yang diunggah: tag, cabang atau commit"),
+    ),
+    label="Unggah rilis ke server colocation",
+    # Runs for minutes against a remote server: the worker runs it apart, never inline.
+    long_running=True,
+    timeout=DEFAULT_TIMEOUT,
+)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from .connector import Connector, Param
 from .errors import ConnectorError
 
 
@@ -22,3 +23,21 @@ def notify_sla_breach(langkah: str, batas: str, kepada: str = "assignee, role:Ke
         "kepada": recipients,
         "at": datetime.now(UTC).isoformat(),
     }
+
+
+CONNECTOR = Connector(
+    operator="notify_sla_breach",
+    function=notify_sla_breach,
+    params=(
+        Param("langkah", str, True, "nama langkah yang melewati mutu baku waktu"),
+        Param("batas", str, True, "mutu baku waktu langkah itu, misalnya 2 jam"),
+        Param(
+            "kepada",
+            str,
+            False,
+            "penerima, dipisah koma: assignee, role:<nama>, user:<nama pengguna>",
+        ),
+    ),
+    label="Memberi tahu pelampauan mutu baku waktu",
+    timeout=10,
+)

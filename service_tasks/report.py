@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .connector import Connector, Param
 from .errors import ConnectorError
 
 _env = Environment(
@@ -47,5 +48,21 @@ def generate_repair_report(
     }
 
 
-# The worker passes the case history; the diagram passes only the recipients.
-generate_repair_report.needs_case = True  # type: ignore[attr-defined]
+CONNECTOR = Connector(
+    operator="generate_repair_report",
+    function=generate_repair_report,
+    params=(
+        Param(
+            "kepada",
+            str,
+            False,
+            "penerima laporan, dipisah koma: starter, role:<nama>, user:<nama pengguna>",
+        ),
+    ),
+    label="Menyusun laporan hasil perbaikan (HTML dan PDF)",
+    # The worker passes the case history; the diagram passes only the recipients. The HTML and
+    # PDF the result holds are stored on the case as attachments.
+    needs_case=True,
+    stores_document=True,
+    timeout=120,
+)

@@ -223,8 +223,6 @@ def seeded_app(database_url: str, attachment_dir: str, **overrides) -> Iterator[
 class FakeDeployment:
     """Stands in for the deployment connector (as in tests/services/test_service_calls.py)."""
 
-    long_running = True
-
     def __init__(self):
         self.calls: list[dict] = []
 

@@ -6,6 +6,7 @@ CSV export does not let a spreadsheet run a typed formula."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -106,7 +107,10 @@ def case(database_url, tmp_path_factory):
         seeded_app(database_url, str(tmp_path_factory.mktemp("attachments"))) as app,
         pytest.MonkeyPatch.context() as patch,
     ):
-        patch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", FakeDeployment())
+        record = dataclasses.replace(
+            service_tasks.REGISTRY["deploy_to_colocation"], function=FakeDeployment()
+        )
+        patch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
         actions = Actions(app)
         with app.app_context():
             schemas = _schemas()

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from service_tasks.deploy import (
+    CONFIG_ENV,
     DEFAULT_SCRIPT,
     DeploymentError,
     deploy_to_colocation,
@@ -193,6 +194,14 @@ def write_config(directory: Path, app: str = "perizinan_online", **keys: object)
     return config
 
 
+def deploy(config: Path, aplikasi: str, rilis: str, **hooks: object) -> dict:
+    """Deploy with ``config`` as the administrator's file (``SOPFLOW_DEPLOY_CONFIG``), the one
+    place a target, a post-deploy command and the script come from."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CONFIG_ENV, str(config))
+        return deploy_to_colocation(aplikasi, rilis, **hooks)
+
+
 @pytest.fixture
 def sample_app(tmp_path: Path) -> Path:
     """A small PHP application with a server-only .env that must not be uploaded."""
@@ -238,9 +247,7 @@ def test_deploys_a_sample_application_over_ssh_and_runs_the_post_deploy_command(
     )
     lines: list[str] = []
 
-    result = deploy_to_colocation(
-        "perizinan_online", "v1.4.2", on_output=lines.append, config_path=str(config)
-    )
+    result = deploy(config, "perizinan_online", "v1.4.2", on_output=lines.append)
 
     assert (target / "index.php").read_text() == "<?php echo 'Perizinan Online';\n"
     assert (target / "app" / "x.php").read_text() == "<?php return 42;\n"
@@ -281,14 +288,14 @@ def test_git_release_is_checked_out(sshd: SshServer, tmp_path: Path) -> None:
     target = tmp_path / "www"
     config = write_config(tmp_path, git=str(repo), path=str(target), **sshd.target())
 
-    result = deploy_to_colocation("perizinan_online", "v1.1", config_path=str(config))
+    result = deploy(config, "perizinan_online", "v1.1")
 
     assert (target / "index.php").read_text() == "<?php echo 'versi 1.1';\n"
     assert not (target / ".git").exists()
     assert "HEAD is now at" in result["log"]
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v9.9", config_path=str(config))
+        deploy(config, "perizinan_online", "v9.9")
     assert raised.value.cause == f"rilis 'v9.9' tidak ditemukan di repositori git {repo}"
     assert raised.value.exit_code not in (None, 0)
     assert "v9.9" in raised.value.log
@@ -306,7 +313,7 @@ def test_post_deploy_exit_status_3_fails_with_exit_code_3_and_the_gagal_reason(
     )
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config))
+        deploy(config, "perizinan_online", "v2")
 
     error = raised.value
     assert error.exit_code == 3
@@ -324,7 +331,7 @@ def test_unreachable_host_reports_server_cannot_be_reached(
     config = write_config(tmp_path, source=str(sample_app), path=str(tmp_path / "www"), **target)
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config))
+        deploy(config, "perizinan_online", "v2")
 
     assert raised.value.cause == "server tujuan tidak dapat dihubungi atau menolak SSH"
     assert raised.value.exit_code == 255
@@ -344,7 +351,7 @@ def test_unknown_client_key_reports_ssh_refused(
     )
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config))
+        deploy(config, "perizinan_online", "v2")
 
     assert raised.value.cause == "server tujuan tidak dapat dihubungi atau menolak SSH"
     assert raised.value.exit_code == 255
@@ -369,7 +376,7 @@ def test_target_directory_not_writable_for_the_ssh_user_reports_izin_ditolak(
     config = write_config(tmp_path, source=str(sample_app), path=str(parent / "app"), **target)
     try:
         with pytest.raises(DeploymentError) as raised:
-            deploy_to_colocation("perizinan_online", "v2", config_path=str(config))
+            deploy(config, "perizinan_online", "v2")
     finally:
         parent.chmod(0o755)
         if IS_ROOT:
@@ -390,7 +397,7 @@ def test_target_path_under_a_regular_file_reports_directory_cannot_be_created(
     config = write_config(tmp_path, source=str(sample_app), path=str(target), **sshd.target())
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config))
+        deploy(config, "perizinan_online", "v2")
 
     assert raised.value.cause == f"direktori tujuan tidak dapat dibuat: {target}"
     assert "Not a directory" in raised.value.log
@@ -439,7 +446,7 @@ def test_delete_removes_files_the_release_dropped_but_keeps_excluded_ones(
         tmp_path, source=str(sample_app), path=str(target), exclude=[".env"], delete=True
     )
 
-    deploy_to_colocation("perizinan_online", "v3", config_path=str(config))
+    deploy(config, "perizinan_online", "v3")
 
     assert not (target / "old.php").exists()
     assert (target / ".env").read_text() == "DB_PASSWORD=server\n"
@@ -461,7 +468,7 @@ def test_timeout_kills_the_whole_process_group_within_seconds(
     started = time.monotonic()
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config))
+        deploy(config, "perizinan_online", "v2")
 
     assert time.monotonic() - started < 10
     assert raised.value.exit_code is None
@@ -471,11 +478,13 @@ def test_timeout_kills_the_whole_process_group_within_seconds(
 
 
 def test_missing_script_reports_not_found(sample_app: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path, source=str(sample_app), path=str(tmp_path / "www"))
     missing = tmp_path / "no-such-deploy.sh"
+    config = write_config(
+        tmp_path, source=str(sample_app), path=str(tmp_path / "www"), script=str(missing)
+    )
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config), script=missing)
+        deploy(config, "perizinan_online", "v2")
 
     assert raised.value.cause == f"skrip deploy tidak ditemukan: {missing}"
     assert raised.value.exit_code is None
@@ -487,10 +496,12 @@ def test_script_without_execute_permission_reports_cannot_be_run(
     script = tmp_path / "deploy.sh"
     shutil.copy(DEFAULT_SCRIPT, script)
     script.chmod(0o644)
-    config = write_config(tmp_path, source=str(sample_app), path=str(tmp_path / "www"))
+    config = write_config(
+        tmp_path, source=str(sample_app), path=str(tmp_path / "www"), script=str(script)
+    )
 
     with pytest.raises(DeploymentError) as raised:
-        deploy_to_colocation("perizinan_online", "v2", config_path=str(config), script=str(script))
+        deploy(config, "perizinan_online", "v2")
 
     assert raised.value.cause == "skrip deploy tidak dapat dijalankan (izin berkas)"
     assert not (tmp_path / "www").exists()
@@ -512,9 +523,7 @@ def test_log_is_bounded_with_a_dropped_bytes_marker_and_survives_undecodable_byt
     )
     lines: list[str] = []
 
-    result = deploy_to_colocation(
-        "perizinan_online", "v2", on_output=lines.append, config_path=str(config)
-    )
+    result = deploy(config, "perizinan_online", "v2", on_output=lines.append)
 
     log = result["log"]
     assert len(log.encode()) < 230 * 1024
@@ -546,10 +555,12 @@ def test_release_injection_attempts_are_refused_before_anything_runs(
     rilis: str, spy_script: tuple[Path, Path], sample_app: Path, tmp_path: Path
 ) -> None:
     script, trace = spy_script
-    config = write_config(tmp_path, source=str(sample_app), path=str(tmp_path / "www"))
+    config = write_config(
+        tmp_path, source=str(sample_app), path=str(tmp_path / "www"), script=str(script)
+    )
 
     with pytest.raises(ConnectorError, match="invalid release name") as raised:
-        deploy_to_colocation("perizinan_online", rilis, config_path=str(config), script=str(script))
+        deploy(config, "perizinan_online", rilis)
 
     assert not isinstance(raised.value, DeploymentError)
     assert not trace.exists()
@@ -558,15 +569,49 @@ def test_release_injection_attempts_are_refused_before_anything_runs(
 
 def test_unknown_application_is_refused(spy_script: tuple[Path, Path], tmp_path: Path) -> None:
     script, trace = spy_script
-    config = write_config(tmp_path, source=str(tmp_path), path="/srv/www/a")
+    config = write_config(tmp_path, source=str(tmp_path), path="/srv/www/a", script=str(script))
 
     with pytest.raises(ConnectorError) as raised:
-        deploy_to_colocation("sipd", "v1", config_path=str(config), script=str(script))
+        deploy(config, "sipd", "v1")
 
     assert str(raised.value) == (
         f"no deployment target configured for application 'sipd' (in {config})"
     )
     assert not trace.exists()
+
+
+def test_the_script_comes_from_the_administrators_config_relative_to_the_file(
+    spy_script: tuple[Path, Path], sample_app: Path, tmp_path: Path
+) -> None:
+    script, trace = spy_script
+    config = write_config(
+        tmp_path, source=str(sample_app), path=str(tmp_path / "www"), script=script.name
+    )
+
+    result = deploy(config, "perizinan_online", "v1")
+
+    assert trace.exists() and result["exit_code"] == 0
+    assert load_targets(config)["perizinan_online"].script == script
+    assert (
+        load_targets(write_config(tmp_path, source="/a", path="/b")).pop("perizinan_online").script
+        == DEFAULT_SCRIPT
+    )
+
+
+def test_a_caller_cannot_choose_the_config_file_or_the_script(
+    spy_script: tuple[Path, Path], sample_app: Path, tmp_path: Path
+) -> None:
+    # Red-team finding: a diagram set config_path to an uploaded TOML (post_deploy = a shell)
+    # and script="/usr/bin/env". Neither is an argument any more, not even a hidden one.
+    script, trace = spy_script
+    evil = write_config(tmp_path, source=str(sample_app), path=str(tmp_path / "www"))
+
+    for extra in ({"config_path": str(evil)}, {"script": str(script)}):
+        with pytest.raises(TypeError, match="unexpected keyword argument"):
+            deploy(evil, "perizinan_online", "v1", **extra)
+
+    assert not trace.exists()
+    assert not (tmp_path / "www").exists()
 
 
 def test_without_a_config_file_setting_the_application_has_no_target(
@@ -582,7 +627,7 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
 
     with pytest.raises(ConnectorError) as raised:
-        deploy_to_colocation("perizinan_online", "v1", config_path=str(missing))
+        deploy(missing, "perizinan_online", "v1")
 
     assert str(raised.value) == f"deployment config file not found: {missing}"
 
@@ -612,6 +657,8 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
         ({"source": "/srv/a", "path": "/srv/www", "timeout": 0}, "timeout: must be a number"),
         ({"source": "/srv/a", "path": "/srv/www", "exclude": ".env"}, "exclude: must be a list"),
         ({"source": "/srv/a", "path": "/srv/www", "delete": "yes"}, "delete: must be true"),
+        ({"source": "/srv/a", "path": "/srv/www", "script": ""}, "script: must not be empty"),
+        ({"source": "/srv/a", "path": "/srv/www", "script": 1}, "script: must be a string"),
         ({"source": "/srv/a", "path": "/srv/www", "host": "colo"}, "user: missing"),
         (
             {"source": "/srv/a", "path": "/srv/www", "host": "colo", "user": "deploy"},

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -24,8 +28,6 @@ from webapp.services.errors import Conflict, Forbidden
 class FakeDeployment:
     """Stands in for the deployment connector: prints progress, then succeeds or fails."""
 
-    long_running = True
-
     def __init__(self, fail: str | None = None):
         self.fail = fail
         self.calls: list[dict] = []
@@ -47,7 +49,8 @@ class FakeDeployment:
 @pytest.fixture
 def deployment(monkeypatch):
     fake = FakeDeployment()
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", fake)
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=fake)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
     return fake
 
 
@@ -286,3 +289,68 @@ def test_api_clients_download_the_report_with_their_token(app, actions, deployme
         body["report_pdf_url"].replace("http://localhost", ""), headers=actions.token("owner1")
     )
     assert outsider.status_code == 403
+
+
+# -- red-team finding: a diagram's parameters chose the deploy config and the script ----------
+
+
+@pytest.fixture
+def attack(tmp_path, monkeypatch):
+    """The administrator's real (demo) config, and what a process owner tried to reach."""
+    from webapp.cli import write_demo_deploy_target
+
+    monkeypatch.setenv("SOPFLOW_DEPLOY_CONFIG", write_demo_deploy_target(str(tmp_path / "admin")))
+    monkeypatch.setenv("SOPFLOW_CANARY", "rahasia-lingkungan-worker")
+    shell = tmp_path / "root-shell"
+    evil = tmp_path / "lampiran.toml"  # as if uploaded as an attachment
+    evil.write_text(
+        f'[apps.perizinan_online]\nsource = "{tmp_path}"\npath = "{tmp_path / "www"}"\n'
+        f'post_deploy = "touch {shell}"\n'
+    )
+    return {"config_path": str(evil), "script": "/usr/bin/env", "shell": shell}
+
+
+@pytest.mark.parametrize(
+    "forced", [("config_path",), ("script",), ("config_path", "script")], ids="+".join
+)
+def test_undeclared_parameters_forced_into_a_queued_call_are_refused_by_the_worker(
+    app, actions, attack, forced
+):
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        [call] = service_calls.calls_of(instance_id)
+        # Lint refuses such a diagram; here the row is edited behind its back.
+        call.parameters = {**call.parameters, **{name: attack[name] for name in forced}}
+        db.session.commit()
+        assert service_calls.run_queued() == 1
+        incident = db.session.scalar(select(Incident))
+    [call] = _calls(app, instance_id)
+    assert call.status == ServiceCallStatus.FAILED
+    for name in forced:
+        assert f"“{name}”" in call.error and f"“{name}”" in incident.message
+    assert "deploy_to_colocation ditolak" in incident.message
+    assert incident.service_call_id == call.id and incident.element == "Task_5_upload_colocation"
+    assert not attack["shell"].exists()  # the attachment's post_deploy never ran
+    assert "rahasia-lingkungan-worker" not in (call.log or "")  # /usr/bin/env never ran
+    assert os.environ["PATH"] not in (call.log or "") and call.exit_code is None
+    target = Path(os.environ["SOPFLOW_DEPLOY_CONFIG"]).parent / "colocation" / "perizinan_online"
+    assert not (target / "DEPLOYED_AT").exists()  # nothing was deployed either
+    assert _instance(app, instance_id).status == InstanceStatus.ERROR
+
+
+@pytest.mark.parametrize(
+    ("parameters", "named"),
+    [({"aplikasi": "perizinan_online"}, "rilis"), ({"aplikasi": 7, "rilis": "v1"}, "aplikasi")],
+)
+def test_a_queued_call_missing_a_required_parameter_or_of_the_wrong_type_is_refused(
+    app, actions, deployment, parameters, named
+):
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        [call] = service_calls.calls_of(instance_id)
+        call.parameters = parameters
+        db.session.commit()
+        service_calls.run_queued()
+    [call] = _calls(app, instance_id)
+    assert call.status == ServiceCallStatus.FAILED and f"“{named}”" in call.error
+    assert deployment.calls == []

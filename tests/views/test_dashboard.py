@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -36,15 +37,16 @@ FORMULA = '=HYPERLINK("x")'
 
 
 class FakeDeployment:
-    long_running = False
-
     def __call__(self, aplikasi, rilis, *, on_output=None):
         return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
 
 
 @pytest.fixture
 def deployment(monkeypatch):
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", FakeDeployment())
+    record = dataclasses.replace(
+        service_tasks.REGISTRY["deploy_to_colocation"], function=FakeDeployment()
+    )
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
 
 
 def _start(actions, at: datetime, **data) -> int:

@@ -178,11 +178,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context: dict, operation_name: str = "", operation_params=None, **kw):
+        from service_tasks import call_connector  # checks a record's declared parameters
+
         connector = self.services.get(operation_name)
         if connector is None:
             raise ExpressionError(f"unknown service operator '{operation_name}'")
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
-        return json.dumps(connector(**params), default=str)
+        return json.dumps(call_connector(connector, params), default=str)
 
 
 class SopScriptEngine(PythonScriptEngine):

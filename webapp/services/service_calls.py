@@ -20,7 +20,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from service_tasks import REGISTRY
+from service_tasks import REGISTRY, ParameterError, call_connector, check_params
 
 from ..engine.instance import EngineError
 from ..engine.instance import ProcessInstance as EngineInstance
@@ -219,19 +219,29 @@ class _LogSink:
 
 
 def execute(call: ServiceCall, context: Callable[[ServiceCall], dict] | None = None):
-    """Run the connector outside any transaction; return (result, error, log, exit code)."""
+    """Run the connector outside any transaction; return (result, error, log, exit code).
+
+    Only the parameters the connector declares reach it: a row holding any other (a diagram
+    published without lint, an edited row), missing a required one or with a value of the wrong
+    type is refused without calling anything.
+    """
     connector = REGISTRY.get(call.operator)
     sink = _LogSink(call.id)
-    params = dict(call.parameters or {})
     if connector is None:
         return None, _("Operator layanan tidak dikenal: %(op)s", op=call.operator), "", None
-    kwargs: dict[str, Any] = {}
-    if getattr(connector, "long_running", False):
-        kwargs["on_output"] = sink
-    if getattr(connector, "needs_case", False) and context is not None:
-        kwargs["case"] = context(call)
     try:
-        result = connector(**params, **kwargs)
+        params = check_params(connector, call.parameters or {})
+    except ParameterError as exc:
+        log.warning("service call %s refused: %s", call.id, exc)
+        refused = _("Pemanggilan %(op)s ditolak: %(cause)s", op=call.operator, cause=str(exc))
+        return None, refused, "", None
+    hooks: dict[str, Any] = {}
+    if connector.long_running:
+        hooks["on_output"] = sink
+    if connector.needs_case and context is not None:
+        hooks["case"] = context(call)
+    try:
+        result = call_connector(connector, params, **hooks)
     except Exception as exc:  # noqa: BLE001 - every connector failure becomes an incident
         cause = getattr(exc, "cause", None) or str(exc) or type(exc).__name__
         output = getattr(exc, "log", None) or sink.text()
@@ -314,7 +324,8 @@ def run_queued(limit: int = 20) -> int:
         if call is None:
             break
         result, error, output, exit_code = execute(call, reports.case_context)
-        hook = reports.store if call.operator == "generate_repair_report" else None
+        connector = REGISTRY.get(call.operator)
+        hook = reports.store if connector is not None and connector.stores_document else None
         finish(call.id, result, error, output, exit_code, on_success=hook)
         ran += 1
     return ran

@@ -50,9 +50,10 @@ class SweepResult:
 
 
 def quick_operator(operator: str) -> bool:
-    """Service tasks the worker runs inline (not the long-running deployment)."""
+    """Service tasks the sweep runs inline (not the long-running deployment, nor a document
+    generator, which needs the case history only the worker's queue hands it)."""
     connector = REGISTRY.get(operator)
-    return connector is not None and not getattr(connector, "long_running", False)
+    return connector is not None and not (connector.long_running or connector.needs_case)
 
 
 def _next_due(now: datetime, seen: set[int]) -> ProcessInstance | None:
