@@ -33,7 +33,7 @@ from .test_xml import LAUGHS
 
 LINT_DATA = DATA / "lint"
 ROLES = {LANE_UNIT, LANE_KETUA, LANE_TIM}
-OPERATORS = set(REGISTRY)
+OPERATORS = REGISTRY
 SOP = SOP_BPMN.read_text(encoding="utf-8")
 FORMS = {p.name: p.read_bytes() for p in SOP_FORMS.iterdir()}
 TIMER_3 = "Timer_3_mutu_baku"
@@ -575,3 +575,104 @@ def test_garbage_forms_and_odd_arguments_do_not_raise():
     assert has_errors(findings)
     codes = {f.code for f in findings}
     assert {"form-invalid", "operator-unknown", "lane-no-role", "form-not-found"} <= codes
+
+
+# -- service task parameters: only what the connector declares ---------------------------------
+
+TASK_DEPLOY = "Task_5_upload_colocation"
+DEPLOY_PARAMS = '<spiffworkflow:parameter id="rilis" type="str" value="rilis" />'
+
+
+def _deploy_with(extra: str) -> str:
+    return _sop(DEPLOY_PARAMS, DEPLOY_PARAMS + extra)
+
+
+def test_red_team_config_path_and_script_on_the_deployment_are_refused_with_the_task_named():
+    # Red-team finding: config_path pointed at an uploaded TOML whose post_deploy gave a root
+    # shell, and script="/usr/bin/env" printed the worker's environment into the call log.
+    bpmn = _deploy_with(
+        '<spiffworkflow:parameter id="config_path" type="str" value="lampiran_toml" />'
+        '<spiffworkflow:parameter id="script" type="str" value=\'"/usr/bin/env"\' />'
+    )
+
+    findings = _lint(bpmn)
+
+    assert has_errors(findings)
+    assert [(f.level, f.code, f.element, f.name) for f in findings] == [
+        ("error", "parameter-undeclared", TASK_DEPLOY, "Upload ke server colocation"),
+    ] * 2
+    by_param = {f.fix["parameter"]: f for f in findings}
+    assert set(by_param) == {"config_path", "script"}
+    for name, finding in by_param.items():
+        assert f"parameter “{name}”" in finding.message
+        assert "“Upload ke server colocation”" in finding.message
+        assert "deploy_to_colocation" in finding.message
+        assert "parameter yang diizinkan: aplikasi, rilis" in finding.message
+        assert finding.fix == {"operator": "deploy_to_colocation", "parameter": name}
+
+
+def test_a_missing_required_parameter_is_an_error_on_the_task():
+    finding = _only(_lint(_sop(DEPLOY_PARAMS, "")))
+
+    assert (finding.level, finding.code, finding.element) == (
+        "error",
+        "parameter-missing",
+        TASK_DEPLOY,
+    )
+    assert (
+        "parameter wajib “rilis”" in finding.message and "deploy_to_colocation" in finding.message
+    )
+
+
+def test_an_optional_parameter_may_be_left_out():
+    report = (
+        '<spiffworkflow:parameter id="kepada" type="str" value=\'"starter, role:Ketua Tim"\' />'
+    )
+    assert _lint(_sop(report, "")) == []
+
+
+def test_a_literal_of_the_wrong_type_is_an_error_and_an_expression_is_left_to_run_time():
+    finding = _only(
+        _lint(_sop('id="rilis" type="str" value="rilis"', 'id="rilis" type="str" value="42"'))
+    )
+    assert (finding.code, finding.element) == ("parameter-type", TASK_DEPLOY)
+    assert "“rilis”" in finding.message and "teks" in finding.message
+
+    assert (
+        _lint(_sop('id="rilis" type="str" value="rilis"', 'id="rilis" type="str" value="str(42)"'))
+        == []
+    )
+
+
+def test_an_unknown_operator_is_reported_once_without_parameter_findings():
+    finding = _only(_lint(_sop('id="deploy_to_colocation"', 'id="deploy_ke_mars"')))
+    assert (finding.code, finding.element) == ("operator-unknown", TASK_DEPLOY)
+
+
+def test_a_service_task_in_another_process_of_the_file_is_checked_too():
+    # A call activity can run the file's other processes: their service tasks run as well.
+    other = (
+        '<bpmn:process id="proses_lain" isExecutable="false">'
+        '<bpmn:serviceTask id="Task_lain" name="Deploy lain"><bpmn:extensionElements>'
+        '<spiffworkflow:serviceTaskOperator id="deploy_to_colocation">'
+        "<spiffworkflow:parameters>"
+        '<spiffworkflow:parameter id="aplikasi" type="str" value="aplikasi" />'
+        '<spiffworkflow:parameter id="rilis" type="str" value="rilis" />'
+        '<spiffworkflow:parameter id="script" type="str" value=\'"/usr/bin/env"\' />'
+        "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>"
+        "</bpmn:extensionElements></bpmn:serviceTask></bpmn:process>"
+    )
+    bpmn = _sop("</bpmn:definitions>", other + "</bpmn:definitions>")
+
+    findings = [f for f in _lint(bpmn) if f.code.startswith("parameter-")]
+
+    assert [(f.level, f.code, f.element, f.name) for f in findings] == [
+        ("error", "parameter-undeclared", "Task_lain", "Deploy lain")
+    ]
+
+
+def test_operator_names_without_records_declare_nothing_so_every_parameter_is_refused():
+    # Fail closed: a caller that passes bare names (the old API) gets errors, not a pass.
+    findings = lint(SOP_BPMN.read_bytes(), FORMS, set(REGISTRY), ROLES, SOP_ID)
+    assert {f.code for f in findings} == {"parameter-undeclared"}
+    assert {TASK_DEPLOY, TASK_6} <= {f.element for f in findings}

@@ -87,6 +87,28 @@ def test_publish_is_refused_while_lint_finds_errors(app, actions):
     assert actions.start()["version"] == 1
 
 
+def test_a_deployment_given_config_path_and_script_cannot_be_published(app, actions):
+    # Red-team finding: the diagram chose the deploy config (an attachment) and the script.
+    rilis = b'<spiffworkflow:parameter id="rilis" type="str" value="rilis" />'
+    evil = SOP.replace(
+        rilis,
+        rilis
+        + b'<spiffworkflow:parameter id="config_path" type="str" value="lampiran" />'
+        + b'<spiffworkflow:parameter id="script" type="str" value=\'"/usr/bin/env"\' />',
+    )
+    response = upload(app, actions, evil)
+    assert response.status_code == 201
+    undeclared = [f for f in response.get_json()["findings"] if f["code"] == "parameter-undeclared"]
+    assert {(f["level"], f["element"], f["fix"]["parameter"]) for f in undeclared} == {
+        ("error", "Task_5_upload_colocation", "config_path"),
+        ("error", "Task_5_upload_colocation", "script"),
+    }
+    refused = app.test_client().post(f"{API}/2/publish", headers=actions.token("owner1"))
+    assert refused.status_code == 422
+    assert {f["code"] for f in refused.get_json()["findings"]} >= {"parameter-undeclared"}
+    assert actions.start()["version"] == 1
+
+
 def test_camunda_style_timer_is_normalized_on_upload(app, actions):
     camunda = SOP.replace(b'"PT2H"', b"PT2H")
     body = upload(app, actions, camunda).get_json()

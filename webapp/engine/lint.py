@@ -291,13 +291,17 @@ class _Linter:
         self,
         bpmn: bytes,
         forms: Mapping[str, Any],
-        operators: set[str],
+        connectors: Mapping[str, Any],
         roles: set[str],
         process_id: str | None,
     ) -> None:
+        if not isinstance(connectors, Mapping):
+            # Bare names declare no parameters: every parameter is then refused (fail closed).
+            connectors = {str(name): None for name in connectors or ()}
         self.bpmn = bpmn
         self.forms = dict(forms or {})
-        self.operators = {str(o) for o in operators or ()}
+        self.connectors = {str(k): v for k, v in connectors.items()}
+        self.operators = set(self.connectors)
         self.roles = {str(r).strip() for r in roles or ()}
         self.process_id = process_id
         self.findings: list[Finding] = []
@@ -343,6 +347,7 @@ class _Linter:
                     "Camunda Modeler.",
                 )
             ]
+        self.root = root
         self.check_reserved_ids(root)
         self.check_extensions(root)
         process = self.find_process(root)
@@ -621,10 +626,14 @@ class _Linter:
 
     def check_service_tasks(self, process: etree._Element) -> None:
         known = ", ".join(sorted(self.operators)) or "(belum ada)"
-        for task in self.service_tasks:
+        main = set(self.service_tasks)
+        # Service tasks of the file's other processes run too when a call activity calls them.
+        for task in self.root.iter(_q("serviceTask")):
             ext = task.find(_q("extensionElements"))
             operator_el = ext.find(_s("serviceTaskOperator")) if ext is not None else None
             operator = (operator_el.get("id") or "").strip() if operator_el is not None else ""
+            if not operator and task not in main:
+                continue
             if not operator:
                 self.add(
                     ERROR,
@@ -642,6 +651,62 @@ class _Linter:
                     f"Tugas layanan “{_label(task)}” memakai operator “{operator}” yang tidak "
                     f"tersedia di server. Pilih salah satu operator: {known}.",
                     {"operator": operator},
+                )
+            else:
+                self.check_parameters(task, operator, operator_el)
+
+    def check_parameters(
+        self, task: etree._Element, operator: str, operator_el: etree._Element
+    ) -> None:
+        """Only declared parameters, every required one, literals of the declared type.
+
+        Whatever picks a script, a file, a host, a path or a command is never a parameter: the
+        administrator's settings hold it. The worker refuses the same at run time.
+        """
+        declared = {p.name: p for p in getattr(self.connectors[operator], "params", ())}
+        allowed = ", ".join(declared) or "(tidak ada)"
+        label = _label(task)
+        given: set[str] = set()
+        for param in operator_el.iter(_s("parameter")):
+            name = param.get("id") or ""
+            given.add(name)
+            spec = declared.get(name)
+            if spec is None:
+                self.add(
+                    ERROR,
+                    "parameter-undeclared",
+                    task,
+                    f"Tugas layanan “{label}” memberi parameter “{name}” yang tidak "
+                    f"dideklarasikan oleh operator “{operator}” (parameter yang diizinkan: "
+                    f"{allowed}). Hapus parameter itu; skrip, berkas konfigurasi, host, path "
+                    "dan perintah hanya diatur oleh administrator.",
+                    {"operator": operator, "parameter": name},
+                )
+                continue
+            try:
+                value = ast.literal_eval((param.get("value") or "").strip())
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue  # not a literal: its type is only known at run time
+            if not spec.accepts(value):
+                self.add(
+                    ERROR,
+                    "parameter-type",
+                    task,
+                    f"Parameter “{name}” pada tugas layanan “{label}” bernilai "
+                    f"{_short(repr(value), 60)}, padahal operator “{operator}” memerlukan "
+                    f"{spec.type_name}. Ubah nilainya.",
+                    {"operator": operator, "parameter": name},
+                )
+        for name, spec in declared.items():
+            if spec.required and name not in given:
+                hint = f" ({spec.help})" if getattr(spec, "help", "") else ""
+                self.add(
+                    ERROR,
+                    "parameter-missing",
+                    task,
+                    f"Tugas layanan “{label}” tidak mengisi parameter wajib “{name}”{hint} untuk "
+                    f"operator “{operator}”. Tambahkan parameter itu pada tugas.",
+                    {"operator": operator, "parameter": name},
                 )
 
     # -- g. forms ------------------------------------------------------------------------
@@ -892,17 +957,21 @@ class _Linter:
 def lint(
     bpmn: bytes,
     forms: dict[str, bytes],
-    operators: set[str],
+    connectors: Mapping[str, Any],
     roles: set[str],
     process_id: str | None = None,
 ) -> list[Finding]:
-    """Check a draft diagram and its forms; errors first, then by element. Never raises."""
+    """Check a draft diagram and its forms; errors first, then by element. Never raises.
+
+    ``connectors`` maps each operator to its record (``service_tasks.REGISTRY``): the
+    parameters a service task may set are the ones its connector declares.
+    """
     try:
         content = _as_bytes(bpmn)
     except TypeError as exc:
         return [_xml_invalid(exc)]
     try:
-        return _sorted(_Linter(content, forms, operators, roles, process_id).run())
+        return _sorted(_Linter(content, forms, connectors, roles, process_id).run())
     except Exception as exc:  # noqa: BLE001 - the linter never raises
         return [
             Finding(

@@ -138,7 +138,7 @@ def import_version(
     # The same lint as an upload: an unknown operator or a broken form stops the import here,
     # not a case at run time. Lanes become roles below, so a new lane is not an error.
     roles = set(db.session.scalars(select(Role.name))) | set(process.lanes)
-    errors = [f for f in lint(bpmn, forms, set(REGISTRY), roles, process_id) if f.level == "error"]
+    errors = [f for f in lint(bpmn, forms, REGISTRY, roles, process_id) if f.level == "error"]
     if errors:
         raise DiagramError(
             f"{process_id}: {len(errors)} error(s): "

@@ -71,7 +71,7 @@ def _roles() -> set[str]:
 
 def findings_for(bpmn: bytes, forms: dict[str, bytes], process_id: str) -> list[dict]:
     """Lint a diagram with its forms against the registered operators and existing roles."""
-    found = linting.lint(bpmn, forms, set(REGISTRY), _roles(), process_id)
+    found = linting.lint(bpmn, forms, REGISTRY, _roles(), process_id)
     return [f.to_dict() for f in found]
 
 
