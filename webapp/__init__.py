@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import build_config
+from .engine import sandbox
 from .extensions import babel, csrf, db, login_manager, migrate
 
 LOCALES = ("id", "en")
@@ -49,6 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # saw (log-in limits and the audit log use it); with 0 the headers are ignored, so a
         # client cannot choose its own address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    # Diagram code runs in sandbox processes with the administrator's budget.
+    sandbox.configure(app.config["SCRIPT_TIME_LIMIT"], app.config["SCRIPT_MEMORY_MB"])
 
     # Ids in URLs fit the database's INTEGER columns; a larger number is a 404, not a 500.
     app.url_map.converters["int"] = DatabaseId

@@ -48,6 +48,17 @@ SETTINGS = [
     Setting("SMTP_FROM", "sopflow@localhost", "Sender address of notification e-mails."),
     Setting("SMTP_STARTTLS", "false", "true to upgrade the connection with STARTTLS."),
     Setting("WORKER_INTERVAL", "15", "Seconds between two sweeps of the worker."),
+    Setting(
+        "SCRIPT_TIME_LIMIT",
+        "2",
+        "Seconds one diagram expression or script may run (wall clock and CPU, 0.1-60); "
+        "over it the case gets an incident.",
+    ),
+    Setting(
+        "SCRIPT_MEMORY_MB",
+        "256",
+        "Memory one diagram expression or script may take, in megabytes (16-4096).",
+    ),
     Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mail links."),
     Setting(
         "TRUSTED_PROXIES",
@@ -70,6 +81,20 @@ def env(name: str) -> str | None:
         if setting.name == name:
             return os.environ.get(f"SOPFLOW_{name}", setting.default)
     raise KeyError(f"undeclared setting {name}")
+
+
+def _script_budget() -> tuple[float, int]:
+    """The sandbox budget of diagram code, within sane bounds."""
+    try:
+        seconds = float(env("SCRIPT_TIME_LIMIT") or "2")
+        memory = int(env("SCRIPT_MEMORY_MB") or "256")
+    except ValueError as exc:
+        raise ConfigError(f"bad script budget setting: {exc}") from exc
+    if not 0.1 <= seconds <= 60:
+        raise ConfigError("SOPFLOW_SCRIPT_TIME_LIMIT must be between 0.1 and 60 seconds")
+    if not 16 <= memory <= 4096:
+        raise ConfigError("SOPFLOW_SCRIPT_MEMORY_MB must be between 16 and 4096")
+    return seconds, memory
 
 
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -106,6 +131,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         interval = float(env("WORKER_INTERVAL") or "15")
     except (ValueError, KeyError) as exc:
         raise ConfigError(f"bad time-standard or mail setting: {exc}") from exc
+    script_seconds, script_mb = _script_budget()
     config = {
         "SLA_CALENDAR": calendar,
         "SMTP": {
@@ -117,6 +143,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             "starttls": (env("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
         },
         "WORKER_INTERVAL": interval,
+        "SCRIPT_TIME_LIMIT": script_seconds,
+        "SCRIPT_MEMORY_MB": script_mb,
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
         "TRUSTED_PROXIES": int(proxies),
         "SECRET_KEY": secret,

@@ -248,3 +248,111 @@ def test_unknown_connector_surfaces_a_workflow_task_exception_naming_the_operato
         instance.run(run_service_tasks=True)
 
     assert isinstance(info.value.__cause__, WorkflowTaskException)
+
+
+# -- red-team finding 2: no script can stop the process that runs it --------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["SystemExit", "KeyboardInterrupt", "GeneratorExit", "BaseException"]
+)
+def test_scripts_cannot_name_a_process_exit(env, name):
+    with pytest.raises(ExpressionError, match=f"'{name}' is not allowed"):
+        env.execute(f"raise {name}(0)", {})
+
+
+def test_an_exit_raised_inside_the_sandbox_comes_back_as_an_expression_error(env):
+    # Even if a script found a way to raise SystemExit, it happens in the sandbox process;
+    # the caller gets an ExpressionError and this process goes on.
+    from webapp.engine import sandbox
+
+    with pytest.raises(ExpressionError, match="SystemExit"):
+        sandbox.run("exec", "raise SystemExit(0)", {})  # bypasses the compile-time refusal
+    assert env.evaluate("1 + 1", {}) == 2
+
+
+# -- red-team finding 3: bounded expressions --------------------------------------------------
+
+GUARDED = {
+    "huge-power": ("7**(10**7) % 10 == 1", "number too large"),
+    "pow-builtin": ("pow(7, 10**7)", "number too large"),
+    "huge-repeat": ("len('x' * (3 * 10**8))", "sequence too large"),
+    "repeat-list": ("len([0] * 10**6 * 10)", "sequence too large"),
+    "huge-shift": ("1 << 10**9", "number too large"),
+    "product-of-powers": ("(2**90000) * (2**90000)", "number too large"),
+}
+
+
+@pytest.mark.parametrize(("expression", "message"), GUARDED.values(), ids=GUARDED.keys())
+def test_guards_refuse_huge_results_before_computing_them(env, expression, message):
+    with deadline(10), pytest.raises(ExpressionError, match=message):
+        env.evaluate(expression, {})
+
+
+def test_augmented_power_is_guarded_too(env):
+    with deadline(10), pytest.raises(ExpressionError, match="number too large"):
+        env.execute("x = 7\nx **= 10**7", {})
+
+
+def test_values_inside_the_limits_still_compute(env):
+    assert env.evaluate("2**64", {}) == 18446744073709551616
+    assert env.evaluate("len('ab' * 1000)", {}) == 2000
+    assert env.evaluate("pow(3, 10**9, 7)", {}) == pow(3, 10**9, 7)  # modular: stays small
+
+
+def test_memory_budget_ends_a_huge_allocation_and_the_next_evaluation_works(env):
+    with deadline(20), pytest.raises(ExpressionError, match="more memory than its budget"):
+        env.evaluate("len('x'.ljust(10**9))", {})
+    assert env.evaluate("len('x'.ljust(1000))", {}) == 1000
+
+
+def test_time_budget_ends_work_no_guard_sees_and_the_next_evaluation_works(env):
+    from webapp.engine import sandbox
+
+    seconds = sandbox.BUDGET.seconds
+    sandbox.configure(seconds=0.5)
+    try:
+        with deadline(30), pytest.raises(ExpressionError, match="time budget of 0.5 s"):
+            env.evaluate("len([max(a) for a in [[0] * 10**6] * 10000])", {})
+        assert env.evaluate("1 + 1", {}) == 2
+    finally:
+        sandbox.configure(seconds=seconds)
+
+
+def test_a_result_that_is_not_data_is_refused(env):
+    context = {"items": [1, 2]}
+    with pytest.raises(ExpressionError, match="cannot pickle 'generator'"):
+        env.execute("lazy = (i for i in items)", context)
+    assert context == {"items": [1, 2]}
+
+
+def test_a_script_changes_task_data_in_place_as_before(env):
+    context = {"items": [1, 2], "keep": "x"}
+    env.execute("items.append(3)\nnew = len(items)", context)
+    assert context == {"items": [1, 2, 3], "keep": "x", "new": 3}
+
+
+def test_a_sandbox_killed_while_idle_is_replaced(env):
+    import os
+    import signal as signals
+
+    from webapp.engine import sandbox
+
+    env.evaluate("1", {})
+    for child in list(sandbox._POOL.idle):
+        os.kill(child.proc.pid, signals.SIGKILL)
+        child.proc.wait()
+    assert env.evaluate("2 + 2", {}) == 4
+
+
+def test_a_reply_naming_code_is_refused_by_the_parent():
+    # The parent unpickles sandbox replies with an allow-list of data types: a reply that
+    # names a function (what a subverted child could send) never reaches the workflow.
+    import os
+    import pickle
+
+    from webapp.engine import sandbox
+
+    with pytest.raises(ExpressionError, match="not plain data"):
+        sandbox._loads(pickle.dumps(("ok", os.system)))
+    assert sandbox._loads(pickle.dumps(("ok", {"a": {1, 2}}))) == ("ok", {"a": {1, 2}})
