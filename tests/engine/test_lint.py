@@ -320,8 +320,18 @@ def test_timer_date_or_cycle_that_is_not_iso_is_timer_invalid(tag, expression):
     assert (finding.code, finding.element) == ("timer-invalid", TIMER_3)
 
 
-def test_costly_timer_expression_is_not_evaluated_at_upload_time():
+def test_huge_power_in_a_timer_is_refused_at_upload_with_the_timer_named():
+    # Red-team finding 3: 10 ** 10 ** 8 would run for hours; the guard refuses it before
+    # computing anything, so the upload answers at once with a finding on that timer.
     bpmn = _sop('>"PT2H"</bpmn:timeDuration>', '>"x" * (10 ** 10 ** 8)</bpmn:timeDuration>')
+    finding = _only(_lint(bpmn))
+    assert (finding.code, finding.element) == ("timer-invalid", TIMER_3)
+    assert "number too large" in finding.message
+
+
+def test_timer_with_a_call_is_left_to_run_time():
+    # Calls may loop in C for the whole sandbox budget: an upload never waits for that.
+    bpmn = _sop('>"PT2H"</bpmn:timeDuration>', ">str(sum(range(10 ** 12)))</bpmn:timeDuration>")
     assert _lint(bpmn) == []
 
 

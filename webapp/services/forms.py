@@ -10,6 +10,7 @@ import jsonschema
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..engine.patterns import FormValidator, PatternError
 from ..engine.spec import StepInfo
 from ..extensions import db
 from ..models import ProcessVersion, Role, User
@@ -242,11 +243,20 @@ _MESSAGES = {
 
 def validate(form: TaskForm, data: dict[str, Any]) -> dict[str, str]:
     """Validate data against the form's schema; return {field: message} (empty when valid)."""
-    validator = jsonschema.Draft202012Validator(
-        form.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    # Patterns are matched by RE2 (linear time): a process owner's pattern cannot make every
+    # submission of the step hang.
+    validator = FormValidator(form.schema, format_checker=FormValidator.FORMAT_CHECKER)
     errors: dict[str, str] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+    try:
+        found = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+    except PatternError:
+        # Published before patterns were checked at upload: refuse clearly, never hang.
+        return {
+            "__form__": _(
+                "Formulir ini memuat pola isian yang tidak didukung; hubungi pemilik proses."
+            )
+        }
+    for error in found:
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
             name = missing
