@@ -174,9 +174,7 @@ def worker_command(once: bool, interval: float | None) -> None:
     import signal
     import time
 
-    from .services.notifications import send_pending_emails
-    from .services.service_calls import run_queued
-    from .services.timers import fire_due_timers
+    from .services import workers
 
     stop = {"now": False}
 
@@ -194,21 +192,18 @@ def worker_command(once: bool, interval: float | None) -> None:
     except DiagramError as exc:
         click.echo(f"processes/ not imported: {exc}", err=True)
     while True:
-        result = fire_due_timers()
-        calls = run_queued()
-        emails = send_pending_emails()
-        line = (
-            f"sweep: instances={result.instances} timers={result.timers_fired} "
-            f"breaches={result.breaches} notifications={result.notifications} "
-            f"service_calls={calls} emails={emails} failed={len(result.failed)} "
-            f"skipped={result.skipped}"
-        )
+        # sweep_once never raises: a failing case is an incident, a failing phase is logged
+        # and counted on this worker's status row, and the loop goes on.
+        line = workers.sweep_once().line()
         current_app.logger.info(line)
-        if once:
-            click.echo(line)
+        if once or stop["now"]:
+            if once:
+                click.echo(line)
+            workers.stopped()
             break
         deadline = time.monotonic() + pause
         while not stop["now"] and time.monotonic() < deadline:
             time.sleep(min(0.5, pause))
         if stop["now"]:
+            workers.stopped()
             break

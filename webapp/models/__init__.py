@@ -8,6 +8,7 @@ from .service_call import ServiceCall
 from .session import UserSession
 from .status import SYSTEM_ROLES, InstanceStatus, ServiceCallStatus, TaskStatus
 from .user import ApiToken, Role, User, user_role
+from .worker import WorkerStatus
 
 __all__ = [
     "ApiToken",
@@ -29,6 +30,7 @@ __all__ = [
     "TaskStatus",
     "User",
     "UserSession",
+    "WorkerStatus",
     "human_task_candidate",
     "title_words",
     "user_role",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import HumanTask, InstanceStatus, ProcessDefinition, User
-from ..services import admin, instance_list
+from ..services import admin, instance_list, workers
 from ..services.errors import Conflict, Invalid
 from ..services.processes import parsed, published_versions
 from .common import me, role_required
@@ -37,6 +37,7 @@ def index():
         lanes=_lanes(),
         users=db.session.scalars(select(User).order_by(User.username)).all(),
         statuses=[s.value for s in InstanceStatus],
+        workers=workers.overview(current_app.config["WORKER_INTERVAL"]),
     )
 
 
