@@ -354,3 +354,29 @@ def test_a_queued_call_missing_a_required_parameter_or_of_the_wrong_type_is_refu
     [call] = _calls(app, instance_id)
     assert call.status == ServiceCallStatus.FAILED and f"“{named}”" in call.error
     assert deployment.calls == []
+
+
+def test_a_failure_outside_the_connector_fails_the_call_and_the_worker_goes_on(
+    app, actions, deployment, monkeypatch
+):
+    # Red-team finding 2: a failure while recording a call's end left it "running" and
+    # escaped the worker loop. It now fails that call with an incident; the loop returns.
+    from webapp.services import reports
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(reports, "store", disk_full)
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        assert service_calls.run_queued() == 2
+    deploy, report = _calls(app, instance_id)
+    assert deploy.status == ServiceCallStatus.SUCCEEDED
+    assert report.status == ServiceCallStatus.FAILED
+    assert "No space left on device" in report.error
+    assert _instance(app, instance_id).status == InstanceStatus.ERROR
+    with app.app_context():
+        [incident] = db.session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id)
+        ).all()
+        assert incident.service_call_id == report.id

@@ -323,12 +323,37 @@ def run_queued(limit: int = 20) -> int:
         call = claim_next()
         if call is None:
             break
-        result, error, output, exit_code = execute(call, reports.case_context)
-        connector = REGISTRY.get(call.operator)
-        hook = reports.store if connector is not None and connector.stores_document else None
-        finish(call.id, result, error, output, exit_code, on_success=hook)
+        call_id = call.id
+        try:
+            result, error, output, exit_code = execute(call, reports.case_context)
+            connector = REGISTRY.get(call.operator)
+            hook = reports.store if connector is not None and connector.stores_document else None
+            finish(call_id, result, error, output, exit_code, on_success=hook)
+        except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the worker
+            db.session.rollback()
+            log.exception("service call %s failed outside its connector", call_id)
+            _fail_running(call_id, f"{type(exc).__name__}: {exc}")
         ran += 1
     return ran
+
+
+def _fail_running(call_id: int, message: str) -> None:
+    """Turn a call still marked running into a failure with an incident (own transaction)."""
+    try:
+        call = db.session.scalar(
+            select(ServiceCall)
+            .where(ServiceCall.id == call_id, ServiceCall.status == ServiceCallStatus.RUNNING)
+            .with_for_update()
+        )
+        if call is not None:
+            call.status = ServiceCallStatus.FAILED
+            call.finished_at = utcnow()
+            call.error = message[:2000]
+            _incident(call, call.error)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the next sweep's interrupted check is the fallback
+        db.session.rollback()
+        log.exception("could not mark service call %s as failed", call_id)
 
 
 # -- an administrator's side ---------------------------------------------------------------
