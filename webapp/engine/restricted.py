@@ -69,8 +69,8 @@ def _bits(value: Any) -> int:
 
 
 def _check_pow(base: Any, exponent: Any) -> None:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 1:
-        if _bits(base) > 1 and _bits(base) * exponent > MAX_INT_BITS:
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 1 and abs(base) > 1:
+        if exponent * math.log2(abs(base)) > MAX_INT_BITS:
             raise ExpressionError(f"number too large: the power would exceed {MAX_INT_BITS} bits")
 
 
