@@ -135,6 +135,10 @@ def test_system_exit_on_a_timer_path_is_an_incident_and_the_sweep_goes_on(app, a
     assert _instance(app, hostile).status == InstanceStatus.ERROR
     [message] = _incidents(app, hostile)
     assert "SystemExit" in message
+    assert "Escalate_2 (Eskalasi keterlambatan langkah 2)" in message  # where to look
+    with app.app_context():
+        [incident] = db.session.scalars(select(Incident).where(Incident.instance_id == hostile))
+        assert incident.element == "Escalate_2"
     assert _instance(app, healthy).status == InstanceStatus.WAITING
     assert _incidents(app, healthy) == []
     with app.app_context():
@@ -245,7 +249,8 @@ def test_huge_power_on_a_gateway_is_refused_at_once_and_saves_nothing(app, actio
     with deadline(30):
         response = actions.complete("tim1", step4.id, STEP4_PASS)
     assert response.status_code == 400
-    assert "number too large" in response.get_json()["message"]
+    message = response.get_json()["message"]
+    assert "number too large" in message and "Gateway" in message  # names the element
     assert actions.open_task(instance_id, "Task_4_uji_implementasi").id == step4.id
     assert app.test_client().get("/healthz").status_code == 200
 

@@ -24,7 +24,27 @@ from .timers import WaitingTimer, arm_with_calendar, waiting_timers
 
 
 class EngineError(RuntimeError):
-    """The engine refused an action or a diagram expression failed while running."""
+    """The engine refused an action or a diagram expression failed while running.
+
+    ``element`` is the id of the diagram element that failed, when the engine knows it; the
+    message then starts with that element's id and name, so whoever reads the incident knows
+    where to look in the diagram.
+    """
+
+    def __init__(self, message: str, element: str = "") -> None:
+        super().__init__(message)
+        self.element = element
+
+    @classmethod
+    def from_spiff(cls, exc: SpiffWorkflowException) -> EngineError:
+        """Wrap a SpiffWorkflow error, naming the element it happened in."""
+        spec = getattr(exc, "task_spec", None)
+        element = getattr(spec, "bpmn_id", None) or ""
+        if not element:
+            return cls(str(exc))
+        name = getattr(spec, "bpmn_name", None)
+        where = f"{element} ({name})" if name and name != element else element
+        return cls(f"{where}: {exc}", element)
 
 
 class TaskNotReady(EngineError):
@@ -195,7 +215,7 @@ class ProcessInstance:
                 pass
             arm_with_calendar(self.workflow, self.calendar)
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_spiff(exc) from exc
 
     def _step_once(self, allow: Callable[[str], bool]) -> bool:
         workflows = sorted(
@@ -226,7 +246,7 @@ class ProcessInstance:
         try:
             self.workflow.refresh_timers()
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_spiff(exc) from exc
         self.run(run_service_tasks)
         return [t for t in due if self._task(t.task_id).state == TaskState.COMPLETED]
 
@@ -305,7 +325,7 @@ class ProcessInstance:
         try:
             params = task.task_spec.evaluate_params(task)
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_spiff(exc) from exc
         return {name: spec["value"] for name, spec in params.items()}
 
     def complete_service_task(self, task_id: str, result: Any) -> None:
@@ -322,7 +342,7 @@ class ProcessInstance:
         try:
             task.run()
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_spiff(exc) from exc
         finally:
             if original is None:
                 services.pop(operator, None)
@@ -339,5 +359,5 @@ class ProcessInstance:
         try:
             task.run()
         except SpiffWorkflowException as exc:
-            raise EngineError(str(exc)) from exc
+            raise EngineError.from_spiff(exc) from exc
         self.run()

@@ -189,8 +189,18 @@ def _mark_failed(instance_id: int, exc: Exception) -> None:
     if row is None:
         return
     row.status = InstanceStatus.ERROR
+    element = ""
+    cause: BaseException | None = exc
+    while cause is not None and not element:  # the diagram element, when the engine named it
+        element = getattr(cause, "element", "") or ""
+        cause = cause.__cause__
     db.session.add(
-        Incident(instance_id=instance_id, kind="timer", message=f"{type(exc).__name__}: {exc}")
+        Incident(
+            instance_id=instance_id,
+            kind="timer",
+            element=element[:255],
+            message=f"{type(exc).__name__}: {exc}",
+        )
     )
     audit.record("instance.error", None, row, error=str(exc)[:500])
     try:
