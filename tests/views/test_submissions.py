@@ -387,7 +387,7 @@ def test_script_building_deep_data_is_refused_and_the_case_still_loads(app, acti
 
     assert response.status_code == 422, response.get_json()
     body = conforms(response)
-    assert "dalam" in body["message"] and str(MAX_STATE_DATA_DEPTH) in body["message"]
+    assert "'dalam'" in body["message"] and str(MAX_STATE_DATA_DEPTH) in body["message"]
     assert snapshot(app, instance_id) == before  # nothing saved
     engine_data(app, instance_id)  # the saved state loads
     # The case is not stuck: the same step with ordinary data moves on.

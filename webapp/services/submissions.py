@@ -126,9 +126,10 @@ def unknown_fields(schema: dict[str, Any], data: dict[str, Any]) -> list[str]:
 
 
 def check(form_schema: dict[str, Any], data: dict[str, Any], file_fields: list[str]) -> None:
-    """Refuse data too deep (422), with fields the form does not have (422), or too large (413).
+    """Refuse data too deep (422), too large (413) or with fields the form does not have (422).
 
-    Runs before validation and before anything reaches the engine.
+    Runs before validation and before anything reaches the engine; the cheap bounds first, so
+    the walk over the data's keys only ever sees bounded data.
     """
     # ``data`` itself is the first level, so each value may nest one level less.
     below = MAX_DATA_DEPTH - 1
@@ -136,13 +137,6 @@ def check(form_schema: dict[str, Any], data: dict[str, Any], file_fields: list[s
     if deep:
         message = _("Isian bersarang terlalu dalam: paling banyak %(n)s tingkat.", n=MAX_DATA_DEPTH)
         raise Invalid(message, {str(name): message for name in deep})
-    unknown = unknown_fields(form_schema, data)
-    if unknown:
-        names = ", ".join(unknown)
-        raise Invalid(
-            _("Isian tidak dikenal pada formulir langkah ini: %(names)s.", names=names),
-            {name: _("Isian tidak dikenal.") for name in unknown},
-        )
     plain = {k: v for k, v in data.items() if k not in file_fields}
     size = len(json.dumps(plain, ensure_ascii=False, default=str).encode("utf-8"))
     if size > MAX_DATA_BYTES:
@@ -152,6 +146,13 @@ def check(form_schema: dict[str, Any], data: dict[str, Any], file_fields: list[s
                 n=MAX_DATA_BYTES // 1024,
             ),
             {},
+        )
+    unknown = unknown_fields(form_schema, data)
+    if unknown:
+        names = ", ".join(unknown)
+        raise Invalid(
+            _("Isian tidak dikenal pada formulir langkah ini: %(names)s.", names=names),
+            {name: _("Isian tidak dikenal.") for name in unknown},
         )
 
 
