@@ -305,3 +305,21 @@ def test_pattern_that_needs_backtracking_is_refused_at_upload(app):
 
     with pytest.raises(DiagramError, match="waktu linear"):
         publish_variant(app, change_forms=backreference)
+
+
+def test_service_parameter_over_budget_fails_the_call_with_its_cause(app, actions):
+    # A parameter expression is evaluated when the step becomes ready; if it is refused, the
+    # worker reports that cause (not a misleading "undeclared parameter") and calls nothing.
+    from webapp.services import service_calls
+
+    publish_variant(app, lambda x: x.replace('value="rilis"', 'value="str(7**(10**7))"'))
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        assert service_calls.run_queued() == 1
+        [call] = db.session.scalars(
+            select(ServiceCall).where(ServiceCall.instance_id == instance_id)
+        ).all()
+        assert call.status == ServiceCallStatus.FAILED
+        assert "number too large" in call.error and "Task_5_upload_colocation" in call.error
+        assert call.parameters == {} and call.log == ""
+    assert _instance(app, instance_id).status == InstanceStatus.ERROR

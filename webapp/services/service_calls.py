@@ -61,10 +61,13 @@ def queue_pending(row: ProcessInstance, engine: EngineInstance) -> list[ServiceC
     for task in pending:
         if task.id in known:
             continue
+        error = None
         try:
             params = engine.service_params(task.id)
         except EngineError as exc:
-            params = {"error": str(exc)}
+            # A parameter expression failed (or went over its budget): the worker reports
+            # this cause instead of calling anything.
+            params, error = {}, str(exc)[:2000]
         call = ServiceCall(
             instance_id=row.id,
             spiff_task_id=task.id,
@@ -74,6 +77,7 @@ def queue_pending(row: ProcessInstance, engine: EngineInstance) -> list[ServiceC
             parameters=_jsonable(params),
             attempt=1,
             idempotency_key=f"{row.id}:{task.id}:1",
+            error=error or "",
         )
         db.session.add(call)
         created.append(call)
@@ -229,6 +233,8 @@ def execute(call: ServiceCall, context: Callable[[ServiceCall], dict] | None = N
     sink = _LogSink(call.id)
     if connector is None:
         return None, _("Operator layanan tidak dikenal: %(op)s", op=call.operator), "", None
+    if call.error:  # its parameters could not be evaluated when the step became ready
+        return None, _("Parameter tidak dapat dihitung: %(e)s", e=call.error), "", None
     try:
         params = check_params(connector, call.parameters or {})
     except ParameterError as exc:
@@ -392,15 +398,26 @@ def _resolve_incidents(row: ProcessInstance, user: User, resolution: str) -> Non
 
 def retry(user: User, instance_id: int, reason: str = "") -> ServiceCall:
     """Queue a new attempt of the failed call (an administrator's decision)."""
+    from .instances import sla_calendar
+
     row, call = _failed_call(user, instance_id)
     attempt = call.attempt + 1
+    parameters, error = call.parameters, ""
+    if not parameters:
+        # Never evaluated (an expression failed when the step became ready): try again now.
+        engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+        try:
+            parameters = _jsonable(engine.service_params(call.spiff_task_id))
+        except EngineError as exc:
+            parameters, error = {}, str(exc)[:2000]
     new = ServiceCall(
         instance_id=row.id,
         spiff_task_id=call.spiff_task_id,
         bpmn_id=call.bpmn_id,
         name=call.name,
         operator=call.operator,
-        parameters=call.parameters,
+        parameters=parameters,
+        error=error,
         attempt=attempt,
         idempotency_key=f"{row.id}:{call.spiff_task_id}:{attempt}",
         reason=reason,
