@@ -237,3 +237,19 @@ def test_form_preview_renders_fields_or_says_what_is_wrong(app, actions):
         "/processes/forms/preview", json={"schema": "{", "ui_schema": ""}
     ).get_json()
     assert "JSON" in broken["errors"][0]
+
+
+def test_json_nested_thousands_deep_is_refused_by_every_owner_endpoint_not_a_500(app, actions):
+    # Python's json parser recurses per level: 5,000 levels raised RecursionError (a 500).
+    owner = actions.client("owner1")
+    deep = "[" * 5000 + "]" * 5000
+    preview = owner.post("/processes/forms/preview", json={"schema": deep, "ui_schema": "{}"})
+    assert preview.status_code == 200
+    assert "JSON" in preview.get_json()["errors"][0]
+    draft = owner.post(
+        "/processes/pemeliharaan_sistem_informasi/drafts",
+        data='{"xml": ' + deep + "}",
+        content_type="application/json",
+    )
+    assert draft.status_code == 422
+    assert "JSON" in draft.get_json()["message"]

@@ -10,12 +10,18 @@ import jsonschema
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..engine import nesting
 from ..engine.patterns import FormValidator, PatternError
 from ..engine.spec import StepInfo
 from ..extensions import db
 from ..models import ProcessVersion, Role, User
 
 OPTIONS_FROM_ROLE = "x-options-from-role"
+
+
+def loads_schema(text: str | bytes) -> Any:
+    """Parse a form file's JSON, refusing (ValueError) one nested deeper than a form may be."""
+    return nesting.loads(text, nesting.MAX_SCHEMA_DEPTH)
 
 
 class FormDefinitionError(RuntimeError):
