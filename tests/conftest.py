@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -66,6 +68,25 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
     b"\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+@contextmanager
+def deadline(seconds: int):
+    """Turn a hang (a guard that did not stop something) into a test failure, not a stall.
+
+    Not a timing assertion: the bound is far above what a working guard needs.
+    """
+
+    def _timeout(signum, frame):
+        raise TimeoutError(f"still running after {seconds}s: nothing stopped it")
+
+    previous = signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _reachable(url: str) -> str | None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-from contextlib import contextmanager
-
 import pytest
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from service_tasks import ConnectorError
+from tests.conftest import deadline
 from webapp.engine.instance import EngineError, ProcessInstance
 from webapp.engine.scripting import (
     MAX_ITERATIONS,
@@ -23,22 +21,6 @@ from webapp.engine.scripting import (
 from .helpers import data_process
 
 MARKER = "sopflow_script_ran.txt"  # the file tests/data/script_import_os.bpmn tries to create
-
-
-@contextmanager
-def deadline(seconds: int):
-    """Turn a hang (a guard that does not stop a loop) into a test failure instead of a stall."""
-
-    def _timeout(signum, frame):
-        raise TimeoutError(f"script still running after {seconds}s: it was not stopped")
-
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ case on it next to a healthy one, on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import json
-import signal
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS
+from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS, deadline
 from tests.services.worker_support import Worker, start_due_cases, worker_env
 from webapp.engine import sandbox
 from webapp.engine.spec import DiagramError
@@ -40,22 +38,6 @@ ESCALATE_2 = (
 TUESDAY_0900_WIB = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # working hours: timers count
 GATEWAY_FAILED = 'hasil_uji == "gagal"'
 STEP_1_FORM = "langkah_1_pesan_perbaikan.schema.json"
-
-
-@contextmanager
-def deadline(seconds: int):
-    """Turn a hang into a test failure instead of a stalled suite (not a timing assertion)."""
-
-    def _timeout(signum, frame):
-        raise TimeoutError(f"still running after {seconds}s: nothing stopped it")
-
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def publish_variant(app, change_bpmn=None, change_forms=None, *, lint: bool = True) -> int:
@@ -103,6 +85,11 @@ def _instance(app, instance_id: int) -> ProcessInstance:
         row = db.session.get(ProcessInstance, instance_id)
         db.session.expunge(row)
         return row
+
+
+def _only_call(instance_id: int) -> ServiceCall:
+    [call] = db.session.scalars(select(ServiceCall).where(ServiceCall.instance_id == instance_id))
+    return call
 
 
 def _incidents(app, instance_id: int) -> list[str]:
@@ -219,9 +206,7 @@ def test_system_exit_after_a_service_task_fails_the_call_instead_of_leaving_it_r
     instance_id = actions.run_to("end")
     with app.app_context():
         assert service_calls.run_queued() == 1
-        [call] = db.session.scalars(
-            select(ServiceCall).where(ServiceCall.instance_id == instance_id)
-        ).all()
+        call = _only_call(instance_id)
         assert call.status == ServiceCallStatus.FAILED
         assert "SystemExit" in call.error
     assert _instance(app, instance_id).status == InstanceStatus.ERROR
@@ -316,9 +301,7 @@ def test_service_parameter_over_budget_fails_the_call_with_its_cause(app, action
     instance_id = actions.run_to("end")
     with app.app_context():
         assert service_calls.run_queued() == 1
-        [call] = db.session.scalars(
-            select(ServiceCall).where(ServiceCall.instance_id == instance_id)
-        ).all()
+        call = _only_call(instance_id)
         assert call.status == ServiceCallStatus.FAILED
         assert "number too large" in call.error and "Task_5_upload_colocation" in call.error
         assert call.parameters == {} and call.log == ""
