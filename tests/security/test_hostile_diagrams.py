@@ -169,8 +169,9 @@ def test_a_phase_that_fails_is_counted_and_the_next_phases_still_run(app, action
         [status] = db.session.scalars(select(WorkerStatus)).all()
         assert (status.sweeps, status.errors) == (2, 2)
         assert "database went away" in status.last_error
-    # Administrators see it on the case list.
-    page = actions.client("admin1").get("/admin/cases/").get_data(as_text=True)
+    # Administrators see it on the case list (that same morning).
+    with time_machine.travel(TUESDAY_0900_WIB + timedelta(hours=1, minutes=1), tick=False):
+        page = actions.client("admin1").get("/admin/cases/").get_data(as_text=True)
     assert "Pekerja latar" in page and "database went away mid-sweep" in page
     assert _instance(app, late).status == InstanceStatus.WAITING
 
@@ -306,3 +307,20 @@ def test_service_parameter_over_budget_fails_the_call_with_its_cause(app, action
         assert "number too large" in call.error and "Task_5_upload_colocation" in call.error
         assert call.parameters == {} and call.log == ""
     assert _instance(app, instance_id).status == InstanceStatus.ERROR
+
+
+def test_worker_list_shows_the_last_day_only_and_marks_silent_workers_gone(app):
+    now = utcnow()
+    with app.app_context():
+        for worker_id, seen, stopped in (
+            ("host:1", now - timedelta(seconds=5), None),
+            ("host:2", now - timedelta(hours=2), None),
+            ("host:3", now - timedelta(hours=3), now - timedelta(hours=3)),
+            ("host:4", now - timedelta(days=2), None),
+        ):
+            db.session.add(
+                WorkerStatus(id=worker_id, started_at=seen, last_seen_at=seen, stopped_at=stopped)
+            )
+        db.session.commit()
+        shown = {w.id: w.state for w in workers.overview(interval_seconds=15, now=now)}
+    assert shown == {"host:1": "active", "host:2": "gone", "host:3": "stopped"}

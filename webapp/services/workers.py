@@ -19,6 +19,7 @@ from .timers import SweepResult, fire_due_timers
 log = logging.getLogger(__name__)
 
 SHOWN = 20  # workers listed for administrators, most recently seen first
+RECENT = timedelta(days=1)  # workers not seen for longer are left off the list
 GONE_AFTER_SWEEPS = 4  # a worker not seen for this many intervals (+1 minute) is shown as gone
 
 
@@ -120,8 +121,12 @@ def overview(interval_seconds: float, now: datetime | None = None) -> list[Worke
     """The most recently seen workers, each marked active, gone (silent too long) or stopped."""
     now = now or utcnow()
     gone = timedelta(seconds=interval_seconds * GONE_AFTER_SWEEPS + 60)
+    # Workers seen in the last day: yesterday's restarts are history, not news.
     rows = db.session.scalars(
-        select(WorkerStatus).order_by(WorkerStatus.last_seen_at.desc()).limit(SHOWN)
+        select(WorkerStatus)
+        .where(WorkerStatus.last_seen_at >= now - RECENT)
+        .order_by(WorkerStatus.last_seen_at.desc())
+        .limit(SHOWN)
     )
     views = []
     for row in rows:
