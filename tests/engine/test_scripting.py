@@ -338,3 +338,19 @@ def test_a_reply_naming_code_is_refused_by_the_parent():
     with pytest.raises(ExpressionError, match="not plain data"):
         sandbox._loads(pickle.dumps(("ok", os.system)))
     assert sandbox._loads(pickle.dumps(("ok", {"a": {1, 2}}))) == ("ok", {"a": {1, 2}})
+
+
+def test_the_sandbox_process_holds_none_of_this_processs_secrets(env, monkeypatch):
+    # Red team: a diagram printed the worker's whole environment. The sandbox child starts
+    # with an empty environment, so even a script that escaped the restrictions finds nothing.
+    from pathlib import Path
+
+    from webapp.engine import sandbox
+
+    monkeypatch.setenv("SOPFLOW_SECRET_KEY", "canary-secret-4711")
+    sandbox._POOL.clear()
+    assert env.evaluate("1 + 1", {}) == 2
+    [child] = sandbox._POOL.idle
+    environ = Path(f"/proc/{child.proc.pid}/environ").read_bytes()
+    assert b"canary-secret-4711" not in environ and b"SOPFLOW_" not in environ
+    assert Path(f"/proc/{child.proc.pid}/cwd").resolve() == Path("/")

@@ -96,6 +96,10 @@ class _Child:
             stderr=subprocess.DEVNULL,
             close_fds=True,
             start_new_session=True,  # a Ctrl-C in the terminal is not the child's business
+            # Nothing of this process's environment (database URL, secret key, SMTP password)
+            # is there for a script to find, and no working directory of interest either.
+            env={"LC_ALL": "C.UTF-8"},
+            cwd="/",
         )
         self.budget = (BUDGET.seconds, BUDGET.memory_mb)
         self.used = False
