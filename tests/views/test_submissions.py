@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS
+from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS, deadline
 from tests.views.test_api import START, conforms
 from webapp.engine.instance import MAX_STATE_DATA_DEPTH
 from webapp.engine.instance import ProcessInstance as EngineInstance
@@ -472,6 +472,18 @@ def test_form_file_nested_thousands_deep_is_a_finding_not_a_crash(app, actions):
 )
 def test_text_depth(text, depth):
     assert text_depth(text) == depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['"' + '\\"' * 1_000_000, '"a\\' * 1_000_000],
+    ids=["escaped-quotes", "escapes-without-closing-quote"],
+)
+def test_measuring_a_hostile_body_stays_linear(body):
+    # The measuring runs on every JSON body before parsing: one backtracking pattern took 18 s
+    # on 40,000 escaped quotes with no closing quote. Two megabytes must not stall it.
+    with deadline(10):
+        assert text_depth("[[" + body + "]]") == 2
 
 
 def test_loads_refuses_before_parsing_and_value_depth_stops_early():
