@@ -102,7 +102,6 @@ class _Child:
             cwd="/",
         )
         self.budget = (BUDGET.seconds, BUDGET.memory_mb)
-        self.used = False
 
     def kill(self) -> None:
         try:
@@ -184,14 +183,6 @@ class _Pool:
 _POOL = _Pool()
 
 
-def _fresh_if_gone(child: _Child) -> _Child:
-    """A pooled child that died while idle (killed by an operator, say) is replaced."""
-    if child.proc.poll() is None:
-        return child
-    child.kill()
-    return _Child()
-
-
 def run(mode: str, source: str, context: dict, external: dict | None = None) -> Any:
     """Evaluate (``eval``) or execute (``exec``) diagram code in a sandbox process.
 
@@ -202,9 +193,7 @@ def run(mode: str, source: str, context: dict, external: dict | None = None) -> 
         request = pickle.dumps((mode, source, context, external), protocol=5)
     except Exception as exc:  # noqa: BLE001 - task data that is not plain data
         raise ExpressionError(f"task data cannot be passed to the script: {exc}") from None
-    child = _POOL.take()
-    if child.used:
-        child = _fresh_if_gone(child)
+    child = _POOL.take()  # a pooled child that died while idle is replaced there
     try:
         raw = child.ask(request, BUDGET.seconds)
     except TimeoutError:
@@ -232,7 +221,6 @@ def run(mode: str, source: str, context: dict, external: dict | None = None) -> 
         child.kill()
         raise ExpressionError("script stopped: its sandbox answered nonsense") from None
     if child.proc.poll() is None and not (kind and kind[0] == "MemoryError"):
-        child.used = True
         _POOL.give_back(child)
     else:
         child.kill()  # it ran out of memory: the next evaluation starts afresh

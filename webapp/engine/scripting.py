@@ -51,10 +51,6 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(dict(SAFE_FUNCTIONS))
         self.services = dict(services or {})
 
-    @staticmethod
-    def _check_source(source: str) -> None:
-        compile_source(source, "exec")
-
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         compile_source(expression, "eval")  # a refusal needs no sandbox round trip
         return sandbox.run("eval", expression, dict(context), _data(external_context))
@@ -86,7 +82,7 @@ class SopScriptEngine(PythonScriptEngine):
         # fixing the case needs to read why (a refusal, a budget, the script's own error).
         try:
             return self.environment.evaluate(expression, task.data, external_context)
-        except ExpressionError as err:
+        except Exception as err:  # noqa: BLE001 - as the stock engine: every failure is the task's
             raise WorkflowTaskException(
                 f"expression '{expression[:120]}': {err}", task=task, exception=err
             ) from err

@@ -27,7 +27,8 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..engine.instance import MAX_STATE_DATA_DEPTH, StateNotSaved
-from ..engine.nesting import MAX_DATA_DEPTH, resolve_ref, value_depth
+from ..engine.nesting import MAX_DATA_DEPTH, TooDeep, resolve_ref, value_depth
+from ..engine.nesting import loads as loads_bounded
 from .errors import Invalid, TooLarge
 
 # Form data without its files (those have their own upload limit), as JSON. A form's text
@@ -123,6 +124,21 @@ def unknown_fields(schema: dict[str, Any], data: dict[str, Any]) -> list[str]:
                 subs = [x for s in dicts for x in _extra_schemas(s)]
             pending.append((item, subs, where, False))
     return sorted(found)
+
+
+def parse_body(raw: bytes, shape_message: str) -> Any:
+    """Parse an API body measured first: nested deeper than the data may be is a 422.
+
+    One level more than the data is allowed: the ``{"data": …}`` envelope. ``json`` recurses
+    once per level, so a body a thousand levels deep never reaches it.
+    """
+    try:
+        return loads_bounded(raw, MAX_DATA_DEPTH + 1)
+    except TooDeep as exc:
+        message = _("Isian bersarang terlalu dalam: paling banyak %(n)s tingkat.", n=MAX_DATA_DEPTH)
+        raise Invalid(message, {}) from exc
+    except ValueError as exc:  # not UTF-8 or not JSON
+        raise Invalid(shape_message, {}) from exc
 
 
 def check(form_schema: dict[str, Any], data: dict[str, Any], file_fields: list[str]) -> None:

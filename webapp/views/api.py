@@ -9,11 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth import user_from_bearer
-from ..engine.nesting import MAX_DATA_DEPTH, TooDeep
-from ..engine.nesting import loads as loads_bounded
 from ..extensions import db
 from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
-from ..services import access, attachments, reports, versions
+from ..services import access, attachments, reports, submissions, versions
 from ..services import instances as svc
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
@@ -53,14 +51,7 @@ def body_data() -> dict[str, Any]:
     if not request.is_json:
         raise Invalid(shape, {})
     raw = request.get_data(cache=True)  # 413 above MAX_CONTENT_LENGTH
-    try:
-        # One level more than the data: the {"data": …} envelope.
-        payload = loads_bounded(raw, MAX_DATA_DEPTH + 1)
-    except TooDeep as exc:
-        message = _("Isian bersarang terlalu dalam: paling banyak %(n)s tingkat.", n=MAX_DATA_DEPTH)
-        raise Invalid(message, {}) from exc
-    except ValueError as exc:  # not UTF-8 or not JSON
-        raise Invalid(shape, {}) from exc
+    payload = submissions.parse_body(raw, shape)
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise Invalid(shape, {})
     return payload["data"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..engine.nesting import MAX_DATA_DEPTH
-from ..services.submissions import MAX_DATA_BYTES
+from ..services.submissions import MAX_DATA_BYTES, MAX_DATA_DEPTH
 
 
 def ref(name: str) -> dict[str, str]:
