@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .connector import Connector, Param
-from .errors import ConnectorError
+from .pdf import render_pdf
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -20,15 +20,6 @@ _env = Environment(
 def render_html(case: dict[str, Any]) -> str:
     """Render the report page from the case history (escaped: it holds what people typed)."""
     return _env.get_template("laporan.html").render(case=case)
-
-
-def render_pdf(html: str) -> bytes:
-    """Print the report page to PDF (WeasyPrint; needs Pango from the system)."""
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as exc:  # Pango missing: say so, do not crash the worker
-        raise ConnectorError(f"PDF tidak dapat dibuat: WeasyPrint tidak tersedia ({exc})") from exc
-    return HTML(string=html).write_pdf()
 
 
 def generate_repair_report(

@@ -59,6 +59,12 @@ SETTINGS = [
         "256",
         "Memory one diagram expression or script may take, in megabytes (16-4096).",
     ),
+    Setting(
+        "AGENCY_LINES",
+        "PEMERINTAH PROVINSI JAWA BARAT|"
+        "DINAS PENANAMAN MODAL DAN PELAYANAN TERPADU SATU PINTU PROVINSI JAWA BARAT",
+        "The agency's name as the SOP sheet's header prints it, one line per `|`.",
+    ),
     Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mail links."),
     Setting(
         "TRUSTED_PROXIES",
@@ -115,6 +121,10 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             f"SOPFLOW_TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES} "
             f"(how many reverse proxies stand in front of the app), not {proxies!r}"
         )
+    agency_lines = tuple(line.strip() for line in (env("AGENCY_LINES") or "").split("|"))
+    if not all(agency_lines):
+        raise ConfigError("SOPFLOW_AGENCY_LINES: one or more lines separated by |, none empty")
+    timezone = env("WORK_TIMEZONE") or "Asia/Jakarta"
     locale = env("DEFAULT_LOCALE") or "id"
     if locale not in ("id", "en"):
         raise ConfigError("SOPFLOW_DEFAULT_LOCALE must be id or en")
@@ -122,7 +132,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     try:
         calendar = make_calendar(
             env("SLA_CALENDAR") or "working-hours",
-            env("WORK_TIMEZONE") or "Asia/Jakarta",
+            timezone,
             env("WORK_HOURS"),
             env("CUTI_BERSAMA") or "",
             env("HOLIDAY_COUNTRY") or None,
@@ -155,7 +165,10 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": max_mb * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": max_mb * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": locale,
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+        # Dates on pages, the dashboard's days and the SOP sheet: the office's own time zone.
+        "WORK_TIMEZONE": timezone,
+        "BABEL_DEFAULT_TIMEZONE": timezone,
+        "AGENCY_LINES": agency_lines,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -40,7 +40,7 @@ ACTIVE = (
 
 def office_zone() -> tzinfo:
     """The time zone in which weeks and months start (the one pages show times in)."""
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta")
+    return ZoneInfo(current_app.config["WORK_TIMEZONE"])
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:

@@ -31,6 +31,8 @@ from flask import current_app, render_template
 from lxml import etree
 from sqlalchemy import select
 
+from service_tasks.pdf import PdfUnavailable, render_pdf  # noqa: F401 - the views print through here
+
 from ..engine.spec import ParsedProcess, StepInfo
 from ..engine.xml import parse_bpmn_xml
 from ..extensions import db
@@ -41,10 +43,6 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 EMPTY = "—"
 
-AGENCY_LINES = (
-    "PEMERINTAH PROVINSI JAWA BARAT",
-    "DINAS PENANAMAN MODAL DAN PELAYANAN TERPADU SATU PINTU PROVINSI JAWA BARAT",
-)
 MONTHS = (
     "Januari",
     "Februari",
@@ -167,7 +165,7 @@ def indonesian_date(value: datetime | None) -> str:
     """'27 Juni 2023' in the office's time zone; '—' when there is no date."""
     if value is None:
         return EMPTY
-    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta")
+    tz = ZoneInfo(current_app.config["WORK_TIMEZONE"])
     local = value.astimezone(tz)
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
@@ -467,7 +465,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
         process_id=process_id,
         version=version.version,
         published=published,
-        agency_lines=tuple(current_app.config.get("SOP_AGENCY_LINES") or AGENCY_LINES),
+        agency_lines=current_app.config["AGENCY_LINES"],
         nama=process.name or version.definition.name or process_id,
         nomor=header["nomor"] or EMPTY,
         tanggal_pembuatan=header["tanggal_pembuatan"] or created,
@@ -498,16 +496,3 @@ def find_version(process_id: str, number: int | None) -> ProcessVersion | None:
 def render_html(data: SopSheet) -> str:
     """The sheet as one standalone printable page (escaped: names come from a diagram)."""
     return render_template("sop_sheet/sheet.html", sheet=data)
-
-
-class PdfUnavailable(RuntimeError):
-    """WeasyPrint (or the Pango it needs) is missing on this server."""
-
-
-def render_pdf(html: str) -> bytes:
-    """Print the same page to PDF with WeasyPrint, as the repair report is printed."""
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as exc:
-        raise PdfUnavailable(f"PDF tidak dapat dibuat: WeasyPrint tidak tersedia ({exc})") from exc
-    return HTML(string=html).write_pdf()
