@@ -182,22 +182,6 @@ def publish(user: User, process_id: str, number: int) -> ProcessVersion:
     return version
 
 
-def create_role(user: User, name: str) -> Role:
-    """Add a role for a new lane (offered by the lint finding ``lane-no-role``)."""
-    _owner(user)
-    name = name.strip()
-    if not 2 <= len(name) <= 100:
-        raise Invalid(_("Nama peran 2–100 karakter."), {"name": _("Nama peran 2–100 karakter.")})
-    existing = db.session.scalar(select(Role).where(func.lower(Role.name) == name.lower()))
-    if existing is not None:
-        return existing
-    role = Role(name=name, description=f"Lane: {name}")
-    db.session.add(role)
-    audit.record("role.created", user, role=name)
-    db.session.commit()
-    return role
-
-
 def changes(version: ProcessVersion) -> list[dict]:
     """What this version changes against the published one (diagram and forms)."""
     current = published_version(version.definition.process_id)
