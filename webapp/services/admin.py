@@ -25,6 +25,7 @@ from ..models import (
 from ..models.types import utcnow
 from . import audit, runtime
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .instances.task_actions import hand_over
 
 FINISHED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
@@ -131,16 +132,7 @@ def lane_members(task: HumanTask) -> list[User]:
 
 
 def _set_assignee(task_id: int, seen: int | None, new: int | None) -> None:
-    seen_clause = (
-        HumanTask.assigned_user_id.is_(None) if seen is None else HumanTask.assigned_user_id == seen
-    )
-    result = db.session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.status == TaskStatus.OPEN, seen_clause)
-        .values(assigned_user_id=new, claimed_at=utcnow() if new else None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not hand_over(task_id, seen, new):
         db.session.rollback()
         raise Conflict(
             _("Tugas ini baru saja diambil, dilepas atau diselesaikan orang lain. Muat ulang.")

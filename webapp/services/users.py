@@ -349,6 +349,17 @@ def reactivate_user(actor: User, user_id: int) -> User:
     return user
 
 
+def _replace_password(actor: User, user: User, password: str, reason: str, event: str) -> dict:
+    """Set a password and end every session and API token of the user; audit, commit.
+
+    Returns how many sessions and tokens were ended."""
+    user.set_password(password)
+    ended = sessions.end_access(user, reason)
+    audit.record(event, actor, user_id=user.id, username=user.username, **ended)
+    db.session.commit()
+    return ended
+
+
 def reset_password(actor: User, user_id: int, password: str, password_confirm: str) -> User:
     """Set a new password chosen by the administrator (never written to the audit trail).
 
@@ -361,10 +372,7 @@ def reset_password(actor: User, user_id: int, password: str, password_confirm: s
     _check_password(password, password_confirm, errors)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
-    user.set_password(password)
-    ended = sessions.end_access(user, sessions.PASSWORD_RESET)
-    audit.record("user.password_reset", actor, user_id=user.id, username=user.username, **ended)
-    db.session.commit()
+    _replace_password(actor, user, password, sessions.PASSWORD_RESET, "user.password_reset")
     return user
 
 
@@ -381,11 +389,9 @@ def change_own_password(user: User, current: str, password: str, password_confir
         _check_password(password, password_confirm, errors)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
-    user.set_password(password)
-    ended = sessions.end_access(user, sessions.PASSWORD_CHANGED)
-    audit.record("user.password_changed", user, user_id=user.id, username=user.username, **ended)
-    db.session.commit()
-    return ended
+    return _replace_password(
+        user, user, password, sessions.PASSWORD_CHANGED, "user.password_changed"
+    )
 
 
 def end_sessions(actor: User, user_id: int) -> tuple[User, int]:

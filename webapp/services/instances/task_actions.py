@@ -145,6 +145,35 @@ def complete_task(
     return task
 
 
+def hand_over(task_id: int, holder: int | None, new_holder: int | None) -> bool:
+    """Move an open task from ``holder`` to ``new_holder`` (None: its lane) if it is so held.
+
+    One conditional UPDATE: of two people acting on the task at once, exactly one matches.
+    False means someone else acted first; the caller rolls back and says what happened.
+    """
+    held = HumanTask.assigned_user_id
+    result = db.session.execute(
+        update(HumanTask)
+        .where(
+            HumanTask.id == task_id,
+            HumanTask.status == TaskStatus.OPEN,
+            held.is_(None) if holder is None else held == holder,
+        )
+        .values(assigned_user_id=new_holder, claimed_at=utcnow() if new_holder else None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _still_open(task_id: int) -> HumanTask:
+    """After a lost race: roll back, re-read the task, 409 unless it is still open."""
+    db.session.rollback()
+    task = _refresh_task(task_id)
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(_done_message(task))
+    return task
+
+
 def claim_task(user: User, task_id: int) -> HumanTask:
     """Take an open task of one's lane; 409 when someone else holds it.
 
@@ -156,22 +185,8 @@ def claim_task(user: User, task_id: int) -> HumanTask:
         raise Conflict(_done_message(task))
     if task.assigned_user_id == user.id:
         return task
-    # One conditional UPDATE: of two people claiming at once, exactly one matches.
-    result = db.session.execute(
-        update(HumanTask)
-        .where(
-            HumanTask.id == task_id,
-            HumanTask.status == TaskStatus.OPEN,
-            HumanTask.assigned_user_id.is_(None),
-        )
-        .values(assigned_user_id=user.id, claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        task = _refresh_task(task_id)
-        if task.status != TaskStatus.OPEN:
-            raise Conflict(_done_message(task))
+    if not hand_over(task_id, None, user.id):
+        task = _still_open(task_id)
         if task.assigned_user_id == user.id:
             return task  # our own earlier click won
         raise Conflict(
@@ -185,21 +200,8 @@ def claim_task(user: User, task_id: int) -> HumanTask:
 def release_task(user: User, task_id: int) -> HumanTask:
     """Give a claimed task back to its lane."""
     task = task_for(user, task_id, "release")
-    result = db.session.execute(
-        update(HumanTask)
-        .where(
-            HumanTask.id == task_id,
-            HumanTask.status == TaskStatus.OPEN,
-            HumanTask.assigned_user_id == user.id,
-        )
-        .values(assigned_user_id=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        task = _refresh_task(task_id)
-        if task.status != TaskStatus.OPEN:
-            raise Conflict(_done_message(task))
+    if not hand_over(task_id, user.id, None):
+        _still_open(task_id)
         raise Conflict(_("Tugas ini tidak sedang Anda pegang."))
     audit.record("task.released", user, task=task)
     db.session.commit()
