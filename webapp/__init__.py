@@ -13,9 +13,23 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from . import auth, cli
 from .config import build_config
 from .engine import nesting, sandbox
 from .extensions import babel, csrf, db, login_manager, migrate
+from .views import (
+    admin_instances,
+    admin_users,
+    api,
+    dashboard,
+    instances,
+    processes,
+    sla,
+    sop_sheet,
+    tasks,
+    template_helpers,
+    ui,
+)
 
 LOCALES = ("id", "en")
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,21 +101,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     login_manager.init_app(app)
-
-    from . import auth, cli
-    from .views import (
-        admin_instances,
-        admin_users,
-        api,
-        dashboard,
-        instances,
-        processes,
-        sla,
-        sop_sheet,
-        tasks,
-        template_helpers,
-        ui,
-    )
 
     auth.init_app(app)
     template_helpers.init_app(app)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import time
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -11,6 +15,7 @@ from sqlalchemy import select
 from .engine.spec import DiagramError
 from .extensions import db
 from .models import SYSTEM_ROLES, ApiToken, Role, User
+from .services import workers
 from .services.processes import import_folder
 
 DEMO_USERS = [
@@ -92,8 +97,6 @@ DEMO_APPS = (
 def write_demo_deploy_target(instance_path: str) -> str:
     """Create demo sources and a local 'colocation server' folder under instance/; return the
     config file path. Each demo application deploys by rsync to instance/colocation/<app>."""
-    from pathlib import Path
-
     root = Path(instance_path)
     config = root / "deploy.toml"
     lines = ["# Demo targets written by `setup --demo`: local folders stand in for the server.\n"]
@@ -171,11 +174,6 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def worker_command(once: bool, interval: float | None) -> None:
     """Fire due time standards, escalate breaches and send e-mails, in a loop."""
-    import signal
-    import time
-
-    from .services import workers
-
     stop = {"now": False}
 
     def _stop(signum, frame):  # finish the current sweep, then leave

@@ -13,9 +13,11 @@ from tests.conftest import STEP2, STEP3
 from webapp.extensions import db
 from webapp.models import AuditEvent, HumanTask, ProcessInstance, Role, TaskStatus, User
 from webapp.services import versions
+from webapp.services.processes import import_version
 
 PID = "pemeliharaan_sistem_informasi"
-SOP = (Path(__file__).resolve().parents[2] / "processes" / PID / f"{PID}.bpmn").read_bytes()
+SOP_DIR = Path(__file__).resolve().parents[2] / "processes" / PID
+SOP = (SOP_DIR / f"{PID}.bpmn").read_bytes()
 PT3H = SOP.replace(b'"PT2H"', b'"PT3H"')
 API = f"/api/v1/processes/{PID}/versions"
 
@@ -55,6 +57,21 @@ def test_same_content_again_is_not_a_new_version(app, actions):
     assert upload(app, actions, PT3H).status_code == 201
     again = upload(app, actions, PT3H)
     assert again.status_code == 200 and again.get_json()["version"] == 2
+
+
+def test_one_content_is_one_version_whichever_way_it_came_first(app, actions):
+    # The import at setup stored version 1: the same diagram uploaded is that row.
+    same = upload(app, actions, SOP)
+    assert same.status_code == 200 and same.get_json()["version"] == 1
+    # A draft uploaded first is the row an import of the same files finds.
+    assert upload(app, actions, PT3H).status_code == 201
+    folder = SOP_DIR / "forms"
+    forms = {f.name: f.read_bytes() for f in sorted(folder.glob("*.json"))}
+    with app.app_context():
+        version, new = import_version(PID, PT3H, forms, publish=False)
+        assert (version.version, new) == (2, False)
+        version, new = import_version(PID, PT3H.replace(b"PT3H", b"PT4H"), forms, publish=False)
+        assert (version.version, new) == (3, True)
 
 
 @pytest.mark.parametrize(

@@ -303,7 +303,7 @@ def test_database_dropping_mid_request_gives_a_clean_503_and_saves_nothing(
     task = actions.open_task(actions.start()["id"], "Task_2_analisa")
     with app.app_context():
         before = db.session.get(ProcessInstance, task.instance_id).state
-    from webapp.services import instances as svc
+    from webapp.services import runtime as svc
 
     def dropped(*args, **kwargs):
         raise OperationalError(

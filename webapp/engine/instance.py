@@ -147,6 +147,10 @@ class ProcessInstance:
         workflow = SERIALIZER.from_dict(dct)
         return cls(process, workflow, services, calendar)
 
+    def cancel(self) -> None:
+        """End the workflow for good: every task not yet finished is cancelled."""
+        self.workflow.cancel()
+
     def compact(self) -> int:
         """Drop finished history the engine no longer reads (see ``compaction``)."""
         return compact(self.workflow)

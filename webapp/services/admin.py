@@ -10,25 +10,22 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from service_tasks import REGISTRY
-
-from ..engine.instance import ProcessInstance as EngineInstance
 from ..extensions import db
 from ..models import (
     HumanTask,
     Incident,
     InstanceStatus,
     ProcessInstance,
+    Role,
     ServiceCall,
     ServiceCallStatus,
     TaskStatus,
     User,
 )
 from ..models.types import utcnow
-from . import audit
+from . import audit, runtime
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .instances import lock_instance, sla_calendar, sync_rows
-from .processes import parsed
+from .instances.task_actions import hand_over
 
 FINISHED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
@@ -40,7 +37,7 @@ def _admin(user: User) -> None:
 
 def _locked(user: User, instance_id: int, seen_version: int | None) -> ProcessInstance:
     _admin(user)
-    row = lock_instance(instance_id)
+    row = runtime.lock_instance(instance_id)
     if seen_version is not None and row.version_counter != seen_version:
         raise Conflict(
             _("Kasus ini baru saja diubah oleh orang lain. Muat ulang halaman lalu coba lagi.")
@@ -66,8 +63,7 @@ def resume(user: User, instance_id: int, seen_version: int | None = None) -> Pro
     row = _locked(user, instance_id, seen_version)
     if row.status != InstanceStatus.SUSPENDED:
         raise Conflict(_("Kasus ini tidak sedang ditangguhkan."))
-    engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
-    sync_rows(row, engine)
+    runtime.sync_rows(row, runtime.load(row))
     open_incident = db.session.scalar(
         select(Incident.id).where(Incident.instance_id == row.id, Incident.resolved_at.is_(None))
     )
@@ -87,8 +83,8 @@ def terminate(
     row = _locked(user, instance_id, seen_version)
     if row.status in FINISHED:
         raise Conflict(_("Kasus ini sudah selesai atau dihentikan."))
-    engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
-    engine.workflow.cancel()
+    engine = runtime.load(row)
+    engine.cancel()
     now = utcnow()
     row.state = engine.dump()
     row.status = InstanceStatus.TERMINATED
@@ -108,12 +104,7 @@ def terminate(
         .values(status=ServiceCallStatus.SKIPPED, reason=reason)
         .execution_options(synchronize_session=False)
     )
-    for incident in db.session.scalars(
-        select(Incident).where(Incident.instance_id == row.id, Incident.resolved_at.is_(None))
-    ):
-        incident.resolved_at = now
-        incident.resolved_by_id = user.id
-        incident.resolution = _("Kasus dihentikan: %(r)s", r=reason)
+    runtime.resolve_incidents(row, user, _("Kasus dihentikan: %(r)s", r=reason))
     audit.record("instance.terminated", user, row, reason=reason)
     db.session.commit()
     return row
@@ -130,8 +121,6 @@ def _open_task(task_id: int) -> HumanTask:
 
 def lane_members(task: HumanTask) -> list[User]:
     """Active users who hold the task's lane role: whom it may be given to."""
-    from ..models import Role
-
     return list(
         db.session.scalars(
             select(User)
@@ -143,16 +132,7 @@ def lane_members(task: HumanTask) -> list[User]:
 
 
 def _set_assignee(task_id: int, seen: int | None, new: int | None) -> None:
-    seen_clause = (
-        HumanTask.assigned_user_id.is_(None) if seen is None else HumanTask.assigned_user_id == seen
-    )
-    result = db.session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.status == TaskStatus.OPEN, seen_clause)
-        .values(assigned_user_id=new, claimed_at=utcnow() if new else None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not hand_over(task_id, seen, new):
         db.session.rollback()
         raise Conflict(
             _("Tugas ini baru saja diambil, dilepas atau diselesaikan orang lain. Muat ulang.")

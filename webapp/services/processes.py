@@ -70,6 +70,26 @@ def published_versions() -> list[ProcessVersion]:
     return list(result.values())
 
 
+def definition_of(process_id: str) -> ProcessDefinition | None:
+    """Return the definition (the SOP) with this process id, or None."""
+    return db.session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+    )
+
+
+def version_with_content(
+    definition: ProcessDefinition | None, digest: str
+) -> ProcessVersion | None:
+    """Return the definition's version with this content hash, or None: same content, same row."""
+    if definition is None:
+        return None
+    return db.session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.definition_id == definition.id, ProcessVersion.content_hash == digest
+        )
+    )
+
+
 def _read_folder(folder: Path) -> tuple[bytes, dict[str, bytes]]:
     bpmn = (folder / f"{folder.name}.bpmn").read_bytes()
     forms = {}
@@ -122,18 +142,10 @@ def import_version(
     Returns the version and whether it is new. Raises DiagramError when it cannot be parsed.
     """
     digest = content_hash(bpmn, forms)
-    definition = db.session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-    )
-    if definition is not None:
-        existing = db.session.scalar(
-            select(ProcessVersion).where(
-                ProcessVersion.definition_id == definition.id,
-                ProcessVersion.content_hash == digest,
-            )
-        )
-        if existing is not None:
-            return existing, False
+    definition = definition_of(process_id)
+    existing = version_with_content(definition, digest)
+    if existing is not None:
+        return existing, False
     process = parse_process(bpmn, process_id, forms)
     # The same lint as an upload: an unknown operator or a broken form stops the import here,
     # not a case at run time. Lanes become roles below, so a new lane is not an error.

@@ -18,6 +18,7 @@ from ..models import (
 from ..models.types import utcnow
 from . import attachments, audit, forms, notifications
 from .processes import parsed
+from .runtime import tasks_of
 
 REPORT_FIELDS = ("laporan_html", "laporan_pdf")
 
@@ -48,8 +49,6 @@ def _label(form: forms.TaskForm | None, data: dict) -> list[tuple[str, str]]:
 
 def case_context(call: ServiceCall) -> dict:
     """Everything the report shows, from sopflow's own records (never the workflow state)."""
-    from .instances import tasks_of
-
     row = db.session.get(ProcessInstance, call.instance_id)
     process = parsed(row.version)
     calendar = current_app.config["SLA_CALENDAR"]

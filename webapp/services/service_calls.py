@@ -23,7 +23,6 @@ from sqlalchemy import select, update
 from service_tasks import REGISTRY, ParameterError, call_connector, check_params
 
 from ..engine.instance import EngineError
-from ..engine.instance import ProcessInstance as EngineInstance
 from ..extensions import db
 from ..models import (
     Incident,
@@ -34,9 +33,8 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit
+from . import audit, reports, runtime
 from .errors import Conflict, Forbidden
-from .processes import parsed
 
 log = logging.getLogger(__name__)
 
@@ -45,53 +43,6 @@ LOG_FLUSH_SECONDS = 1.0
 HEARTBEAT_TIMEOUT_SECONDS = 120
 MAX_LOG_CHARS = 240_000
 ACTIVE = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
-
-
-def queue_pending(row: ProcessInstance, engine: EngineInstance) -> list[ServiceCall]:
-    """Add a queued call for each ready service task that has none yet (caller's transaction)."""
-    pending = engine.pending_service_tasks()
-    if not pending:
-        return []
-    known = set(
-        db.session.scalars(
-            select(ServiceCall.spiff_task_id).where(ServiceCall.instance_id == row.id)
-        )
-    )
-    created = []
-    for task in pending:
-        if task.id in known:
-            continue
-        error = None
-        try:
-            params = engine.service_params(task.id)
-        except EngineError as exc:
-            # A parameter expression failed (or went over its budget): the worker reports
-            # this cause instead of calling anything.
-            params, error = {}, str(exc)[:2000]
-        call = ServiceCall(
-            instance_id=row.id,
-            spiff_task_id=task.id,
-            bpmn_id=task.bpmn_id,
-            name=task.name[:255],
-            operator=task.operator,
-            parameters=_jsonable(params),
-            attempt=1,
-            idempotency_key=f"{row.id}:{task.id}:1",
-            error=error or "",
-        )
-        db.session.add(call)
-        created.append(call)
-    return created
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 # -- the worker's side ----------------------------------------------------------------------
@@ -265,10 +216,8 @@ def finish(
     ``on_success(row, call, result)`` runs inside the transaction with the connector's full
     result (a report's HTML and PDF are stored as attachments there, not in the state).
     """
-    from .instances import lock_instance, sla_calendar, sync_rows
-
     call = db.session.get(ServiceCall, call_id)
-    row = lock_instance(call.instance_id)
+    row = runtime.lock_instance(call.instance_id)
     call = db.session.scalar(
         select(ServiceCall)
         .where(ServiceCall.id == call_id)
@@ -292,7 +241,7 @@ def finish(
         db.session.commit()
         return
     raw = result
-    result = _jsonable(
+    result = runtime.jsonable(
         {k: v for k, v in result.items() if k not in ("pdf", "html")}
         if isinstance(result, dict)
         else result
@@ -302,7 +251,7 @@ def finish(
         result.pop("pdf", None)
         result.pop("html", None)
     try:
-        engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+        engine = runtime.load(row)
         engine.complete_service_task(call.spiff_task_id, result)
     except EngineError as exc:
         call.status = ServiceCallStatus.FAILED
@@ -313,7 +262,7 @@ def finish(
     call.status = ServiceCallStatus.SUCCEEDED
     call.result = result if isinstance(result, dict) else {"value": result}
     audit.record("service.succeeded", None, row, call=call.id, operator=call.operator)
-    sync_rows(row, engine)
+    runtime.sync_rows(row, engine)
     if on_success is not None:
         on_success(row, call, raw)
     db.session.commit()
@@ -321,8 +270,6 @@ def finish(
 
 def run_queued(limit: int = 20) -> int:
     """Claim and run queued calls until none is left (or ``limit``); return how many ran."""
-    from . import reports
-
     mark_interrupted()
     ran = 0
     while ran < limit:
@@ -366,11 +313,9 @@ def _fail_running(call_id: int, message: str) -> None:
 
 
 def _failed_call(user: User, instance_id: int) -> tuple[ProcessInstance, ServiceCall]:
-    from .instances import lock_instance
-
     if not user.has_role("admin"):
         raise Forbidden(_("Hanya administrator yang dapat mengulang atau melewati langkah."))
-    row = lock_instance(instance_id)
+    row = runtime.lock_instance(instance_id)
     call = db.session.scalar(
         select(ServiceCall)
         .where(ServiceCall.instance_id == instance_id)
@@ -386,44 +331,26 @@ def _failed_call(user: User, instance_id: int) -> tuple[ProcessInstance, Service
     return row, call
 
 
-def _resolve_incidents(row: ProcessInstance, user: User, resolution: str) -> None:
-    now = utcnow()
-    for incident in db.session.scalars(
-        select(Incident).where(Incident.instance_id == row.id, Incident.resolved_at.is_(None))
-    ):
-        incident.resolved_at = now
-        incident.resolved_by_id = user.id
-        incident.resolution = resolution
-
-
 def retry(user: User, instance_id: int, reason: str = "") -> ServiceCall:
     """Queue a new attempt of the failed call (an administrator's decision)."""
-    from .instances import sla_calendar
-
     row, call = _failed_call(user, instance_id)
     attempt = call.attempt + 1
     parameters, error = call.parameters, ""
     if not parameters:
         # Never evaluated (an expression failed when the step became ready): try again now.
-        engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
-        try:
-            parameters = _jsonable(engine.service_params(call.spiff_task_id))
-        except EngineError as exc:
-            parameters, error = {}, str(exc)[:2000]
-    new = ServiceCall(
-        instance_id=row.id,
-        spiff_task_id=call.spiff_task_id,
-        bpmn_id=call.bpmn_id,
-        name=call.name,
-        operator=call.operator,
-        parameters=parameters,
+        parameters, error = runtime.service_params(runtime.load(row), call.spiff_task_id)
+    new = runtime.new_call(
+        row,
+        call.spiff_task_id,
+        call.bpmn_id,
+        call.name,
+        call.operator,
+        parameters,
         error=error,
         attempt=attempt,
-        idempotency_key=f"{row.id}:{call.spiff_task_id}:{attempt}",
         reason=reason,
     )
-    db.session.add(new)
-    _resolve_incidents(row, user, _("Diulang (percobaan %(n)s)", n=attempt))
+    runtime.resolve_incidents(row, user, _("Diulang (percobaan %(n)s)", n=attempt))
     row.status = InstanceStatus.RUNNING
     audit.record("service.retried", user, row, call=call.id, attempt=attempt, reason=reason)
     db.session.commit()
@@ -432,22 +359,20 @@ def retry(user: User, instance_id: int, reason: str = "") -> ServiceCall:
 
 def skip(user: User, instance_id: int, reason: str) -> ServiceCall:
     """Finish the failed step without running it, with a reason (an administrator's decision)."""
-    from .instances import sla_calendar, sync_rows
-
     if not user.has_role("admin"):
         raise Forbidden(_("Hanya administrator yang dapat mengulang atau melewati langkah."))
     if not reason.strip():
         raise Conflict(_("Alasan wajib diisi untuk melewati langkah."))
     row, call = _failed_call(user, instance_id)
-    engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+    engine = runtime.load(row)
     result = {"skipped": True, "reason": reason, "by": user.username}
     engine.complete_service_task(call.spiff_task_id, result)
     call.status = ServiceCallStatus.SKIPPED
     call.reason = reason
-    _resolve_incidents(row, user, _("Dilewati: %(r)s", r=reason))
+    runtime.resolve_incidents(row, user, _("Dilewati: %(r)s", r=reason))
     row.status = InstanceStatus.RUNNING
     audit.record("service.skipped", user, row, call=call.id, reason=reason)
-    sync_rows(row, engine)
+    runtime.sync_rows(row, engine)
     db.session.commit()
     return call
 

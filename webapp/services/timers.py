@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,12 +23,9 @@ from ..models import (
     ProcessInstance,
     ServiceCall,
     ServiceCallStatus,
-    TaskStatus,
 )
 from ..models.types import utcnow
-from . import audit, notifications
-from .instances import sync_rows
-from .processes import parsed
+from . import audit, notifications, runtime
 from .service_calls import WORKER_ID
 
 log = logging.getLogger(__name__)
@@ -102,17 +98,9 @@ def fire_due_timers(now: datetime | None = None, limit: int = 500) -> SweepResul
 
 
 def _fire(row: ProcessInstance, now: datetime) -> tuple[int, int, int]:
-    process = parsed(row.version)
-    engine = EngineInstance.load(process, row.state, REGISTRY, current_app.config["SLA_CALENDAR"])
+    engine = runtime.load(row)
     fired = engine.fire_due_timers(now, run_service_tasks=quick_operator)
-    open_rows = {
-        t.spiff_task_id: t
-        for t in db.session.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id == row.id, HumanTask.status == TaskStatus.OPEN
-            )
-        )
-    }
+    open_rows = runtime.open_task_rows(row.id)
     breaches = 0
     for timer in fired:
         task = open_rows.get(timer.attached_task_id or "")
@@ -122,7 +110,7 @@ def _fire(row: ProcessInstance, now: datetime) -> tuple[int, int, int]:
         audit.record("timer.fired", None, row, task, timer=timer.bpmn_id, due=timer.due.isoformat())
     sent = _escalate(row, engine, fired, open_rows)
     _record_inline_calls(row, engine)
-    sync_rows(row, engine)
+    runtime.sync_rows(row, engine)
     return len(fired), breaches, sent
 
 

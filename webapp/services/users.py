@@ -9,7 +9,8 @@ an administrator acting on their own account where that is not allowed raises :c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
@@ -21,6 +22,7 @@ from . import audit, sessions
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 ADMIN = "admin"
+PROCESS_OWNER = "process_owner"
 PAGE_SIZE = 50
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,64}")
 # Deliberately basic: one "@", no spaces, a dot in the domain. The mail server decides the rest.
@@ -186,12 +188,21 @@ def _other_active_admins(user: User) -> int:
     return len(ids)
 
 
-def _commit_or_conflict(field: str, message: str) -> None:
+@contextmanager
+def _unique_or_invalid(field: str, message: str) -> Iterator[None]:
+    """Refuse a name a unique index turned down (someone took it a moment ago) as Invalid."""
     try:
-        db.session.commit()
-    except IntegrityError as exc:  # a unique name taken by someone else a moment ago
+        yield
+    except IntegrityError as exc:
         db.session.rollback()
         raise Invalid(message, {field: message}) from exc
+
+
+def _role_taken(name: str) -> bool:
+    # Case-insensitive, like usernames: "Tim" and "tim" would be two lanes nobody can tell apart.
+    return (
+        db.session.scalar(select(Role.id).where(func.lower(Role.name) == name.lower())) is not None
+    )
 
 
 # --- changes -------------------------------------------------------------------------------
@@ -208,6 +219,7 @@ def create_user(
 ) -> User:
     """Create an active user with an initial password and the chosen roles."""
     username, full_name, email = username.strip(), full_name.strip(), email.strip()
+    taken = _("Nama pengguna '%(name)s' sudah dipakai.", name=username)
     errors: dict[str, str] = {}
     if not USERNAME_RE.fullmatch(username):
         errors["username"] = _(
@@ -215,7 +227,7 @@ def create_user(
             "tanda hubung."
         )
     elif _username_taken(username):
-        errors["username"] = _("Nama pengguna '%(name)s' sudah dipakai.", name=username)
+        errors["username"] = taken
     _check_profile(full_name, email, errors)
     _check_password(password, password_confirm, errors)
     roles = _roles_from_ids(role_ids, errors)
@@ -225,17 +237,18 @@ def create_user(
     user.set_password(password)
     user.roles = roles
     db.session.add(user)
-    db.session.flush()
-    audit.record(
-        "user.created",
-        actor,
-        user_id=user.id,
-        username=username,
-        full_name=full_name,
-        email=email,
-        roles=sorted(r.name for r in roles),
-    )
-    _commit_or_conflict("username", _("Nama pengguna '%(name)s' sudah dipakai.", name=username))
+    with _unique_or_invalid("username", taken):
+        db.session.flush()
+        audit.record(
+            "user.created",
+            actor,
+            user_id=user.id,
+            username=username,
+            full_name=full_name,
+            email=email,
+            roles=sorted(r.name for r in roles),
+        )
+        db.session.commit()
     return user
 
 
@@ -336,6 +349,17 @@ def reactivate_user(actor: User, user_id: int) -> User:
     return user
 
 
+def _replace_password(actor: User, user: User, password: str, reason: str, event: str) -> dict:
+    """Set a password and end every session and API token of the user; audit, commit.
+
+    Returns how many sessions and tokens were ended."""
+    user.set_password(password)
+    ended = sessions.end_access(user, reason)
+    audit.record(event, actor, user_id=user.id, username=user.username, **ended)
+    db.session.commit()
+    return ended
+
+
 def reset_password(actor: User, user_id: int, password: str, password_confirm: str) -> User:
     """Set a new password chosen by the administrator (never written to the audit trail).
 
@@ -348,10 +372,7 @@ def reset_password(actor: User, user_id: int, password: str, password_confirm: s
     _check_password(password, password_confirm, errors)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
-    user.set_password(password)
-    ended = sessions.end_access(user, sessions.PASSWORD_RESET)
-    audit.record("user.password_reset", actor, user_id=user.id, username=user.username, **ended)
-    db.session.commit()
+    _replace_password(actor, user, password, sessions.PASSWORD_RESET, "user.password_reset")
     return user
 
 
@@ -368,11 +389,9 @@ def change_own_password(user: User, current: str, password: str, password_confir
         _check_password(password, password_confirm, errors)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
-    user.set_password(password)
-    ended = sessions.end_access(user, sessions.PASSWORD_CHANGED)
-    audit.record("user.password_changed", user, user_id=user.id, username=user.username, **ended)
-    db.session.commit()
-    return ended
+    return _replace_password(
+        user, user, password, sessions.PASSWORD_CHANGED, "user.password_changed"
+    )
 
 
 def end_sessions(actor: User, user_id: int) -> tuple[User, int]:
@@ -390,25 +409,36 @@ def end_sessions(actor: User, user_id: int) -> tuple[User, int]:
     return user, count
 
 
-def create_role(actor: User, name: str, description: str = "") -> Role:
-    """Add a role, e.g. for the lane of a new SOP (the role name must equal the lane name)."""
-    name, description = " ".join(name.split()), description.strip()
+def create_role(actor: User, name: str, description: str | None = None) -> Role:
+    """Add a role, e.g. for the lane of a new SOP (the role name must equal the lane name).
+
+    Without a description the role is described as its lane, as an imported diagram's lanes
+    are. A name already taken, or taken by someone else a moment ago, is refused (Invalid).
+    """
+    # Administrators manage roles; process owners add the roles their new lanes need.
+    if not (actor.has_role(ADMIN) or actor.has_role(PROCESS_OWNER)):
+        raise Forbidden(_("Hanya pemilik proses yang dapat mengubah diagram SOP."))
+    name = " ".join(name.split())
+    description = f"Lane: {name}" if description is None else description.strip()
+    taken = _("Peran '%(name)s' sudah ada.", name=name)
     errors: dict[str, str] = {}
     if not ROLE_NAME_MIN <= len(name) <= ROLE_NAME_MAX:
         errors["name"] = _(
             "Nama peran %(min)s–%(max)s karakter.", min=ROLE_NAME_MIN, max=ROLE_NAME_MAX
         )
-    elif (
-        db.session.scalar(select(Role.id).where(func.lower(Role.name) == name.lower())) is not None
-    ):
-        errors["name"] = _("Peran '%(name)s' sudah ada.", name=name)
+    elif _role_taken(name):
+        errors["name"] = taken
     if len(description) > ROLE_DESCRIPTION_MAX:
         errors["description"] = _("Paling banyak %(n)s karakter.", n=ROLE_DESCRIPTION_MAX)
     if errors:
-        raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
+        # One problem is said as itself: a page without the form (the lint finding's button)
+        # shows only this message.
+        message = errors["name"] if list(errors) == ["name"] else None
+        raise Invalid(message or _("Periksa kembali isian yang ditandai."), errors)
     role = Role(name=name, description=description)
     db.session.add(role)
-    db.session.flush()
-    audit.record("role.created", actor, role_id=role.id, name=name, description=description)
-    _commit_or_conflict("name", _("Peran '%(name)s' sudah ada.", name=name))
+    with _unique_or_invalid("name", taken):
+        db.session.flush()
+        audit.record("role.created", actor, role_id=role.id, name=name, description=description)
+        db.session.commit()
     return role

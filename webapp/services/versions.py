@@ -18,10 +18,9 @@ from service_tasks import REGISTRY
 
 from ..engine import lint as linting
 from ..engine.diff import changed_forms, diff_processes
-from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.migration import check as check_migration
 from ..engine.migration import migrate as migrate_engine
-from ..engine.spec import DiagramError, content_hash
+from ..engine.spec import DiagramError, content_hash, parse_process
 from ..extensions import db
 from ..models import (
     InstanceStatus,
@@ -32,10 +31,16 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit
+from . import audit, runtime
 from .errors import Forbidden, Invalid, NotFound, ServiceError
-from .instances import lock_instance, sla_calendar, sync_rows
-from .processes import add_version, new_definition, parsed, published_version
+from .processes import (
+    add_version,
+    definition_of,
+    new_definition,
+    parsed,
+    published_version,
+    version_with_content,
+)
 
 MAX_FORM_BYTES = 512 * 1024
 MOVABLE = (
@@ -73,12 +78,6 @@ def findings_for(bpmn: bytes, forms: dict[str, bytes], process_id: str) -> list[
     """Lint a diagram with its forms against the registered operators and existing roles."""
     found = linting.lint(bpmn, forms, REGISTRY, _roles(), process_id)
     return [f.to_dict() for f in found]
-
-
-def _definition(process_id: str) -> ProcessDefinition | None:
-    return db.session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-    )
 
 
 def save_draft(
@@ -119,16 +118,10 @@ def save_draft(
     except UnicodeDecodeError as exc:
         raise Refused(_("Berkas harus berenkode UTF-8."), findings) from exc
     digest = content_hash(normalized, all_forms)
-    definition = _definition(process_id)
-    if definition is not None:
-        same = db.session.scalar(
-            select(ProcessVersion).where(
-                ProcessVersion.definition_id == definition.id,
-                ProcessVersion.content_hash == digest,
-            )
-        )
-        if same is not None:
-            return same, same.findings or findings, False
+    definition = definition_of(process_id)
+    same = version_with_content(definition, digest)
+    if same is not None:
+        return same, same.findings or findings, False
     try:
         name = parsed_name(normalized, process_id)
     except DiagramError as exc:
@@ -156,8 +149,7 @@ def save_draft(
 
 
 def parsed_name(bpmn: bytes, process_id: str) -> str:
-    from ..engine.spec import parse_process
-
+    """The name a diagram gives its process."""
     return parse_process(bpmn, process_id).name
 
 
@@ -188,22 +180,6 @@ def publish(user: User, process_id: str, number: int) -> ProcessVersion:
     audit.record("process.published", user, process_id=process_id, version=number)
     db.session.commit()
     return version
-
-
-def create_role(user: User, name: str) -> Role:
-    """Add a role for a new lane (offered by the lint finding ``lane-no-role``)."""
-    _owner(user)
-    name = name.strip()
-    if not 2 <= len(name) <= 100:
-        raise Invalid(_("Nama peran 2–100 karakter."), {"name": _("Nama peran 2–100 karakter.")})
-    existing = db.session.scalar(select(Role).where(func.lower(Role.name) == name.lower()))
-    if existing is not None:
-        return existing
-    role = Role(name=name, description=f"Lane: {name}")
-    db.session.add(role)
-    audit.record("role.created", user, role=name)
-    db.session.commit()
-    return role
 
 
 def changes(version: ProcessVersion) -> list[dict]:
@@ -270,8 +246,7 @@ def migration_plan(target: ProcessVersion, instance_ids: list[int] | None = None
     target_process = parsed(target)
     items = []
     for row in db.session.scalars(query.order_by(ProcessInstance.id).limit(500)):
-        engine = EngineInstance.load(parsed(row.version), row.state)
-        verdict = check_migration(engine, target_process)
+        verdict = check_migration(runtime.load(row), target_process)
         items.append(MigrationPlanItem(row, verdict.possible, verdict.reason))
     return items
 
@@ -286,14 +261,13 @@ def migrate(user: User, target: ProcessVersion, instance_ids: list[int]) -> dict
     target_process = parsed(target)
     for instance_id in instance_ids:
         try:
-            row = lock_instance(instance_id)
+            row = runtime.lock_instance(instance_id)
             if row.process_id != target.definition.process_id or row.status not in MOVABLE:
                 raise ValueError(_("kasus ini tidak dapat dipindahkan"))
-            engine = EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
-            moved = migrate_engine(engine, target_process)
+            moved = migrate_engine(runtime.load(row), target_process)
             previous, status = row.version.version, row.status
             row.version_id = target.id
-            sync_rows(row, moved)
+            runtime.sync_rows(row, moved)
             if status in (InstanceStatus.SUSPENDED, InstanceStatus.ERROR):
                 row.status = status  # a held or failed case stays so after moving
 

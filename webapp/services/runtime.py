@@ -1,0 +1,234 @@
+"""The load–act–save core every action on a running instance uses.
+
+An action locks the instance row, loads its engine, acts, then saves: ``sync_rows`` writes the
+state back and brings the materialized rows (human tasks, queued service calls, status, next
+timer) in line with the engine. Nothing here commits; the action's transaction does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from service_tasks import REGISTRY
+
+from ..engine.calendar import SlaCalendar
+from ..engine.instance import EngineError
+from ..engine.instance import ProcessInstance as EngineInstance
+from ..engine.spec import SERIALIZER_VERSION, StepInfo
+from ..extensions import db
+from ..models import (
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    ProcessInstance,
+    ServiceCall,
+    TaskStatus,
+    User,
+)
+from ..models.types import utcnow
+from .errors import NotFound
+from .processes import parsed
+
+
+def sla_calendar() -> SlaCalendar:
+    """The calendar time standards count by (working hours unless configured otherwise)."""
+    return current_app.config["SLA_CALENDAR"]
+
+
+def lock_instance(instance_id: int) -> ProcessInstance:
+    """Load an instance row locked for this transaction (FOR UPDATE where the database can)."""
+    row = db.session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise NotFound(_("Kasus tidak ditemukan."))
+    return row
+
+
+def load(row: ProcessInstance) -> EngineInstance:
+    """Restore the engine of an instance row with the connectors and the office's calendar."""
+    return EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+
+
+def open_task_rows(instance_id: int) -> dict[str, HumanTask]:
+    """The open human_task rows of an instance, by the engine's task id."""
+    # Only the open rows: a case that looped many times has a long history not needed here.
+    return {
+        t.spiff_task_id: t
+        for t in db.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN
+            )
+        )
+    }
+
+
+def _candidates(step: StepInfo | None, data: dict[str, Any]) -> list[User]:
+    variable = step.properties.get("candidateUsersVariable") if step else None
+    if not variable:
+        return []
+    names = data.get(variable) or []
+    if isinstance(names, str):
+        names = [names]
+    if not names:
+        return []
+    return list(
+        db.session.scalars(
+            select(User).where(User.username.in_([str(n) for n in names]), User.active.is_(True))
+        )
+    )
+
+
+def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
+    """Bring human_task rows, status and timer column in line with the engine; return new rows."""
+    now = utcnow()
+    ready = {t.id: t for t in engine.ready_user_tasks()}
+    open_rows = open_task_rows(row.id)
+    created = []
+    for spiff_id, ready_task in ready.items():
+        existing = open_rows.get(spiff_id)
+        if existing is not None:
+            # A fired (non-interrupting) timer no longer waits: the task keeps its due time.
+            if ready_task.due_at is not None:
+                existing.due_at = ready_task.due_at
+            continue
+        step = engine.process.steps.get(ready_task.bpmn_id)
+        candidates = _candidates(step, ready_task.data)
+        task = HumanTask(
+            instance_id=row.id,
+            process_id=row.process_id,
+            spiff_task_id=spiff_id,
+            bpmn_id=ready_task.bpmn_id,
+            name=ready_task.name[:255],
+            lane=(ready_task.lane or "")[:100],
+            ready_at=now,
+            due_at=ready_task.due_at,
+            candidates=candidates,
+            assigned_user_id=candidates[0].id if len(candidates) == 1 else None,
+        )
+        db.session.add(task)
+        created.append(task)
+    for spiff_id, task in open_rows.items():
+        if spiff_id not in ready:
+            task.status = TaskStatus.CANCELLED
+    pending = engine.pending_service_tasks()
+    queue_pending(row, engine)
+    if engine.completed:
+        row.status = InstanceStatus.COMPLETED
+        row.completed_at = now
+    elif pending:
+        row.status = InstanceStatus.RUNNING
+    else:
+        row.status = InstanceStatus.WAITING
+    names = [t.name for t in ready.values()] + [p.name for p in pending]
+    row.current_step = ", ".join(names)[:255]
+    row.next_timer_at = engine.next_timer_at()
+    row.state = engine.dump()
+    row.serializer_version = SERIALIZER_VERSION
+    row.updated_at = now
+    return created
+
+
+def new_call(
+    row: ProcessInstance,
+    spiff_task_id: str,
+    bpmn_id: str,
+    name: str,
+    operator: str,
+    parameters: Any,
+    error: str = "",
+    attempt: int = 1,
+    reason: str = "",
+) -> ServiceCall:
+    """Add a queued service_call row: one attempt of one service task, keyed for idempotency."""
+    call = ServiceCall(
+        instance_id=row.id,
+        spiff_task_id=spiff_task_id,
+        bpmn_id=bpmn_id,
+        name=name,
+        operator=operator,
+        parameters=parameters,
+        attempt=attempt,
+        idempotency_key=f"{row.id}:{spiff_task_id}:{attempt}",
+        error=error,
+        reason=reason,
+    )
+    db.session.add(call)
+    return call
+
+
+def queue_pending(row: ProcessInstance, engine: EngineInstance) -> list[ServiceCall]:
+    """Add a queued call for each ready service task that has none yet (caller's transaction)."""
+    pending = engine.pending_service_tasks()
+    if not pending:
+        return []
+    known = set(
+        db.session.scalars(
+            select(ServiceCall.spiff_task_id).where(ServiceCall.instance_id == row.id)
+        )
+    )
+    created = []
+    for task in pending:
+        if task.id in known:
+            continue
+        parameters, error = service_params(engine, task.id)
+        created.append(
+            new_call(row, task.id, task.bpmn_id, task.name[:255], task.operator, parameters, error)
+        )
+    return created
+
+
+def service_params(engine: EngineInstance, task_id: str) -> tuple[Any, str]:
+    """Evaluate a service task's parameters; return them (storable as JSON) and an error."""
+    try:
+        return jsonable(engine.service_params(task_id)), ""
+    except EngineError as exc:
+        # A parameter expression failed (or went over its budget): the worker reports this
+        # cause instead of calling anything.
+        return {}, str(exc)[:2000]
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` with every key a string and every leaf JSON can hold (others as text)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def resolve_incidents(row: ProcessInstance, user: User, resolution: str) -> None:
+    """Close every open incident of an instance as resolved by ``user``."""
+    now = utcnow()
+    for incident in db.session.scalars(
+        select(Incident).where(Incident.instance_id == row.id, Incident.resolved_at.is_(None))
+    ):
+        incident.resolved_at = now
+        incident.resolved_by_id = user.id
+        incident.resolution = resolution
+
+
+def tasks_of(instance_id: int) -> list[HumanTask]:
+    """All task rows of an instance in order, with their people loaded in three queries."""
+    return list(
+        db.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id)
+            .options(
+                selectinload(HumanTask.assigned_user),
+                selectinload(HumanTask.completed_by),
+                selectinload(HumanTask.candidates),
+            )
+            .order_by(HumanTask.id)
+        )
+    )
