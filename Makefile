@@ -58,3 +58,8 @@ messages: install
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules
 	find webapp -name '*.mo' -delete
+
+# Rewrite the README's settings table from the declarations in webapp/config.py.
+.PHONY: settings-doc
+settings-doc: install
+	$(BIN)/python -c 'from webapp.config import write_settings_doc; write_settings_doc()'

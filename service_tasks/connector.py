@@ -44,6 +44,7 @@ class Param:
 
     @property
     def type_name(self) -> str:
+        """The type as the messages name it (Indonesian)."""
         return TYPE_NAMES.get(self.type, self.type.__name__)
 
 
@@ -76,11 +77,21 @@ class Connector:
         if clash:
             raise ValueError(f"{self.operator}: {sorted(clash)} is the worker's, not a parameter")
 
+    @classmethod
+    def of(cls, function: Callable[..., Any], *params: Param, **traits: Any) -> Connector:
+        """Declare ``function`` as the connector of its own name, taking ``params``.
+
+        ``traits`` are the record's other fields by name (``label``, ``long_running``, …).
+        """
+        return cls(function.__name__, function, params, **traits)
+
     @property
     def names(self) -> tuple[str, ...]:
+        """The declared parameters' names, in order."""
         return tuple(p.name for p in self.params)
 
     def param(self, name: str) -> Param | None:
+        """The declared parameter ``name``, or None."""
         return next((p for p in self.params if p.name == name), None)
 
 

@@ -25,18 +25,12 @@ def notify_sla_breach(langkah: str, batas: str, kepada: str = "assignee, role:Ke
     }
 
 
-CONNECTOR = Connector(
-    operator="notify_sla_breach",
-    function=notify_sla_breach,
-    params=(
-        Param("langkah", str, True, "nama langkah yang melewati mutu baku waktu"),
-        Param("batas", str, True, "mutu baku waktu langkah itu, misalnya 2 jam"),
-        Param(
-            "kepada",
-            str,
-            False,
-            "penerima, dipisah koma: assignee, role:<nama>, user:<nama pengguna>",
-        ),
+CONNECTOR = Connector.of(
+    notify_sla_breach,
+    Param("langkah", str, True, "nama langkah yang melewati mutu baku waktu"),
+    Param("batas", str, True, "mutu baku waktu langkah itu, misalnya 2 jam"),
+    Param(
+        "kepada", str, False, "penerima, dipisah koma: assignee, role:<nama>, user:<nama pengguna>"
     ),
     label="Memberi tahu pelampauan mutu baku waktu",
     timeout=10,

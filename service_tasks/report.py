@@ -39,16 +39,13 @@ def generate_repair_report(
     }
 
 
-CONNECTOR = Connector(
-    operator="generate_repair_report",
-    function=generate_repair_report,
-    params=(
-        Param(
-            "kepada",
-            str,
-            False,
-            "penerima laporan, dipisah koma: starter, role:<nama>, user:<nama pengguna>",
-        ),
+CONNECTOR = Connector.of(
+    generate_repair_report,
+    Param(
+        "kepada",
+        str,
+        False,
+        "penerima laporan, dipisah koma: starter, role:<nama>, user:<nama pengguna>",
     ),
     label="Menyusun laporan hasil perbaikan (HTML dan PDF)",
     # The worker passes the case history; the diagram passes only the recipients. The HTML and

@@ -1,4 +1,8 @@
-"""Settings: declared once (name, default, help), read from ``SOPFLOW_*`` environment variables."""
+"""Settings: declared once (name, default, help), read from ``SOPFLOW_*`` environment variables.
+
+The README's settings table is rendered from these declarations (``make settings-doc``), and a
+test fails when the two differ.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,26 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .engine.calendar import make_calendar
 
 ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting, ``SOPFLOW_<name>``: its default, what it means, and how the docs show it.
+
+    ``shown`` is the default as the README prints it (markdown), for a default that depends on
+    the machine: the generated docs must not carry the path of the checkout that wrote them.
+    """
+
     name: str
     default: str | None
     help: str
+    shown: str | None = None
 
 
 SETTINGS = [
@@ -28,7 +41,12 @@ SETTINGS = [
     ),
     Setting("SECRET_KEY", None, "Session and CSRF signing key. Required when ENV=production."),
     Setting("ENV", "development", "`production` turns on Secure cookies and refuses defaults."),
-    Setting("PROCESSES_DIR", str(ROOT / "processes"), "Folder of SOP diagrams imported at setup."),
+    Setting(
+        "PROCESSES_DIR",
+        str(ROOT / "processes"),
+        "Folder of SOP diagrams imported at setup.",
+        shown="`processes/` in the checkout",
+    ),
     Setting("ATTACHMENT_DIR", "", "Where uploaded files are kept; default <instance>/attachments."),
     Setting("MAX_UPLOAD_MB", "10", "Largest accepted upload (one request), in megabytes."),
     Setting("DEFAULT_LOCALE", "id", "Interface language when the user has not chosen: id or en."),
@@ -66,6 +84,14 @@ SETTINGS = [
         "The agency's name as the SOP sheet's header prints it, one line per `|`.",
     ),
     Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mail links."),
+    # Read by the deployment connector itself (service_tasks does not import the web app):
+    # declared here so that it is documented with the others.
+    Setting(
+        "DEPLOY_CONFIG",
+        None,
+        "TOML file of the deployment targets, one `[apps.<id>]` table per application "
+        "(see service_tasks/deploy.example.toml); unset, nothing can be deployed.",
+    ),
     Setting(
         "TRUSTED_PROXIES",
         "0",
@@ -125,6 +151,10 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     if not all(agency_lines):
         raise ConfigError("SOPFLOW_AGENCY_LINES: one or more lines separated by |, none empty")
     timezone = env("WORK_TIMEZONE") or "Asia/Jakarta"
+    try:  # the dashboard and the SOP sheet use it even when time standards count calendar time
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"SOPFLOW_WORK_TIMEZONE: unknown time zone {timezone!r}") from exc
     locale = env("DEFAULT_LOCALE") or "id"
     if locale not in ("id", "en"):
         raise ConfigError("SOPFLOW_DEFAULT_LOCALE must be id or en")
@@ -160,6 +190,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Not an environment setting: the tests lower it (through overrides) for speed.
+        "PASSWORD_HASH_METHOD": "scrypt",
         "PROCESSES_DIR": env("PROCESSES_DIR"),
         "ATTACHMENT_DIR": env("ATTACHMENT_DIR") or str(Path(instance_path) / "attachments"),
         "MAX_CONTENT_LENGTH": max_mb * 1024 * 1024 + 64 * 1024,
@@ -179,6 +211,50 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     config.update(overrides or {})
     return config
+
+
+SETTINGS_BEGIN = "<!-- settings: generated from webapp/config.py by `make settings-doc` -->"
+SETTINGS_END = "<!-- /settings -->"
+
+
+def _cell(text: str) -> str:
+    # A bare | would end the table cell, even inside a code span.
+    return text.replace("|", "\\|")
+
+
+def settings_table() -> str:
+    """Render the settings table of the README from the declarations, as markdown."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for setting in SETTINGS:
+        if setting.shown is not None:
+            default = setting.shown
+        elif setting.default:
+            default = f"`{setting.default}`"
+        else:
+            default = "—"
+        rows.append(f"| `SOPFLOW_{setting.name}` | {_cell(default)} | {_cell(setting.help)} |")
+    return "\n".join(rows) + "\n"
+
+
+def with_settings_table(readme: str) -> str:
+    """Return ``readme`` with the text between the settings markers replaced by the table."""
+    start = readme.find(SETTINGS_BEGIN)
+    end = readme.find(SETTINGS_END, start)
+    if start < 0 or end < 0:
+        raise ValueError(f"the README has no {SETTINGS_BEGIN} … {SETTINGS_END} section")
+    head = readme[: start + len(SETTINGS_BEGIN)]
+    # The blank line ends the table before the closing marker, in every markdown renderer.
+    return f"{head}\n{settings_table()}\n{readme[end:]}"
+
+
+def write_settings_doc(path: str | os.PathLike[str] = README) -> bool:
+    """Rewrite the settings table in the README at ``path``; return whether it changed."""
+    file = Path(path)
+    old = file.read_text(encoding="utf-8")
+    new = with_settings_table(old)
+    if new != old:
+        file.write_text(new, encoding="utf-8")
+    return new != old
 
 
 def _dev_secret(instance_path: str) -> str:

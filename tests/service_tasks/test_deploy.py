@@ -6,11 +6,9 @@ and skip them elsewhere.
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import re
-import select
 import shutil
 import socket
 import stat
@@ -31,6 +29,8 @@ from service_tasks.deploy import (
     load_targets,
 )
 from service_tasks.errors import ConnectorError
+
+from .deploy_support import is_running, write_config
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 IS_ROOT = os.geteuid() == 0
@@ -177,23 +177,6 @@ LogLevel VERBOSE
             proc.wait()
 
 
-def toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
-
-
-def write_config(directory: Path, app: str = "perizinan_online", **keys: object) -> Path:
-    lines = [f"[apps.{app}]"] + [f"{k} = {toml_value(v)}" for k, v in keys.items()]
-    config = directory / "deploy.toml"
-    config.write_text("\n".join(lines) + "\n")
-    return config
-
-
 def deploy(config: Path, aplikasi: str, rilis: str, **hooks: object) -> dict:
     """Deploy with ``config`` as the administrator's file (``SOPFLOW_DEPLOY_CONFIG``), the one
     place a target, a post-deploy command and the script come from."""
@@ -215,19 +198,6 @@ def sample_app(tmp_path: Path) -> Path:
 
 def progress_of(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith(("[1/3]", "[2/3]", "[3/3]", "SELESAI:"))]
-
-
-def is_running(pid: int, wait: float = 5.0) -> bool:
-    """Whether ``pid`` is still alive after waiting up to ``wait`` seconds for it to exit."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return False
-    try:
-        exited, _, _ = select.select([fd], [], [], wait)  # readable once it has exited
-        return not exited
-    finally:
-        os.close(fd)
 
 
 # --- Over SSH -----------------------------------------------------------------------------------
@@ -630,68 +600,6 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
         deploy(missing, "perizinan_online", "v1")
 
     assert str(raised.value) == f"deployment config file not found: {missing}"
-
-
-def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
-    config = tmp_path / "deploy.toml"
-    config.write_text('[apps.perizinan_online\nsource = "/srv"\n')
-
-    with pytest.raises(ConnectorError) as raised:
-        load_targets(config)
-
-    assert str(raised.value).startswith(f"deployment config file {config} is not valid TOML:")
-
-
-@pytest.mark.parametrize(
-    ("keys", "problem"),
-    [
-        ({"source": "/srv/a", "path": "/srv/www", "sourec": "x"}, "sourec: unknown key"),
-        ({"source": "/srv/a", "git": "/srv/a.git", "path": "/srv/www"}, "source: set either"),
-        ({"path": "/srv/www"}, "source: missing"),
-        ({"source": "/srv/a"}, "path: missing"),
-        ({"source": "/srv/a", "path": "/"}, 'path: must not be "/"'),
-        ({"source": "/srv/a", "path": ""}, "path: must not be empty"),
-        ({"source": "/srv/a", "path": "www"}, "path: must be an absolute path"),
-        ({"source": "/srv/a", "path": "/srv/../etc"}, "path: may only contain"),
-        ({"source": "/srv/a", "path": "/srv/www", "port": "22"}, "port: must be a whole number"),
-        ({"source": "/srv/a", "path": "/srv/www", "timeout": 0}, "timeout: must be a number"),
-        ({"source": "/srv/a", "path": "/srv/www", "exclude": ".env"}, "exclude: must be a list"),
-        ({"source": "/srv/a", "path": "/srv/www", "delete": "yes"}, "delete: must be true"),
-        ({"source": "/srv/a", "path": "/srv/www", "script": ""}, "script: must not be empty"),
-        ({"source": "/srv/a", "path": "/srv/www", "script": 1}, "script: must be a string"),
-        ({"source": "/srv/a", "path": "/srv/www", "host": "colo"}, "user: missing"),
-        (
-            {"source": "/srv/a", "path": "/srv/www", "host": "colo", "user": "deploy"},
-            "ssh_key: missing",
-        ),
-        (
-            {"source": "/srv/a", "path": "/srv/www", "host": "-oProxyCommand=x", "user": "d"},
-            "host: must be a host name",
-        ),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
-)
-def test_config_problem_is_named_with_file_app_and_key(
-    keys: dict, problem: str, tmp_path: Path
-) -> None:
-    config = write_config(tmp_path, **keys)
-
-    with pytest.raises(ConnectorError) as raised:
-        load_targets(config)
-
-    assert str(raised.value).startswith(f"{config}: [apps.perizinan_online] {problem}")
-
-
-def test_example_config_is_valid() -> None:
-    targets = load_targets(DEFAULT_SCRIPT.with_name("deploy.example.toml"))
-
-    assert targets["perizinan_online"].post_deploy == "php artisan migrate --force"
-    assert targets["perizinan_online"].git
-    assert targets["sipd_portal"].source == Path("/srv/build/sipd-portal")
-    assert (
-        targets["sipd_portal"].describe()
-        == "webdeploy@10.20.30.40:/srv/www/sipd-portal (port 2222)"
-    )
 
 
 # --- deploy.sh on its own -----------------------------------------------------------------------
