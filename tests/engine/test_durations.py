@@ -64,5 +64,21 @@ def test_text_that_is_not_indonesian_duration_words_is_refused(words):
     assert durations.from_words_id(words) is None
 
 
+@pytest.mark.parametrize(
+    ("iso", "words"),
+    [
+        ("PT10M", "10 menit"),
+        ("PT2H", "2 jam"),
+        ("P1D", "1 hari"),
+        ("PT1H30M", "1 jam 30 menit"),
+        ("P1W", "1 minggu"),
+        ("durasi_langkah", None),
+        ("P", None),
+    ],
+)
+def test_durations_are_said_in_indonesian_as_on_the_sop_sheet(iso, words):
+    assert durations.words_id(iso) == words
+
+
 def test_zero_duration_is_written_in_seconds():
     assert durations.parse("PT0M").iso() == "PT0S"
