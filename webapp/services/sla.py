@@ -41,7 +41,7 @@ class StepFigures:
 
 
 def met() -> ColumnElement[int]:
-    """1 for a completed task done by its due time, else 0."""
+    """Count 1 for a completed task done by its due time, else 0 (SQL, to sum)."""
     # A step without a time standard cannot be late.
     return case(
         (HumanTask.due_at.is_(None), 1), (HumanTask.completed_at <= HumanTask.due_at, 1), else_=0
@@ -49,27 +49,27 @@ def met() -> ColumnElement[int]:
 
 
 def past_due(now: datetime) -> ColumnElement[bool]:
-    """True for a task whose due time has come by ``now`` (none without a time standard)."""
+    """Match a task whose due time has come by ``now`` (never one without a standard)."""
     return HumanTask.due_at <= now
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
-    """True for an open task past its due time at ``now``."""
+    """Match an open task past its due time at ``now``."""
     return and_(HumanTask.status == TaskStatus.OPEN, past_due(now))
 
 
 def overdue_flag(now: datetime) -> ColumnElement[int]:
-    """1 for a task past its due time at ``now``, else 0 (to sum over open tasks)."""
+    """Count 1 for a task past its due time at ``now``, else 0 (SQL, to sum)."""
     return case((past_due(now), 1), else_=0)
 
 
 def met_percent(met_count: int, completed: int) -> float | None:
-    """The share of completed tasks that met their standard, in percent to one decimal."""
+    """Return the share of completed tasks that met their standard, in percent (1 decimal)."""
     return round(100 * met_count / completed, 1) if completed else None
 
 
 def standard_seconds(iso: str | None) -> float | None:
-    """Seconds of a step's time standard; None when it has none or it is not a literal duration."""
+    """Return the seconds of a time standard; None without one or when it is no duration."""
     value = durations.seconds(iso)
     return None if value is None else float(value)
 
