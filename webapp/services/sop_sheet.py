@@ -14,6 +14,8 @@ Where the header fields come from, in this order:
   (``Dasar Hukum:`` followed by ``- item`` lines, and so on);
 * the SOP number written as ``SOP <nomor>`` at the start of that documentation.
 
+The diagram is read by ``webapp.engine.sop_document``; this module assembles the sheet.
+
 Dates come from sopflow's records: Tanggal Berlaku is when this version was published,
 Tanggal Revisi is the same date for a version after the first, Tanggal Pembuatan is when
 the first version of the process was created (unless the diagram says otherwise).
