@@ -11,17 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 import service_tasks
 from tests.conftest import STEP1, STEP2
 from webapp.extensions import db
 from webapp.models import HumanTask, InstanceStatus, ProcessInstance
-from webapp.services import service_calls
+from webapp.services import dashboard, service_calls, sla
 
 PAGE = "/admin/dashboard/"
 DATA = "/admin/dashboard/data.json"
 EXPORT = "/admin/dashboard/export.csv"
+PROCESS = "pemeliharaan_sistem_informasi"
 STEP_1 = "Task_1_pesan_perbaikan"
 STEP_2 = "Task_2_analisa"
 STEP_3 = "Task_3_troubleshooting"
@@ -157,6 +158,28 @@ def test_figures_are_exact_for_cases_at_known_times(actions, week_a):
     assert durations[STEP_2]["median_seconds"] == 600
     assert durations[STEP_2]["standard_seconds"] == 1800
     assert durations[STEP_2]["standard"] == "30 menit"
+
+
+def test_dashboard_and_sla_page_count_met_and_overdue_alike(app, actions, week_a):
+    body = _get(actions, DATA).get_json()
+    with time_machine.travel(NOW, tick=False), app.app_context():
+        period = dashboard.Period.default(NOW, dashboard.office_zone())
+        figures = {f.bpmn_id: f for f in sla.step_figures(PROCESS, period.since, period.until)}
+        overdue = sla.overdue_tasks(PROCESS)
+    compliance = {s["bpmn_id"]: s for s in body["compliance"]}
+    running = {r["bpmn_id"]: r for r in body["running_by_step"]}
+    for bpmn_id, figure in figures.items():
+        assert (figure.completed, figure.met) == (
+            sum(compliance[bpmn_id]["completed"]),
+            sum(compliance[bpmn_id]["met"]),
+        )
+        assert (figure.open_now, figure.overdue_now) == (
+            running[bpmn_id]["open"],
+            running[bpmn_id]["overdue"],
+        )
+    assert figures[STEP_2].met_percent == 66.7
+    assert [t.id for t in overdue] == [t["task_id"] for t in body["overdue"]]
+    assert len(overdue) == body["cards"]["overdue"] == 2
 
 
 def test_the_period_and_sop_come_from_the_url(actions, week_a):
@@ -324,8 +347,6 @@ def test_no_open_work_shows_zeros_and_empty_tables(actions):
 
 
 def test_queries_do_not_grow_with_the_number_of_cases(app, actions):
-    from sqlalchemy import event
-
     def count_queries() -> int:
         seen = []
         with app.app_context():
@@ -334,12 +355,8 @@ def test_queries_do_not_grow_with_the_number_of_cases(app, actions):
             event.listen(engine, "before_cursor_execute", listener)
             try:
                 with time_machine.travel(NOW, tick=False), app.test_request_context():
-                    from webapp.services import dashboard
-
                     zone = dashboard.office_zone()
-                    dashboard.dashboard(
-                        "pemeliharaan_sistem_informasi", dashboard.Period.default(NOW, zone)
-                    )
+                    dashboard.dashboard(PROCESS, dashboard.Period.default(NOW, zone))
             finally:
                 event.remove(engine, "before_cursor_execute", listener)
         return len(seen)

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import durations
 from .calendar import SlaCalendar
 
 ARMED_FLAG = "sopflow_calendar"
@@ -82,10 +83,14 @@ def arm_with_calendar(workflow: BpmnWorkflow, calendar: SlaCalendar | None) -> i
         if not isinstance(value, str) or task.internal_data.get(ARMED_FLAG):
             continue
         expression = workflow.script_engine.evaluate(task, definition.expression)
-        duration = TimerEventDefinition.get_timedelta_from_start(
+        # Undo SpiffWorkflow's arithmetic with its own reading of the expression; the time
+        # standard itself is our reading (a fraction such as PT1.5H runs but is no standard).
+        spiff_delta = TimerEventDefinition.get_timedelta_from_start(
             TimerEventDefinition.parse_iso_duration(expression)
         )
-        armed_at = parse_dt(value) - duration
+        standard = durations.try_parse(expression)
+        duration = standard.to_timedelta() if standard is not None else spiff_delta
+        armed_at = parse_dt(value) - spiff_delta
         due = calendar.add(armed_at, duration)
         task.internal_data["event_value"] = due.astimezone(UTC).isoformat()
         task.internal_data[ARMED_FLAG] = True

@@ -8,9 +8,6 @@ the same SQL buckets rows on SQLite, PostgreSQL and MariaDB without date functio
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -92,17 +89,6 @@ class Period:
         return case(*whens, else_=len(mondays) - 1)
 
 
-def _met() -> ColumnElement[int]:
-    # As on the SLA page: a step without a time standard cannot be late.
-    return case(
-        (HumanTask.due_at.is_(None), 1), (HumanTask.completed_at <= HumanTask.due_at, 1), else_=0
-    )
-
-
-def _percent(met: int, completed: int) -> float | None:
-    return round(100 * met / completed, 1) if completed else None
-
-
 def _weekly_counts(column, period: Period, *where) -> list[int]:
     """How many process_instance rows have ``column`` in each week of the period."""
     mondays = period.mondays()
@@ -123,10 +109,10 @@ def overdue_now(process_id: str, now: datetime, limit: int = OVERDUE_SHOWN) -> l
     """Open tasks past their due time, the longest overdue first, with case title and lane."""
     rows = db.session.execute(
         select(
-            HumanTask.id,
+            HumanTask.id.label("task_id"),
             HumanTask.instance_id,
             HumanTask.bpmn_id,
-            HumanTask.name,
+            HumanTask.name.label("step"),
             HumanTask.lane,
             HumanTask.due_at,
             ProcessInstance.title,
@@ -135,78 +121,52 @@ def overdue_now(process_id: str, now: datetime, limit: int = OVERDUE_SHOWN) -> l
         )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(User, User.id == HumanTask.assigned_user_id)
-        .where(
-            HumanTask.process_id == process_id,
-            HumanTask.status == TaskStatus.OPEN,
-            HumanTask.due_at <= now,
-        )
+        .where(HumanTask.process_id == process_id, sla.overdue(now))
         .order_by(HumanTask.due_at, HumanTask.id)
         .limit(limit)
     )
-    return [
-        {
-            "task_id": task_id,
-            "instance_id": instance_id,
-            "bpmn_id": bpmn_id,
-            "step": name,
-            "lane": lane,
-            "due_at": due_at,
-            "overdue_seconds": (now - due_at).total_seconds(),
-            "title": title,
-            "assignee": (full_name or username) if username else None,
-        }
-        for (
-            task_id,
-            instance_id,
-            bpmn_id,
-            name,
-            lane,
-            due_at,
-            title,
-            full_name,
-            username,
-        ) in rows
-    ]
+    result = []
+    for row in rows.mappings():
+        task = {k: row[k] for k in ("task_id", "instance_id", "bpmn_id", "step", "lane")}
+        task.update(
+            due_at=row["due_at"],
+            overdue_seconds=(now - row["due_at"]).total_seconds(),
+            title=row["title"],
+            assignee=(row["full_name"] or row["username"]) if row["username"] else None,
+        )
+        result.append(task)
+    return result
+
+
+def _step_row(bpmn_id: str, name: str, lane: str | None, kind: str) -> dict:
+    """A row of the running-work table with nothing counted yet."""
+    return {
+        "bpmn_id": bpmn_id,
+        "name": name,
+        "lane": lane or "",
+        "kind": kind,
+        "open": 0,
+        "overdue": 0,
+        "error": 0,
+    }
 
 
 def _running_by_step(process, process_id: str, now: datetime) -> list[dict]:
     """Open user tasks per step, and running or failed service steps per current step."""
-    rows: dict[str, dict] = {}
-    for step in process.user_steps:
-        rows[step.bpmn_id] = {
-            "bpmn_id": step.bpmn_id,
-            "name": step.name,
-            "lane": step.lane or "",
-            "kind": "user",
-            "open": 0,
-            "overdue": 0,
-            "error": 0,
-        }
-    overdue = case((HumanTask.due_at <= now, 1), else_=0)
+    rows = {s.bpmn_id: _step_row(s.bpmn_id, s.name, s.lane, "user") for s in process.user_steps}
     for bpmn_id, name, lane, count, late in db.session.execute(
         select(
             HumanTask.bpmn_id,
             func.max(HumanTask.name),
             func.max(HumanTask.lane),
             func.count(),
-            func.sum(overdue),
+            func.sum(sla.overdue_flag(now)),
         )
         .where(HumanTask.process_id == process_id, HumanTask.status == TaskStatus.OPEN)
         .group_by(HumanTask.bpmn_id)
     ):
         # A step of an older version that the published diagram no longer has is still work.
-        row = rows.setdefault(
-            bpmn_id,
-            {
-                "bpmn_id": bpmn_id,
-                "name": name,
-                "lane": lane or "",
-                "kind": "user",
-                "open": 0,
-                "overdue": 0,
-                "error": 0,
-            },
-        )
+        row = rows.setdefault(bpmn_id, _step_row(bpmn_id, name, lane, "user"))
         row["open"] = count
         row["overdue"] = int(late or 0)
     service_steps = {s.name: s for s in process.steps.values() if s.kind == "service"}
@@ -219,19 +179,13 @@ def _running_by_step(process, process_id: str, now: datetime) -> list[dict]:
         .group_by(ProcessInstance.current_step, ProcessInstance.status)
     ):
         step = service_steps.get(current_step)
-        key = step.bpmn_id if step else f"current:{current_step}"
-        row = rows.setdefault(
-            key,
-            {
-                "bpmn_id": step.bpmn_id if step else "",
-                "name": current_step or _("(tanpa langkah)"),
-                "lane": (step.lane or "") if step else "",
-                "kind": "service",
-                "open": 0,
-                "overdue": 0,
-                "error": 0,
-            },
-        )
+        if step is not None:
+            row = rows.setdefault(
+                step.bpmn_id, _step_row(step.bpmn_id, current_step, step.lane, "service")
+            )
+        else:
+            name = current_step or _("(tanpa langkah)")
+            row = rows.setdefault(f"current:{current_step}", _step_row("", name, "", "service"))
         if status == InstanceStatus.ERROR:
             row["error"] += count
         else:
@@ -265,7 +219,7 @@ def _cards(process_id: str, now: datetime, zone: tzinfo) -> dict[str, Any]:
         )
     )
     completed, met = db.session.execute(
-        select(func.count(), func.sum(_met())).where(
+        select(func.count(), func.sum(sla.met())).where(
             HumanTask.process_id == process_id,
             HumanTask.status == TaskStatus.COMPLETED,
             HumanTask.completed_at >= month_start,
@@ -281,7 +235,7 @@ def _cards(process_id: str, now: datetime, zone: tzinfo) -> dict[str, Any]:
         "month_start": today.replace(day=1),
         "tasks_completed_this_month": completed,
         "tasks_met_this_month": int(met or 0),
-        "compliance_this_month": _percent(int(met or 0), completed),
+        "compliance_this_month": sla.met_percent(int(met or 0), completed),
     }
 
 
@@ -292,7 +246,7 @@ def _compliance(process, process_id: str, period: Period, weekly: list[dict]) ->
         select(
             HumanTask.bpmn_id.label("bpmn_id"),
             period.week_bucket(HumanTask.completed_at).label("week"),
-            _met().label("met"),
+            sla.met().label("met"),
         )
         .where(
             HumanTask.process_id == process_id,
@@ -320,13 +274,13 @@ def _compliance(process, process_id: str, period: Period, weekly: list[dict]) ->
     for i, week in enumerate(weekly):
         week["tasks_completed"] = sum(c[i] for c in completed.values())
         week["tasks_met"] = sum(m[i] for m in met.values())
-        week["compliance"] = _percent(week["tasks_met"], week["tasks_completed"])
+        week["compliance"] = sla.met_percent(week["tasks_met"], week["tasks_completed"])
     return [
         dict(
             step,
             completed=completed[k],
             met=met[k],
-            percent=[_percent(m, c) for m, c in zip(met[k], completed[k], strict=True)],
+            percent=[sla.met_percent(m, c) for m, c in zip(met[k], completed[k], strict=True)],
         )
         for k, step in steps.items()
     ]
@@ -393,132 +347,3 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
-
-
-# --- CSV export ------------------------------------------------------------------------------
-
-EXPORT_KINDS = ("steps", "weekly", "overdue")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """A cell as text a spreadsheet will not run: typed text starting like a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _minutes(seconds: float | None) -> float | str:
-    return "" if seconds is None else round(seconds / 60, 1)
-
-
-def _local(value: datetime | None, zone: tzinfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def export_rows(kind: str, process_id: str, period: Period, now: datetime | None = None):
-    """The header and rows of one CSV export."""
-    now = now or utcnow()
-    if kind == "overdue":
-        header = [
-            _("Kasus"),
-            _("Judul"),
-            _("ID langkah"),
-            _("Langkah"),
-            _("Pelaksana"),
-            _("Dipegang"),
-            _("Batas waktu"),
-            _("Terlambat (menit)"),
-        ]
-        rows = [
-            [
-                t["instance_id"],
-                t["title"],
-                t["bpmn_id"],
-                t["step"],
-                t["lane"],
-                t["assignee"] or "",
-                _local(t["due_at"], period.zone),
-                _minutes(t["overdue_seconds"]),
-            ]
-            for t in overdue_now(process_id, now, OVERDUE_EXPORTED)
-        ]
-        return header, rows
-    data = dashboard(process_id, period, now)
-    if kind == "steps":
-        running = {r["bpmn_id"]: r for r in data["running_by_step"]}
-        header = [
-            _("ID langkah"),
-            _("Langkah"),
-            _("Pelaksana"),
-            _("Mutu baku"),
-            _("Mutu baku (menit)"),
-            _("Selesai"),
-            _("Memenuhi"),
-            _("Memenuhi (%)"),
-            _("Median (menit)"),
-            _("Persentil 90 (menit)"),
-            _("Terbuka kini"),
-            _("Terlambat kini"),
-        ]
-        rows = [
-            [
-                d["bpmn_id"],
-                d["name"],
-                d["lane"],
-                d["standard"],
-                _minutes(d["standard_seconds"]),
-                d["completed"],
-                d["met"],
-                "" if d["met_percent"] is None else d["met_percent"],
-                _minutes(d["median_seconds"]),
-                _minutes(d["p90_seconds"]),
-                running.get(d["bpmn_id"], {}).get("open", 0),
-                running.get(d["bpmn_id"], {}).get("overdue", 0),
-            ]
-            for d in data["durations"]
-        ]
-        return header, rows
-    if kind == "weekly":
-        header = [
-            _("Minggu"),
-            _("Mulai minggu"),
-            _("Kasus dimulai"),
-            _("Kasus selesai"),
-            _("Tugas selesai"),
-            _("Tugas memenuhi mutu baku"),
-            _("Kepatuhan (%)"),
-        ] + [_("Kepatuhan %(step)s (%%)", step=s["name"]) for s in data["compliance"]]
-        rows = [
-            [
-                w["week"],
-                w["start"].isoformat(),
-                w["started"],
-                w["finished"],
-                w["tasks_completed"],
-                w["tasks_met"],
-                "" if w["compliance"] is None else w["compliance"],
-            ]
-            + ["" if s["percent"][i] is None else s["percent"][i] for s in data["compliance"]]
-            for i, w in enumerate(data["weekly"])
-        ]
-        return header, rows
-    raise ValueError(kind)
-
-
-def to_csv(header: list, rows: list[list]) -> str:
-    """UTF-8 text with a byte-order mark (Excel), comma-separated, quoted where needed."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(v) for v in header])
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
-
-
-def export_filename(kind: str, process_id: str, today: date) -> str:
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", process_id).strip("-") or "sop"
-    return f"dasbor-{kind}-{safe}-{today.isoformat()}.csv"

@@ -1,4 +1,8 @@
-"""Time-standard figures per SOP step: SQL over human_task rows, never over workflow state."""
+"""Time-standard figures per SOP step: SQL over human_task rows, never over workflow state.
+
+What "met" and "overdue" mean is defined here once, as SQL expressions, for this page and the
+dashboard alike.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 
+from ..engine import durations
 from ..extensions import db
 from ..models import HumanTask, TaskStatus
 from ..models.types import utcnow
@@ -33,17 +37,41 @@ class StepFigures:
 
     @property
     def met_percent(self) -> float | None:
-        return round(100 * self.met / self.completed, 1) if self.completed else None
+        return met_percent(self.met, self.completed)
 
 
-def _seconds(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        parsed_duration = TimerEventDefinition.parse_iso_duration(iso)
-        return TimerEventDefinition.get_timedelta_from_start(parsed_duration).total_seconds()
-    except Exception:  # noqa: BLE001 - a malformed standard is shown without figures
-        return None
+def met() -> ColumnElement[int]:
+    """Count 1 for a completed task done by its due time, else 0 (SQL, to sum)."""
+    # A step without a time standard cannot be late.
+    return case(
+        (HumanTask.due_at.is_(None), 1), (HumanTask.completed_at <= HumanTask.due_at, 1), else_=0
+    )
+
+
+def past_due(now: datetime) -> ColumnElement[bool]:
+    """Match a task whose due time has come by ``now`` (never one without a standard)."""
+    return HumanTask.due_at <= now
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Match an open task past its due time at ``now``."""
+    return and_(HumanTask.status == TaskStatus.OPEN, past_due(now))
+
+
+def overdue_flag(now: datetime) -> ColumnElement[int]:
+    """Count 1 for a task past its due time at ``now``, else 0 (SQL, to sum)."""
+    return case((past_due(now), 1), else_=0)
+
+
+def met_percent(met_count: int, completed: int) -> float | None:
+    """Return the share of completed tasks that met their standard, in percent (1 decimal)."""
+    return round(100 * met_count / completed, 1) if completed else None
+
+
+def standard_seconds(iso: str | None) -> float | None:
+    """Return the seconds of a time standard; None without one or when it is no duration."""
+    value = durations.seconds(iso)
+    return None if value is None else float(value)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -66,7 +94,7 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
             name=s.name,
             lane=s.lane or "",
             standard=s.properties.get("sopWaktu") or (s.time_standard or ""),
-            standard_seconds=_seconds(s.time_standard),
+            standard_seconds=standard_seconds(s.time_standard),
         )
         for s in process.user_steps
     }
@@ -77,11 +105,8 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
         HumanTask.completed_at >= since,
         HumanTask.completed_at < until,
     )
-    met = case(
-        (HumanTask.due_at.is_(None), 1), (HumanTask.completed_at <= HumanTask.due_at, 1), else_=0
-    )
     for bpmn_id, completed, met_count in db.session.execute(
-        select(HumanTask.bpmn_id, func.count(), func.sum(met))
+        select(HumanTask.bpmn_id, func.count(), func.sum(met()))
         .where(done)
         .group_by(HumanTask.bpmn_id)
     ):
@@ -101,9 +126,8 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
             steps[bpmn_id].median_seconds = statistics.median(values)
             steps[bpmn_id].p90_seconds = _percentile(values, 90)
     now = utcnow()
-    overdue = case((HumanTask.due_at <= now, 1), else_=0)
     for bpmn_id, open_count, overdue_count in db.session.execute(
-        select(HumanTask.bpmn_id, func.count(), func.sum(overdue))
+        select(HumanTask.bpmn_id, func.count(), func.sum(overdue_flag(now)))
         .where(of_process, HumanTask.status == TaskStatus.OPEN)
         .group_by(HumanTask.bpmn_id)
     ):
@@ -117,7 +141,7 @@ def overdue_tasks(process_id: str | None = None, limit: int = 200) -> list[Human
     """Open tasks past their due time, the longest overdue first."""
     query = (
         select(HumanTask)
-        .where(HumanTask.status == TaskStatus.OPEN, HumanTask.due_at <= utcnow())
+        .where(overdue(utcnow()))
         .order_by(HumanTask.due_at, HumanTask.id)
         .limit(limit)
     )

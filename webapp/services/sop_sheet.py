@@ -14,6 +14,8 @@ Where the header fields come from, in this order:
   (``Dasar Hukum:`` followed by ``- item`` lines, and so on);
 * the SOP number written as ``SOP <nomor>`` at the start of that documentation.
 
+The diagram is read by ``webapp.engine.sop_document``; this module assembles the sheet.
+
 Dates come from sopflow's records: Tanggal Berlaku is when this version was published,
 Tanggal Revisi is the same date for a version after the first, Tanggal Pembuatan is when
 the first version of the process was created (unless the diagram says otherwise).
@@ -22,56 +24,24 @@ the first version of the process was created (unless the diagram says otherwise)
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import current_app, render_template
-from lxml import etree
 from sqlalchemy import select
 
 from service_tasks.pdf import PdfUnavailable, render_pdf  # noqa: F401 - the views print through here
 
+from ..engine import durations
+from ..engine.sop_document import SopDocument
 from ..engine.spec import ParsedProcess, StepInfo
-from ..engine.xml import parse_bpmn_xml
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessVersion
 from .processes import parsed, published_version
 
-BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 EMPTY = "—"
-
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-# ISO-8601 duration designators, largest first, with their Indonesian names and seconds.
-_UNITS = (
-    ("Y", "tahun", 365 * 86400),
-    ("M", "bulan", 30 * 86400),
-    ("W", "minggu", 7 * 86400),
-    ("D", "hari", 86400),
-    ("H", "jam", 3600),
-    ("TM", "menit", 60),
-    ("S", "detik", 1),
-)
-_ISO = re.compile(
-    r"^P(?!$)(?:(?P<Y>\d+)Y)?(?:(?P<M>\d+)M)?(?:(?P<W>\d+)W)?(?:(?P<D>\d+)D)?"
-    r"(?:T(?!$)(?:(?P<H>\d+)H)?(?:(?P<TM>\d+)M)?(?:(?P<S>\d+)S)?)?$"
-)
-_WORDS = {name: seconds for _, name, seconds in _UNITS}
 
 # Metadata blocks: (key, label on the sheet, property name, documentation labels).
 META_FIELDS = (
@@ -165,40 +135,8 @@ def indonesian_date(value: datetime | None) -> str:
     """'27 Juni 2023' in the office's time zone; '—' when there is no date."""
     if value is None:
         return EMPTY
-    tz = ZoneInfo(current_app.config["WORK_TIMEZONE"])
-    local = value.astimezone(tz)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
-
-
-def iso_duration_seconds(iso: str | None) -> int | None:
-    """Seconds of a literal ISO-8601 duration (months 30 days, years 365), else None."""
-    match = _ISO.match((iso or "").strip().upper())
-    if not match:
-        return None
-    return sum(int(match.group(key) or 0) * seconds for key, _, seconds in _UNITS)
-
-
-def indonesian_duration(iso: str | None) -> str | None:
-    """'PT10M' → '10 menit', 'PT1H30M' → '1 jam 30 menit', 'P1D' → '1 hari'; else None."""
-    match = _ISO.match((iso or "").strip().upper())
-    if not match:
-        return None
-    parts = [f"{int(match.group(key))} {name}" for key, name, _ in _UNITS if match.group(key)]
-    parts = [p for p in parts if not p.startswith("0 ")] or ["0 menit"]
-    return " ".join(parts)
-
-
-def _words_seconds(text: str) -> int | None:
-    """Seconds of an Indonesian duration such as '2 jam' or '1 jam 30 menit', else None."""
-    pairs = re.findall(r"(\d+)\s*([a-z]+)", text.lower())
-    if not pairs or re.sub(r"[\d\s]|[a-z]+", "", text.lower()):
-        return None
-    total = 0
-    for number, word in pairs:
-        if word not in _WORDS:
-            return None
-        total += int(number) * _WORDS[word]
-    return total
+    local = value.astimezone(ZoneInfo(current_app.config["WORK_TIMEZONE"]))
+    return format_date(local.date(), "d MMMM y", locale="id")
 
 
 def _items(text: str) -> list[str]:
@@ -211,141 +149,8 @@ def _items(text: str) -> list[str]:
     return items
 
 
-def _properties(element: etree._Element | None) -> dict[str, str]:
-    if element is None:
-        return {}
-    result = {}
-    for prop in element.iterfind(f"{BPMN}extensionElements/{SPIFF}properties/{SPIFF}property"):
-        if prop.get("name"):
-            result[prop.get("name")] = (prop.get("value") or "").strip()
-    return result
-
-
-def _documentation(element: etree._Element | None) -> str:
-    if element is None:
-        return ""
-    docs = element.findall(f"{BPMN}documentation")
-    return "\n".join((d.text or "").strip() for d in docs).strip()
-
-
-_LABEL_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z /]{2,40}?)\s*:\s*(.*)$")
-
-
-def _doc_sections(text: str) -> dict[str, str]:
-    """'Label: value' sections of a documentation text (value may continue on next lines)."""
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        match = _LABEL_LINE.match(line)
-        if match:
-            current = match.group(1).strip().lower()
-            sections[current] = [match.group(2)]
-        elif current is not None:
-            sections[current].append(line)
-    return {k: "\n".join(v).strip() for k, v in sections.items()}
-
-
-# -- reading the diagram ------------------------------------------------------------------
-
-
-class _Diagram:
-    """The parts of the XML the sheet needs that the parsed spec does not keep."""
-
-    def __init__(self, xml: str, process_id: str) -> None:
-        root = parse_bpmn_xml(xml)
-        self.process = next(
-            (p for p in root.iter(f"{BPMN}process") if p.get("id") == process_id), None
-        )
-        collaboration = None
-        for candidate in root.iter(f"{BPMN}collaboration"):
-            refs = {p.get("processRef") for p in candidate.iter(f"{BPMN}participant")}
-            if process_id in refs or collaboration is None:
-                collaboration = candidate
-        self.collaboration = collaboration
-        self.properties = {**_properties(collaboration), **_properties(self.process)}
-        self.documentation = "\n".join(
-            d for d in (_documentation(collaboration), _documentation(self.process)) if d
-        )
-        self.sections = _doc_sections(self.documentation)
-        scope = self.process if self.process is not None else root
-        self.flows: dict[str, list[etree._Element]] = {}
-        for flow in scope.iter(f"{BPMN}sequenceFlow"):
-            self.flows.setdefault(flow.get("sourceRef"), []).append(flow)
-        self.starts = [
-            e.get("id")
-            for e in scope.iter(f"{BPMN}startEvent")
-            if e.getparent() is scope  # not the start of an embedded subprocess
-        ]
-
-    def field(self, prop: str, labels: tuple[str, ...]) -> str:
-        value = self.properties.get(prop, "")
-        if value:
-            return value
-        for label in labels:
-            if self.sections.get(label):
-                return self.sections[label]
-        return ""
-
-    def sop_number(self) -> str:
-        value = self.field("sopNomor", ("nomor sop", "nomor"))
-        if value:
-            return value
-        match = re.match(
-            r"\s*SOP\s+(?:Nomor\s+|No\.\s*)?([^\s—–,;()]*\d[^\s—–,;()]*)", self.documentation
-        )
-        return match.group(1) if match else ""
-
-    def flow_order(self) -> dict[str, int]:
-        """Position of each node along the sequence flows from the start event (BFS)."""
-        order: dict[str, int] = {}
-        queue = deque(self.starts)
-        while queue:
-            node = queue.popleft()
-            if node in order:
-                continue
-            order[node] = len(order)
-            queue.extend(f.get("targetRef") for f in self.flows.get(node, []))
-        return order
-
-    @staticmethod
-    def flow_label(flow: etree._Element) -> str:
-        """'gagal' from a flow named 'Gagal' or conditioned ``hasil_uji == "gagal"``."""
-        name = (flow.get("name") or "").strip()
-        if name:
-            return name[0].lower() + name[1:]
-        condition = flow.find(f"{BPMN}conditionExpression")
-        text = (condition.text or "").strip() if condition is not None else ""
-        match = re.fullmatch(r"[\w.]+\s*==\s*(['\"])(.+?)\1", text)
-        if match:
-            return match.group(2)
-        return text
-
-    def loop_backs(self, start: str, index: dict[str, int]) -> list[tuple[str, str]]:
-        """(condition, target step) for paths from ``start`` back to it or an earlier step.
-
-        Walks the flows leaving the step through nodes that are not sheet steps (gateways,
-        events); the label is the one of the first named or conditioned flow on the path.
-        """
-        found: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        queue: deque[tuple[str, str]] = deque([(start, "")])
-        while queue:
-            node, label = queue.popleft()
-            for flow in self.flows.get(node, []):
-                target = flow.get("targetRef")
-                flow_label = label or self.flow_label(flow)
-                if target in index:
-                    if index[target] <= index[start] and (flow_label, target) not in found:
-                        found.append((flow_label, target))
-                    continue
-                if target not in seen:
-                    seen.add(target)
-                    queue.append((target, flow_label))
-        return found
-
-
 def _sheet_steps(
-    process: ParsedProcess, diagram: _Diagram
+    process: ParsedProcess, diagram: SopDocument
 ) -> tuple[list[tuple[str, StepInfo]], list[str]]:
     """The numbered steps in sheet order: by sopNomor, ties and gaps by flow order."""
     order = diagram.flow_order()
@@ -381,12 +186,15 @@ def _sheet_steps(
 def _waktu(nomor: str, step: StepInfo, warnings: list[str]) -> str:
     """The time standard: the boundary timer the engine enforces, else sopWaktu."""
     written = step.properties.get("sopWaktu", "").strip()
-    timer = indonesian_duration(step.time_standard)
-    if timer is None:
+    standard = durations.try_parse(step.time_standard)
+    if standard is None:
         return written or EMPTY
+    timer = standard.words_id()
     if written:
-        a, b = _words_seconds(written), iso_duration_seconds(step.time_standard)
-        if a != b and written.lower() != timer:
+        said = durations.from_words_id(written)
+        if (said is None or said.total_seconds != standard.total_seconds) and (
+            written.lower() != timer
+        ):
             warnings.append(
                 f"Langkah {nomor}: sopWaktu tertulis “{written}”, tetapi timer diagram "
                 f"{step.time_standard} ({timer}); lembar SOP memakai timer yang dijalankan sistem."
@@ -426,7 +234,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
     """Build the SOP sheet of one version of a process from its diagram."""
     process = parsed(version)
     process_id = version.definition.process_id
-    diagram = _Diagram(version.bpmn_xml, process_id)
+    diagram = SopDocument(version.bpmn_xml, process_id)
     steps, warnings = _sheet_steps(process, diagram)
     index = {step.bpmn_id: i for i, (_, step) in enumerate(steps)}
     numbers = {step.bpmn_id: nomor for nomor, step in steps}

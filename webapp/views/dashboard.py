@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..models.types import utcnow
 from ..services import dashboard as figures
+from ..services import dashboard_export as export_csv
 from ..services.processes import published_versions
 from .common import role_required
 
@@ -110,17 +111,17 @@ def data():
 def export():
     """One table of the dashboard as CSV for a spreadsheet: kind=steps, weekly or overdue."""
     kind = request.args.get("kind", "steps")
-    if kind not in figures.EXPORT_KINDS:
+    if kind not in export_csv.EXPORT_KINDS:
         abort(400, _("Jenis ekspor tidak dikenal."))
     _processes, process_id, period = _filters()
     if process_id is None:
         abort(404)
     now = utcnow()
-    header, rows = figures.export_rows(kind, process_id, period, now)
+    header, rows = export_csv.export_rows(kind, process_id, period, now)
     today = now.astimezone(period.zone).date()
-    filename = figures.export_filename(kind, process_id, today)
+    filename = export_csv.export_filename(kind, process_id, today)
     return Response(
-        figures.to_csv(header, rows).encode("utf-8"),
+        export_csv.to_csv(header, rows).encode("utf-8"),
         mimetype="text/csv",
         headers={
             "Content-Type": "text/csv; charset=utf-8",

@@ -181,7 +181,7 @@ def calls(instance_id: int):
                 "elapsed_seconds": (end - call.started_at).total_seconds()
                 if call.started_at
                 else 0,
-                "standard_seconds": sla_service._seconds(standard),
+                "standard_seconds": sla_service.standard_seconds(standard),
                 "exit_code": call.exit_code,
                 "error": call.error,
                 "log": call.log or "",

@@ -1,0 +1,60 @@
+"""What the SOP sheet reads from a diagram: header fields, flow order and loop-backs."""
+
+from __future__ import annotations
+
+from webapp.engine.sop_document import SopDocument, doc_sections
+
+XML = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d">
+  <bpmn:collaboration id="c">
+    <bpmn:documentation>SOP 12/PTSP/2024 Perbaikan
+Dasar Hukum:
+- Perda 1
+- Pergub 2</bpmn:documentation>
+    <bpmn:participant id="p" processRef="proses"/>
+  </bpmn:collaboration>
+  <bpmn:process id="proses" isExecutable="true">
+    <bpmn:extensionElements>
+      <spiffworkflow:properties>
+        <spiffworkflow:property name="sopDisahkan" value=" Kepala Dinas "/>
+      </spiffworkflow:properties>
+    </bpmn:extensionElements>
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="uji"/>
+    <bpmn:userTask id="uji" name="Uji"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="uji" targetRef="gw"/>
+    <bpmn:exclusiveGateway id="gw"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="uji">
+      <bpmn:conditionExpression>hasil_uji == "gagal"</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="upload" name="Lulus"/>
+    <bpmn:userTask id="upload" name="Upload"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="upload" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_header_fields_come_from_properties_then_documentation():
+    document = SopDocument(XML, "proses")
+    assert document.field("sopDisahkan", ("disahkan",)) == "Kepala Dinas"
+    assert document.field("sopDasarHukum", ("dasar hukum",)) == "- Perda 1\n- Pergub 2"
+    assert document.field("sopPeralatan", ("peralatan",)) == ""
+    assert document.sop_number() == "12/PTSP/2024"
+
+
+def test_flow_order_and_loop_back_with_its_condition():
+    document = SopDocument(XML, "proses")
+    order = document.flow_order()
+    assert sorted(order, key=order.get) == ["start", "uji", "gw", "upload", "end"]
+    index = {"uji": 0, "upload": 1}
+    assert document.loop_backs("uji", index) == [("gagal", "uji")]
+    assert document.loop_backs("upload", index) == []
+
+
+def test_documentation_sections_run_on_to_the_next_label():
+    assert doc_sections("Peringatan: satu\ndua\nPencatatan: tiga") == {
+        "peringatan": "satu\ndua",
+        "pencatatan": "tiga",
+    }

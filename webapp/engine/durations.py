@@ -1,0 +1,110 @@
+"""ISO-8601 durations as time standards: parse, count, and say them in Indonesian.
+
+One strict reading for every Python caller: integer components only, in the order
+``P[nY][nM][nW][nD][T[nH][nM][nS]]``, case and surrounding blanks ignored, never empty.
+A day is 86400 seconds, a week 7 days, a month 30 days and a year 365 days, so a standard
+means the same length whenever it is read. The modeler's JavaScript parser is tested against
+the same cases (tests/data/durations.json).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+_ISO = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?!$)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+# Each component, largest first: its ISO designator, its Indonesian word, its seconds.
+_UNITS = (
+    ("years", "Y", "tahun", 365 * 86400),
+    ("months", "M", "bulan", 30 * 86400),
+    ("weeks", "W", "minggu", 7 * 86400),
+    ("days", "D", "hari", 86400),
+    ("hours", "H", "jam", 3600),
+    ("minutes", "M", "menit", 60),
+    ("seconds", "S", "detik", 1),
+)
+_BY_WORD = {word: name for name, _, word, _ in _UNITS}
+_WORD_PAIR = re.compile(r"(\d+)\s*([a-z]+)")
+_NOT_WORDS = re.compile(r"[\d\s]|[a-z]+")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """The components of an ISO-8601 duration as written (zeros kept)."""
+
+    years: int = 0
+    months: int = 0
+    weeks: int = 0
+    days: int = 0
+    hours: int = 0
+    minutes: int = 0
+    seconds: int = 0
+
+    @property
+    def total_seconds(self) -> int:
+        """Return its length in seconds (months of 30 days, years of 365)."""
+        return sum(getattr(self, name) * size for name, _, _, size in _UNITS)
+
+    def to_timedelta(self) -> timedelta:
+        """Return its length as a timedelta."""
+        return timedelta(seconds=self.total_seconds)
+
+    def iso(self) -> str:
+        """Return it as ISO-8601 text without zero components ('PT0S' when all are zero)."""
+        date = "".join(f"{getattr(self, n)}{d}" for n, d, _, _ in _UNITS[:4] if getattr(self, n))
+        time = "".join(f"{getattr(self, n)}{d}" for n, d, _, _ in _UNITS[4:] if getattr(self, n))
+        if not date and not time:
+            return "PT0S"
+        return f"P{date}" + (f"T{time}" if time else "")
+
+    def words_id(self) -> str:
+        """Return it in Indonesian, e.g. '1 jam 30 menit'; '0 menit' when it is zero."""
+        parts = [f"{getattr(self, n)} {word}" for n, _, word, _ in _UNITS if getattr(self, n)]
+        return " ".join(parts) or "0 menit"
+
+
+def parse(text: str) -> Duration:
+    """Read an ISO-8601 duration such as 'PT1H30M'; raise ValueError if it is not one."""
+    match = _ISO.match(text.strip().upper()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"not an ISO-8601 duration: {text!r}")
+    return Duration(**{f.name: int(match.group(f.name) or 0) for f in fields(Duration)})
+
+
+def try_parse(text: str | None) -> Duration | None:
+    """Read an ISO-8601 duration, or return None when ``text`` is not one."""
+    try:
+        return parse(text) if text else None
+    except ValueError:
+        return None
+
+
+def seconds(text: str | None) -> int | None:
+    """Return the seconds of an ISO-8601 duration, or None when ``text`` is not one."""
+    duration = try_parse(text)
+    return None if duration is None else duration.total_seconds
+
+
+def words_id(text: str | None) -> str | None:
+    """Say an ISO-8601 duration in Indonesian ('PT10M' → '10 menit'), or return None."""
+    duration = try_parse(text)
+    return None if duration is None else duration.words_id()
+
+
+def from_words_id(text: str) -> Duration | None:
+    """Read an Indonesian duration such as '2 jam' or '1 jam 30 menit', or return None."""
+    lowered = text.lower()
+    pairs = _WORD_PAIR.findall(lowered)
+    # Anything besides numbers, words and blanks (punctuation, symbols) is not a duration.
+    if not pairs or _NOT_WORDS.sub("", lowered):
+        return None
+    counts = dict.fromkeys(_BY_WORD.values(), 0)
+    for number, word in pairs:
+        if word not in _BY_WORD:
+            return None
+        counts[_BY_WORD[word]] += int(number)
+    return Duration(**counts)
