@@ -43,7 +43,7 @@ class LoginForm(FlaskForm):
 # The session cookie's key holding the server-side session secret (see services/sessions.py).
 SESSION_KEY = "sid"
 # Requests that never need the signed-in user: no session lookup for them.
-NO_SESSION_ENDPOINTS = {"static", "ui.vendor", "ui.health"}
+NO_SESSION_ENDPOINTS = {"static", "assets.vendor", "health.health"}
 
 # A username gets MAX_PER_USER failed tries and an address MAX_PER_ADDR within WINDOW.
 WINDOW = timedelta(minutes=15)
