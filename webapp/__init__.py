@@ -21,14 +21,18 @@ from .views import (
     admin_instances,
     admin_users,
     api,
+    assets,
     dashboard,
+    errors,
+    health,
     instances,
+    notifications,
     processes,
+    security,
     sla,
     sop_sheet,
     tasks,
     template_helpers,
-    ui,
 )
 
 LOCALES = ("id", "en")
@@ -105,10 +109,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     template_helpers.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(ui.bp)
+    app.register_blueprint(errors.bp)
+    app.register_blueprint(security.bp)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(instances.bp)
     app.register_blueprint(sla.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(admin_instances.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(dashboard.bp)

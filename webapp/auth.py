@@ -26,9 +26,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .extensions import db, login_manager
-from .models import ApiToken, LoginAttempt, User, UserSession
+from .models import LoginAttempt, User, UserSession
 from .models.types import utcnow
-from .services import audit, sessions
+from .services import auth as auth_svc
+from .services import sessions
 from .services import users as users_svc
 from .services.errors import Invalid
 
@@ -43,7 +44,7 @@ class LoginForm(FlaskForm):
 # The session cookie's key holding the server-side session secret (see services/sessions.py).
 SESSION_KEY = "sid"
 # Requests that never need the signed-in user: no session lookup for them.
-NO_SESSION_ENDPOINTS = {"static", "ui.vendor", "ui.health"}
+NO_SESSION_ENDPOINTS = {"static", "assets.vendor", "health.health"}
 
 # A username gets MAX_PER_USER failed tries and an address MAX_PER_ADDR within WINDOW.
 WINDOW = timedelta(minutes=15)
@@ -99,16 +100,10 @@ def login():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             session.clear()
-            record = _open_session(user)
+            _carry_session(*auth_svc.log_in(user))
             login_user(user)
-            audit.record("auth.login", user, session_id=record.id)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        audit.record("auth.login_failed", None, username=username)
-        db.session.add(
-            LoginAttempt(username=username, remote_addr=(request.remote_addr or "")[:45])
-        )
-        db.session.commit()
+        auth_svc.failed_log_in(username, request.remote_addr or "")
         flash(_("Nama pengguna atau kata sandi salah."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
@@ -118,15 +113,7 @@ def login():
 @login_required
 def logout():
     """Sign the user out and end this session on the server (its cookie is then worthless)."""
-    record = g.get("user_session")
-    if record is not None:
-        sessions.end(record, sessions.LOGOUT)
-    audit.record(
-        "auth.logout",
-        current_user._get_current_object(),
-        session_id=record.id if record is not None else None,
-    )
-    db.session.commit()
+    auth_svc.log_out(current_user._get_current_object(), g.get("user_session"))
     logout_user()
     session.clear()
     flash(_("Anda telah keluar."), "info")
@@ -141,14 +128,11 @@ def set_language(code: str):
     return redirect(_safe_next(request.form.get("next")))
 
 
-def _open_session(user: User) -> UserSession:
-    """Start a server-side session for ``user`` in this browser (the caller commits)."""
-    record, secret = sessions.start(user)
-    db.session.flush()
+def _carry_session(record: UserSession, secret: str) -> None:
+    """Make the server-side session ``record`` this browser's (its secret goes in the cookie)."""
     session[SESSION_KEY] = secret
     session.permanent = True
     g.user_session = record
-    return record
 
 
 def reissue_session(user: User) -> None:
@@ -156,8 +140,7 @@ def reissue_session(user: User) -> None:
 
     The old cookie of this browser stays ended too, so a copy taken earlier is worthless.
     """
-    _open_session(user)
-    db.session.commit()
+    _carry_session(*auth_svc.reissue(user))
 
 
 @login_manager.user_loader
@@ -199,8 +182,7 @@ def password():
         db.session.rollback()
         if "current_password" in exc.errors and request.form.get("current_password"):
             # A wrong password counts as a failed log-in: no guessing through this form.
-            db.session.add(LoginAttempt(username=user.username, remote_addr=addr))
-            db.session.commit()
+            auth_svc.count_failed_attempt(user.username, addr)
         flash(exc.message, "error")
         return _password_page(exc.errors), 422
     reissue_session(user)
@@ -228,15 +210,7 @@ def user_from_bearer(req) -> User | None:
     if not header.startswith("Bearer "):
         return None
     secret = header[len("Bearer ") :].strip()
-    token = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == ApiToken.hash(secret), ApiToken.revoked_at.is_(None)
-        )
-    )
-    if token is None or not token.user.active:
-        return None
-    token.last_used_at = utcnow()
-    return token.user
+    return auth_svc.bearer_user(secret)
 
 
 def init_app(app: Flask) -> None:
@@ -255,9 +229,8 @@ def init_app(app: Flask) -> None:
             return
         if current_user.is_authenticated:
             record = g.get("user_session")
-            if record is not None and sessions.needs_touch(record):
-                sessions.touch(record)
-                db.session.commit()
+            if record is not None:
+                auth_svc.note_session_use(record)
 
     @login_manager.unauthorized_handler
     def unauthorized():

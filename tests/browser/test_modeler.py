@@ -70,6 +70,10 @@ def test_owner_renames_task_and_sets_timer_duration_then_saves_draft(
     expect(duration).to_have_value("PT2H")
     duration.fill("3 jam")
     expect(page.locator("#props-body .field.has-error .error")).to_contain_text("tidak sah")
+    duration.fill("PT0.5S")  # integer components only, as the Python parser
+    expect(page.locator("#props-body .field.has-error .error")).to_contain_text("tidak sah")
+    duration.fill("PT2H")
+    expect(page.locator("#props-body .field.has-error")).to_have_count(0)
     duration.fill("PT3H")
     expect(page.locator("#props-body .field.has-error")).to_have_count(0)
     duration.press("Tab")

@@ -33,13 +33,13 @@ OWNERS = frozenset({"process_owner", "admin"})
 STARTERS = frozenset({"Unit Kerja/Koordinator"})
 
 POLICY: dict[str, str | frozenset[str]] = {
-    # auth, ui
+    # auth, assets, health
     "auth.login": PUBLIC,
     "auth.logout": AUTHENTICATED,
     "auth.password": AUTHENTICATED,
     "auth.set_language": PUBLIC,
-    "ui.health": PUBLIC,
-    "ui.vendor": PUBLIC,
+    "health.health": PUBLIC,
+    "assets.vendor": PUBLIC,
     # staff
     "tasks.worklist": AUTHENTICATED,
     "tasks.start_list": AUTHENTICATED,
@@ -58,9 +58,9 @@ POLICY: dict[str, str | frozenset[str]] = {
     "instances.skip_service": ADMIN,
     # SLA and notifications
     "sla.report": AUTHENTICATED,
-    "sla.notifications": AUTHENTICATED,
-    "sla.open_notification": OBJECT,
-    "sla.read_all": AUTHENTICATED,
+    "notifications.index": AUTHENTICATED,
+    "notifications.open_notification": OBJECT,
+    "notifications.read_all": AUTHENTICATED,
     # SOP sheet: the office's public procedure, for anyone signed in with a role
     "sop_sheet.sheet": AUTHENTICATED,
     "sop_sheet.sheet_pdf": AUTHENTICATED,
@@ -156,7 +156,7 @@ OBJECT_RULES: dict[str, ObjectRule] = {
     "instances.report": ObjectRule(CASE_STRANGERS),
     "instances.attachment": ObjectRule(CASE_STRANGERS),
     # Someone else's notification is "not found": its existence is not confirmed.
-    "sla.open_notification": ObjectRule(NOTIFICATION_STRANGERS, 404),
+    "notifications.open_notification": ObjectRule(NOTIFICATION_STRANGERS, 404),
     "api.task": ObjectRule(TASK_STRANGERS),
     "api.claim": ObjectRule(TASK_STRANGERS),
     "api.release": ObjectRule(TASK_STRANGERS),

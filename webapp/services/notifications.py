@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import HumanTask, Notification, ProcessInstance, Role, User
@@ -80,6 +80,39 @@ def unread_count(user: User) -> int:
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
+
+
+def inbox(user: User, limit: int = 200) -> list[Notification]:
+    """The user's notifications, newest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def open_for(user: User, notification_id: int) -> Notification | None:
+    """Mark the user's notification read and return it; None when it is not theirs."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        return None
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.commit()
+    return row
+
+
+def mark_all_read(user: User) -> None:
+    """Mark every unread notification of the user read."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
 
 
 def send_pending_emails(limit: int = 50) -> int:

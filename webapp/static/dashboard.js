@@ -16,6 +16,16 @@
     return seconds === null || seconds === undefined ? null : Math.round(seconds / 6) / 10;
   }
 
+  // One bar series: one value per row (a step), in one colour.
+  function bars(rows, label, colour, value) {
+    return { label: label, backgroundColor: colour, data: rows.map(value) };
+  }
+
+  // A horizontal or vertical bar chart with one bar group per SOP step.
+  function stepBars(id, rows, datasets, options) {
+    draw(id, { type: "bar", data: { labels: rows.map(function (r) { return r.name; }), datasets: datasets }, options: options });
+  }
+
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas) return;
@@ -54,27 +64,17 @@
 
     // 1. Running now per step: open (not yet late), late and failed, stacked per step.
     var running = data.running_by_step || [];
-    draw("chart-running", {
-      type: "bar",
-      data: {
-        labels: running.map(function (r) { return r.name; }),
-        datasets: [
-          { label: L.open, backgroundColor: BRAND,
-            data: running.map(function (r) { return r.open - r.overdue; }) },
-          { label: L.overdue, backgroundColor: LATE,
-            data: running.map(function (r) { return r.overdue; }) },
-          { label: L.error, backgroundColor: WARN,
-            data: running.map(function (r) { return r.error; }) }
-        ]
+    stepBars("chart-running", running, [
+      bars(running, L.open, BRAND, function (r) { return r.open - r.overdue; }),
+      bars(running, L.overdue, LATE, function (r) { return r.overdue; }),
+      bars(running, L.error, WARN, function (r) { return r.error; })
+    ], {
+      indexAxis: "y",
+      scales: {
+        x: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: L.tasks } },
+        y: { stacked: true, ticks: stepTick }
       },
-      options: {
-        indexAxis: "y",
-        scales: {
-          x: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: L.tasks } },
-          y: { stacked: true, ticks: stepTick }
-        },
-        plugins: { tooltip: { callbacks: { title: fullTitle } } }
-      }
+      plugins: { tooltip: { callbacks: { title: fullTitle } } }
     });
 
     // 2. Cases started and finished per ISO week.
@@ -132,28 +132,19 @@
 
     // 4. Median working time per step against its time standard, in minutes.
     var durations = data.durations || [];
-    draw("chart-durations", {
-      type: "bar",
-      data: {
-        labels: durations.map(function (d) { return d.name; }),
-        datasets: [
-          { label: L.median, backgroundColor: BRAND,
-            data: durations.map(function (d) { return minutes(d.median_seconds); }) },
-          { label: L.standard, backgroundColor: GREY,
-            data: durations.map(function (d) { return minutes(d.standard_seconds); }) }
-        ]
+    stepBars("chart-durations", durations, [
+      bars(durations, L.median, BRAND, function (d) { return minutes(d.median_seconds); }),
+      bars(durations, L.standard, GREY, function (d) { return minutes(d.standard_seconds); })
+    ], {
+      indexAxis: "y",
+      scales: {
+        x: { beginAtZero: true, title: { display: true, text: L.minutes } },
+        y: { ticks: stepTick }
       },
-      options: {
-        indexAxis: "y",
-        scales: {
-          x: { beginAtZero: true, title: { display: true, text: L.minutes } },
-          y: { ticks: stepTick }
-        },
-        plugins: {
-          tooltip: { callbacks: { title: fullTitle, label: function (ctx) {
-            return ctx.dataset.label + ": " + (ctx.parsed.x === null ? "—" : number.format(ctx.parsed.x));
-          } } }
-        }
+      plugins: {
+        tooltip: { callbacks: { title: fullTitle, label: function (ctx) {
+          return ctx.dataset.label + ": " + (ctx.parsed.x === null ? "—" : number.format(ctx.parsed.x));
+        } } }
       }
     });
   });

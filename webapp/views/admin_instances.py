@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -59,22 +61,25 @@ def _back(instance_id: int):
     return redirect(back)
 
 
+def _act(act: Callable[[User, int, int | None], object], instance_id: int, done: str):
+    """Run an admin action on the case (as of the version the page showed), then go back."""
+    act(me(), instance_id, _seen("version"))
+    flash(done, "success")
+    return _back(instance_id)
+
+
 @bp.route("/<int:instance_id>/suspend", methods=["POST"])
 @role_required("admin")
 def suspend(instance_id: int):
     """Hold a case."""
-    admin.suspend(me(), instance_id, _seen("version"))
-    flash(_("Kasus #%(id)s ditangguhkan.", id=instance_id), "success")
-    return _back(instance_id)
+    return _act(admin.suspend, instance_id, _("Kasus #%(id)s ditangguhkan.", id=instance_id))
 
 
 @bp.route("/<int:instance_id>/resume", methods=["POST"])
 @role_required("admin")
 def resume(instance_id: int):
     """Let a held case go on."""
-    admin.resume(me(), instance_id, _seen("version"))
-    flash(_("Kasus #%(id)s dilanjutkan.", id=instance_id), "success")
-    return _back(instance_id)
+    return _act(admin.resume, instance_id, _("Kasus #%(id)s dilanjutkan.", id=instance_id))
 
 
 @bp.route("/<int:instance_id>/terminate", methods=["POST"])
@@ -90,12 +95,17 @@ def terminate(instance_id: int):
     return _back(instance_id)
 
 
+def _case_of(task_id: int) -> int:
+    """The case of a task, to go back to (0 for an unknown task: the service then refuses)."""
+    task = db.session.get(HumanTask, task_id)
+    return task.instance_id if task else 0
+
+
 @bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
 @role_required("admin")
 def reassign(task_id: int):
     """Give an open task to another member of its lane."""
-    task = db.session.get(HumanTask, task_id)
-    instance_id = task.instance_id if task else 0
+    instance_id = _case_of(task_id)
     try:
         task = admin.reassign(me(), task_id, request.form.get("username", ""), _seen("assignee"))
     except (Invalid, Conflict) as exc:
@@ -116,8 +126,7 @@ def reassign(task_id: int):
 @role_required("admin")
 def release(task_id: int):
     """Take a task back for its lane."""
-    task = db.session.get(HumanTask, task_id)
-    instance_id = task.instance_id if task else 0
+    instance_id = _case_of(task_id)
     try:
         admin.release(me(), task_id, _seen("assignee"))
     except Conflict as exc:

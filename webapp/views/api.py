@@ -32,7 +32,6 @@ def authenticate():
     if user is None:
         return jsonify(message=_("Token API tidak ada atau tidak sah.")), 401
     g.api_user = user
-    db.session.commit()  # keep last_used_at
     return None
 
 

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from flask import request
-from flask_login import current_user
+from functools import wraps
+from typing import Any, NamedTuple
 
+from flask import abort, request
+from flask_login import current_user, login_required
+from sqlalchemy import Select, func, select
+
+from ..extensions import db
 from ..models import User
 from ..services.attachments import Upload
+
+PAGE_SIZE = 50
 
 
 def me() -> User:
     """Return the signed-in user as a model object (not the proxy)."""
     return current_user._get_current_object()
+
+
+class Page(NamedTuple):
+    """One page of a list: its rows, its number (from 1), and how many rows the list has."""
+
+    rows: list[Any]
+    page: int
+    total: int
+    page_size: int
+
+
+def paginate(query: Select, page_size: int = PAGE_SIZE) -> Page:
+    """Return the page of ``query`` named by the ``page`` URL argument (1 when absent)."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return Page(list(rows), page, total, page_size)
 
 
 def uploads_from_request(names: list[str]) -> dict[str, Upload]:
@@ -26,10 +50,6 @@ def uploads_from_request(names: list[str]) -> dict[str, Upload]:
 
 def role_required(*roles: str):
     """Allow a view only to signed-in users holding one of ``roles``; 403 otherwise."""
-    from functools import wraps
-
-    from flask import abort
-    from flask_login import login_required
 
     def decorator(view):
         @wraps(view)

@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import defer
 
 from ..extensions import db
@@ -34,11 +34,9 @@ from ..services import instances as svc
 from ..services import sla as sla_service
 from ..services.errors import ServiceError
 from ..services.processes import parsed
-from .common import me
+from .common import me, paginate
 
 bp = Blueprint("instances", __name__, url_prefix="/cases")
-
-PAGE_SIZE = 50
 
 
 @bp.route("/")
@@ -46,7 +44,6 @@ PAGE_SIZE = 50
 def mine():
     """List the cases I started or worked on, newest first."""
     user = me()
-    page = max(request.args.get("page", 1, type=int), 1)
     involved = select(HumanTask.instance_id).where(
         or_(HumanTask.completed_by_id == user.id, HumanTask.assigned_user_id == user.id)
     )
@@ -55,14 +52,13 @@ def mine():
         .where(or_(ProcessInstance.started_by_id == user.id, ProcessInstance.id.in_(involved)))
         .options(defer(ProcessInstance.state))
     )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    found = paginate(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()))
     return render_template(
-        "instances/list.html", instances=rows, page=page, total=total, page_size=PAGE_SIZE
+        "instances/list.html",
+        instances=found.rows,
+        page=found.page,
+        total=found.total,
+        page_size=found.page_size,
     )
 
 

@@ -1,16 +1,16 @@
-"""The SLA page (how each SOP step meets its time standard) and notifications."""
+"""The SLA page: how each SOP step meets its time standard."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import HumanTask, Notification, ProcessInstance
+from ..models import ProcessInstance
 from ..models.types import utcnow
 from ..services import access, sla
 from ..services.dashboard import office_zone
@@ -86,48 +86,3 @@ def report():
         instances=instances,
         now=now,
     )
-
-
-@bp.route("/notifications")
-@login_required
-def notifications():
-    """List my notifications, newest first."""
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.user_id == me().id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("sla/notifications.html", notifications=rows)
-
-
-@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
-@login_required
-def open_notification(notification_id: int):
-    """Mark a notification read and go to its task (when I may work on it) or its case."""
-    row = db.session.get(Notification, notification_id)
-    if row is None or row.user_id != me().id:
-        abort(404)
-    if row.read_at is None:
-        row.read_at = utcnow()
-        db.session.commit()
-    if row.human_task_id:
-        task = db.session.get(HumanTask, row.human_task_id)
-        if task is not None and task.status == "open" and access.can_work(me(), task):
-            return redirect(url_for("tasks.task", task_id=task.id))
-    if row.instance_id:
-        return redirect(url_for("instances.detail", instance_id=row.instance_id))
-    return redirect(url_for("sla.notifications"))
-
-
-@bp.route("/notifications/read-all", methods=["POST"])
-@login_required
-def read_all():
-    """Mark all my notifications read."""
-    db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == me().id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
-    return redirect(url_for("sla.notifications"))

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..extensions import db
-from ..models import HumanTask, ProcessInstance, TaskStatus
+from ..models import HumanTask, ProcessInstance, TaskStatus, User
 from ..services import access, forms
 from ..services import instances as svc
 from ..services.errors import Conflict, Invalid, ServiceError
 from ..services.processes import parsed, published_versions
-from .common import me, uploads_from_request
+from .common import me, paginate, uploads_from_request
 
 bp = Blueprint("tasks", __name__)
-
-PAGE_SIZE = 50
 
 
 @bp.route("/")
@@ -28,11 +27,8 @@ PAGE_SIZE = 50
 def worklist():
     """List the open tasks of my lanes and those assigned to me, soonest due first."""
     user = me()
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = access.worklist_query(user)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    instance_ids = {t.instance_id for t in rows}
+    found = paginate(access.worklist_query(user))
+    instance_ids = {t.instance_id for t in found.rows}
     instances = (
         {
             i.id: i
@@ -47,11 +43,11 @@ def worklist():
     )
     return render_template(
         "tasks/worklist.html",
-        tasks=rows,
+        tasks=found.rows,
         instances=instances,
-        page=page,
-        total=total,
-        page_size=PAGE_SIZE,
+        page=found.page,
+        total=found.total,
+        page_size=found.page_size,
         startable=_startable(user),
     )
 
@@ -178,15 +174,22 @@ def _case_file(instance: ProcessInstance, current: HumanTask):
     return result
 
 
+def _flash_outcome(act: Callable[[User, int], object], task_id: int, done: str) -> None:
+    """Run a claim action on the task; say it is ``done``, or why someone else stopped it."""
+    try:
+        act(me(), task_id)
+        flash(done, "success")
+    except Conflict as exc:
+        flash(exc.message, "error")
+
+
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
 @login_required
 def claim(task_id: int):
     """Take a task so others in the lane see it is being handled."""
-    try:
-        svc.claim_task(me(), task_id)
-        flash(_("Tugas diambil. Tugas ini kini tercatat atas nama Anda."), "success")
-    except Conflict as exc:
-        flash(exc.message, "error")
+    _flash_outcome(
+        svc.claim_task, task_id, _("Tugas diambil. Tugas ini kini tercatat atas nama Anda.")
+    )
     return redirect(url_for("tasks.task", task_id=task_id))
 
 
@@ -194,9 +197,5 @@ def claim(task_id: int):
 @login_required
 def release(task_id: int):
     """Give a claimed task back to the lane."""
-    try:
-        svc.release_task(me(), task_id)
-        flash(_("Tugas dilepas dan kembali ke daftar pelaksana."), "success")
-    except Conflict as exc:
-        flash(exc.message, "error")
+    _flash_outcome(svc.release_task, task_id, _("Tugas dilepas dan kembali ke daftar pelaksana."))
     return redirect(url_for("tasks.worklist"))

@@ -1,11 +1,10 @@
-"""Error pages and security headers for every HTML response."""
+"""Error pages: what a failed request answers, as HTML or (under /api/) as JSON."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -24,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import db
 from ..services.errors import ServiceError
 
-bp = Blueprint("ui", __name__)
+bp = Blueprint("errors", __name__)
 
 
 def _wants_json() -> bool:
@@ -39,6 +38,7 @@ def _error_page(status: int, message: str):
 
 @bp.app_errorhandler(ServiceError)
 def service_error(exc: ServiceError):
+    """Answer a refused service action with its status and message; nothing is saved."""
     db.session.rollback()
     if _wants_json():
         body = {"message": exc.message}
@@ -49,6 +49,7 @@ def service_error(exc: ServiceError):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(exc: CSRFError):
+    """Send an expired session back to log-in, otherwise explain the stale form."""
     if not current_user.is_authenticated:
         flash(
             _(
@@ -80,6 +81,7 @@ MESSAGES = {
 
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
+    """Answer an HTTP error with a plain message in the user's language."""
     status = exc.code or 500
     return _error_page(status, str(MESSAGES.get(status, exc.name)))
 
@@ -88,8 +90,6 @@ def http_error(exc: HTTPException):
 @bp.app_errorhandler(InterfaceError)
 def database_unavailable(exc: Exception):
     """The database connection dropped: nothing was saved; say so and ask to try again."""
-    from flask import current_app
-
     db.session.rollback()
     current_app.logger.warning(
         "database unavailable on %s %s: %s",
@@ -109,53 +109,7 @@ def database_unavailable(exc: Exception):
 
 @bp.app_errorhandler(Exception)
 def unexpected(exc: Exception):
-    # Log the details; the user sees a plain message, never a stack trace.
-    from flask import current_app
-
+    """Log an unhandled error; the user sees a plain message, never a stack trace."""
     db.session.rollback()
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return _error_page(500, str(MESSAGES[500]))
-
-
-@bp.after_app_request
-def security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        # bpmn-js sets style attributes on the SVG it draws, hence 'unsafe-inline' for styles.
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; font-src 'self' data:; "
-        "frame-ancestors 'none'; form-action 'self'",
-    )
-    return response
-
-
-# Files from node_modules that pages may load: the bpmn-js viewer and its styles.
-VENDOR_FILES = {
-    "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
-    "bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
-    "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
-    "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
-    "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
-    "chart.js": "chart.js/dist/chart.umd.js",
-}
-
-
-@bp.route("/vendor/<name>")
-def vendor(name: str):
-    """Serve a pinned front-end library from node_modules (no CDN: the office may be offline)."""
-    from flask import abort, current_app, send_from_directory
-
-    if name not in VENDOR_FILES:
-        abort(404)
-    root = Path(current_app.root_path).parent / "node_modules"
-    response = send_from_directory(root, VENDOR_FILES[name], max_age=86400)
-    return response
-
-
-@bp.route("/healthz")
-def health():
-    """Liveness probe for the office's monitoring."""
-    return jsonify(status="ok")

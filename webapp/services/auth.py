@@ -1,0 +1,72 @@
+"""Sign-in transactions: log-in, log-out, failed attempts, session use and API token use.
+
+Each function here is one whole transaction (it commits), so the views in ``webapp/auth.py``
+and ``views/api.py`` change no state themselves. The building blocks they use live in
+:mod:`webapp.services.sessions` and add to the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ApiToken, LoginAttempt, User, UserSession
+from ..models.types import utcnow
+from . import audit, sessions
+
+
+def log_in(user: User) -> tuple[UserSession, str]:
+    """Open a session for ``user`` and record the log-in; return the row and its secret."""
+    record, secret = sessions.start(user)
+    db.session.flush()  # the audit event names the session's id
+    audit.record("auth.login", user, session_id=record.id)
+    db.session.commit()
+    return record, secret
+
+
+def reissue(user: User) -> tuple[UserSession, str]:
+    """Open a new session for ``user`` in this browser after their others ended."""
+    record, secret = sessions.start(user)
+    db.session.commit()
+    return record, secret
+
+
+def log_out(user: User, record: UserSession | None) -> None:
+    """End this browser's session on the server and record the log-out."""
+    if record is not None:
+        sessions.end(record, sessions.LOGOUT)
+    audit.record("auth.logout", user, session_id=record.id if record is not None else None)
+    db.session.commit()
+
+
+def failed_log_in(username: str, remote_addr: str) -> None:
+    """Record a failed log-in (audited, and counted by the throttle)."""
+    audit.record("auth.login_failed", None, username=username)
+    count_failed_attempt(username, remote_addr)
+
+
+def count_failed_attempt(username: str, remote_addr: str) -> None:
+    """Count a wrong password towards the log-in throttle (no audit event)."""
+    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr[:45]))
+    db.session.commit()
+
+
+def note_session_use(record: UserSession) -> None:
+    """Write the session's last use, every few minutes at most (see ``sessions.TOUCH_EVERY``)."""
+    if sessions.needs_touch(record):
+        sessions.touch(record)
+        db.session.commit()
+
+
+def bearer_user(secret: str) -> User | None:
+    """Return the active user of a valid API token, noting its last use; else None."""
+    token = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == ApiToken.hash(secret), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token.user

@@ -1,0 +1,104 @@
+// The toolbar's file actions: save the diagram and forms as a new draft version (and show
+// its findings), download the diagram as .bpmn, load a .bpmn file from disk.
+import { $, clear, h, message, postJSON } from "./dom.js";
+import { exportXml, loadXml } from "./diagram.js";
+import { showFindings, showNoFindings } from "./findings.js";
+import { setDirty, state } from "./state.js";
+
+// The form files to save: those with text.
+function formsPayload() {
+  const out = {};
+  Object.keys(state.forms).forEach(function (name) {
+    if (state.forms[name] && state.forms[name].trim()) out[name] = state.forms[name];
+  });
+  return out;
+}
+
+export function save() {
+  if (!state.modeler) return;
+  // Commit the field being edited (its "change" event) before exporting.
+  if (document.activeElement && state.propsBody.contains(document.activeElement)) document.activeElement.blur();
+  const button = $("#btn-save"), root = state.root;
+  const startRevision = state.revision;
+  button.disabled = true;
+  root.dataset.saving = "1";
+  message("info", "Menyimpan draf…");
+  exportXml().then(function (xml) {
+    return postJSON(state.cfg.draftsUrl, { xml: xml, forms: formsPayload(), note: $("#draft-note").value });
+  }).then(function (res) {
+    const body = res.body || {};
+    const result = $("#save-result"), summary = result.querySelector(".save-summary");
+    clear(summary);
+    if (res.status === 200 || res.status === 201) {
+      if (state.revision === startRevision) setDirty(false);
+      const findings = body.findings || [];
+      const errors = findings.filter(function (f) { return f.level === "error"; }).length;
+      const text = res.status === 201
+        ? "Draf versi " + body.version + " tersimpan: " + errors + " kesalahan, " + (findings.length - errors) + " peringatan. "
+        : "Isi sama dengan versi " + body.version + "; tidak ada versi baru. ";
+      summary.appendChild(document.createTextNode(text));
+      summary.appendChild(h("a", { href: body.url, id: "draft-link", text: "Buka halaman versi " + body.version }));
+      message("", "");
+      showFindings(findings, body.version);
+      if (!findings.length) showNoFindings();
+      root.dataset.savedVersion = String(body.version);
+    } else if (res.status === 422 && body.message) {
+      summary.appendChild(document.createTextNode(body.message));
+      message("error", "Draf tidak tersimpan: " + body.message);
+      showFindings(body.findings || [], null);
+    } else {
+      const why = res.status === 400
+        ? "Sesi atau token formulir kedaluwarsa. Unduh .bpmn agar pekerjaan Anda aman, lalu muat ulang halaman."
+        : (body.message || "Server menjawab HTTP " + res.status + ".");
+      summary.appendChild(document.createTextNode(why));
+      message("error", "Draf tidak tersimpan. " + why);
+      showFindings([], null);
+    }
+    result.hidden = false;
+    result.focus();
+  }).catch(function (err) {
+    message("error", "Draf tidak tersimpan: tidak dapat menghubungi server (" + (err && err.message || err) + "). Perubahan Anda masih ada di halaman ini.");
+  }).then(function () {
+    button.disabled = false;
+    delete root.dataset.saving;
+  });
+}
+
+export function download() {
+  if (!state.modeler) return;
+  exportXml().then(function (xml) {
+    const blob = new Blob([xml], { type: "application/xml" });
+    const url = URL.createObjectURL(blob);
+    const a = h("a", { href: url, download: state.cfg.processId + ".bpmn", hidden: true });
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+  }, function (err) {
+    message("error", "Tidak dapat mengekspor diagram: " + (err && err.message || err));
+  });
+}
+
+// The file input's "change": replace the diagram by the chosen file (after asking, if dirty).
+export function upload(event) {
+  const input = event.target, file = input.files && input.files[0];
+  if (!file) return;
+  if (state.dirty && !window.confirm("Perubahan yang belum disimpan akan diganti oleh berkas “" + file.name + "”. Lanjutkan?")) {
+    input.value = "";
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = function () {
+    loadXml(String(reader.result)).then(function () {
+      setDirty(true);
+      message("success", "Berkas “" + file.name + "” dimuat. Periksa lalu simpan sebagai draf.");
+      $("#save-result").hidden = true;
+    }, function (err) {
+      message("error", "Berkas “" + file.name + "” tidak dapat dibaca sebagai diagram BPMN: " + (err && err.message || err));
+    }).then(function () { input.value = ""; });
+  };
+  reader.onerror = function () {
+    message("error", "Berkas “" + file.name + "” tidak dapat dibaca.");
+    input.value = "";
+  };
+  reader.readAsText(file);
+}

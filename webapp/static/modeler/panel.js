@@ -1,0 +1,299 @@
+// The properties panel: only what sopflow reads of the selected element (name, lane role,
+// forms, service operator and parameters, SOP table columns, timer duration, flow condition).
+import { clear, h, nextId, showError } from "./dom.js";
+import { isDuration } from "./durations.js";
+import { field, selectOf, textArea, textInput } from "./fields.js";
+import { addForm, formNameProblem, openFormFile } from "./forms.js";
+import {
+  addParameter, bo, cmdProps, isA, operatorOf, paramsOf, removeParameter, run, setCondition,
+  setDocumentation, setDuration, setName, setOperatorAttr, setParamAttr, setSpiffProp, spiffProp,
+  spiffProps, timerOf, unquote
+} from "./model.js";
+import { state } from "./state.js";
+
+const NEW_FILE = "__new__";
+const SOP_FIELDS = [
+  ["sopNomor", "Nomor langkah", "Urutan langkah pada lembar SOP, mis. 3."],
+  ["sopKelengkapan", "Kelengkapan", "Dokumen/bahan yang diperlukan langkah ini."],
+  ["sopWaktu", "Waktu", "Mutu baku waktu seperti tertulis di SOP, mis. 2 jam."],
+  ["sopProduk", "Produk", "Keluaran langkah ini."],
+  ["sopKeterangan", "Keterangan", ""]
+];
+const TYPE_NAMES = {
+  "bpmn:UserTask": "Tugas petugas",
+  "bpmn:ServiceTask": "Tugas otomatis (layanan)",
+  "bpmn:ManualTask": "Tugas manual",
+  "bpmn:ScriptTask": "Tugas skrip",
+  "bpmn:Task": "Tugas",
+  "bpmn:Lane": "Lajur (peran)",
+  "bpmn:Participant": "Kolam (proses)",
+  "bpmn:SequenceFlow": "Alur",
+  "bpmn:ExclusiveGateway": "Gerbang eksklusif",
+  "bpmn:ParallelGateway": "Gerbang paralel",
+  "bpmn:InclusiveGateway": "Gerbang inklusif",
+  "bpmn:EventBasedGateway": "Gerbang berbasis peristiwa",
+  "bpmn:StartEvent": "Peristiwa awal",
+  "bpmn:EndEvent": "Peristiwa akhir",
+  "bpmn:BoundaryEvent": "Peristiwa batas",
+  "bpmn:IntermediateCatchEvent": "Peristiwa antara (tunggu)",
+  "bpmn:IntermediateThrowEvent": "Peristiwa antara",
+  "bpmn:SubProcess": "Subproses",
+  "bpmn:CallActivity": "Panggil proses",
+  "bpmn:TextAnnotation": "Anotasi",
+  "bpmn:DataObjectReference": "Objek data",
+  "bpmn:DataStoreReference": "Penyimpanan data"
+};
+
+let renderPending = false;
+
+// Render once after the current burst of diagram events.
+export function scheduleRender() {
+  if (renderPending) return;
+  renderPending = true;
+  setTimeout(function () { renderPending = false; renderPanel(); }, 0);
+}
+
+function typeLabel(element) {
+  const type = bo(element).$type;
+  return (TYPE_NAMES[type] || type.replace(/^bpmn:/, "")) + " · " + type;
+}
+
+function add(node) { state.propsBody.appendChild(node); }
+
+function section(title) { add(h("h3", { text: title })); }
+
+// Draw the panel for the selected element, keeping focus on the control being edited.
+export function renderPanel() {
+  const propsBody = state.propsBody;
+  const active = document.activeElement;
+  const focusKey = active && propsBody.contains(active) ? active.dataset.key : null;
+  clear(propsBody);
+  if (!state.modeler) return;
+  const element = state.current;
+  if (!element || element.type === "label" || !bo(element)) {
+    add(h("p", {
+      className: "muted",
+      text: state.selectedCount > 1
+        ? state.selectedCount + " elemen dipilih. Pilih satu elemen untuk melihat propertinya."
+        : "Klik satu elemen pada diagram untuk melihat dan mengubah propertinya."
+    }));
+    return;
+  }
+  if (element === state.modeler.get("canvas").getRootElement()) {
+    add(h("p", { className: "muted", text: "Klik satu elemen pada diagram untuk melihat dan mengubah propertinya." }));
+    return;
+  }
+  const b = bo(element);
+  propsBody.dataset.element = element.id;
+  add(h("p", { className: "type", text: typeLabel(element) }));
+  add(field("id", "ID", textInput(b.id, { readonly: true }), null, null));
+  const nameField = field("name", isA(element, "bpmn:Lane") ? "Nama lajur (peran)" : "Nama",
+    textInput(b.name), null, function (value) { setName(element, value.trim()); });
+  add(nameField);
+
+  if (isA(element, "bpmn:Lane")) renderLane(element, nameField);
+  if (isA(element, "bpmn:UserTask")) renderUserTask(element);
+  if (isA(element, "bpmn:ServiceTask")) renderServiceTask(element);
+  if (isA(element, "bpmn:Task")) renderSop(element);
+  if (timerOf(element) && b.eventDefinitions) renderTimer(element);
+  if (isA(element, "bpmn:SequenceFlow") && b.sourceRef && b.sourceRef.$instanceOf("bpmn:Gateway")) {
+    renderCondition(element);
+  }
+
+  if (focusKey) {
+    const again = propsBody.querySelector('[data-key="' + CSS.escape(focusKey) + '"]');
+    if (again && !again.disabled) again.focus();
+  }
+}
+
+function renderLane(element, nameField) {
+  const name = (bo(element).name || "").trim();
+  let text = null;
+  if (!name) text = "Lajur tanpa nama tidak dapat dipetakan ke peran mana pun.";
+  else if (state.roles.indexOf(name) < 0) {
+    text = "Peran “" + name + "” belum terdaftar. Tugas di lajur ini tidak dapat ditugaskan sampai " +
+      "perannya dibuat (simpan draf, lalu gunakan tombol “Buat peran” pada temuan).";
+  }
+  if (text) nameField.appendChild(h("p", { className: "hint role-hint", role: "note", text: text }));
+  else nameField.appendChild(h("p", { className: "help", text: "Peran terdaftar: anggota peran ini mengerjakan tugas di lajur ini." }));
+}
+
+// Choose a form file for a user task, or name a new one (created from a template).
+function formSelect(element, key, label, property, suffix) {
+  const forms = state.forms;
+  const value = spiffProp(bo(element), property);
+  const names = Object.keys(forms).filter(function (n) { return n.slice(-suffix.length) === suffix; }).sort();
+  const options = [["", "(tidak ada)"]].concat(names.map(function (n) { return [n, n]; }));
+  if (value && names.indexOf(value) < 0) options.push([value, value + " (berkas tidak ada)"]);
+  options.push([NEW_FILE, "Berkas baru…"]);
+  const select = selectOf(options, value);
+  const nameInput = textInput("", { placeholder: "langkah_x_nama" + suffix, "aria-label": "Nama berkas baru (" + label + ")" });
+  nameInput.dataset.key = key + "-new";
+  const create = h("button", { type: "button", className: "button small", text: "Buat" });
+  const newBox = h("div", { className: "new-file", hidden: true }, [nameInput, create]);
+  const wrap = field(key, label, select, null, function (v, errorNode) {
+    if (v === NEW_FILE) {
+      newBox.hidden = false;
+      showError(errorNode, select, "");
+      nameInput.focus();
+      return;
+    }
+    newBox.hidden = true;
+    setSpiffProp(element, property, v);
+  });
+  function createFile() {
+    let name = nameInput.value.trim();
+    if (name && name.indexOf(".") < 0) name += suffix;
+    const problem = formNameProblem(name, suffix);
+    if (problem) { showError(wrap.errorNode, nameInput, problem); return; }
+    if (!(name in forms)) addForm(name);
+    setSpiffProp(element, property, name);
+  }
+  create.addEventListener("click", createFile);
+  nameInput.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); createFile(); } });
+  wrap.insertBefore(newBox, wrap.errorNode);
+  if (value && value in forms) {
+    const open = h("button", { type: "button", className: "link small", text: "Buka di tab Formulir" });
+    open.addEventListener("click", function () { openFormFile(value); });
+    wrap.insertBefore(h("p", { className: "help" }, [open]), wrap.errorNode);
+  }
+  return wrap;
+}
+
+function renderUserTask(element) {
+  const b = bo(element);
+  section("Formulir dan pelaksana");
+  add(formSelect(element, "form-schema", "Berkas skema formulir", "formJsonSchemaFilename", ".schema.json"));
+  add(formSelect(element, "form-ui", "Berkas skema UI", "formUiSchemaFilename", ".uischema.json"));
+  add(field("candidateUsersVariable", "Variabel pelaksana (candidateUsersVariable)",
+    textInput(spiffProp(b, "candidateUsersVariable")),
+    "Opsional: nama variabel berisi daftar pengguna yang boleh mengerjakan tugas ini.",
+    function (value) { setSpiffProp(element, "candidateUsersVariable", value.trim()); }));
+}
+
+function renderSop(element) {
+  const b = bo(element);
+  section("Tabel SOP");
+  SOP_FIELDS.forEach(function (f) {
+    const control = f[0] === "sopNomor" ? textInput(spiffProp(b, f[0]), { inputmode: "numeric" }) : textArea(spiffProp(b, f[0]), 2);
+    add(field(f[0], f[1], control, f[2] || null, function (value) {
+      const had = spiffProps(b).some(function (p) { return p.name === f[0]; });
+      setSpiffProp(element, f[0], value.trim(), had);
+    }));
+  });
+  const docs = b.get("documentation");
+  add(field("documentation", "Dokumentasi", textArea(docs[0] ? docs[0].text : "", 4),
+    "Uraian langkah untuk petugas dan lembar SOP.",
+    function (value) { setDocumentation(element, value.replace(/\s+$/, "")); }));
+}
+
+function renderServiceTask(element) {
+  const op = operatorOf(element), operators = state.operators;
+  const value = op ? (op.id || "") : "";
+  section("Layanan otomatis");
+  const options = [["", "— pilih operator —"]].concat(operators.map(function (o) { return [o, o]; }));
+  if (value && operators.indexOf(value) < 0) options.push([value, value + " (tidak terdaftar)"]);
+  const opField = field("operator", "Operator", selectOf(options, value),
+    "Layanan terdaftar yang dijalankan langkah ini.",
+    function (v) { setOperatorAttr(element, "id", v); });
+  if (value && operators.indexOf(value) < 0) {
+    opField.insertBefore(h("p", { className: "hint", text: "Operator “" + value + "” tidak terdaftar di server." }), opField.errorNode);
+  }
+  add(opField);
+  add(field("resultVariable", "Variabel hasil", textInput(op ? op.resultVariable : ""),
+    "Nama variabel tempat hasil layanan disimpan.",
+    function (v) { setOperatorAttr(element, "resultVariable", v.trim()); }));
+  add(parametersGroup(element, op));
+}
+
+function parametersGroup(element, op) {
+  const group = h("fieldset", { className: "field params" }, [h("legend", { text: "Parameter" })]);
+  const params = paramsOf(op);
+  if (!params.length) group.appendChild(h("p", { className: "help", text: "Belum ada parameter." }));
+  params.forEach(function (param, index) {
+    const row = h("div", { className: "param-row", role: "group", "aria-label": "Parameter " + (index + 1) });
+    [["id", "ID"], ["type", "Jenis"], ["value", "Nilai (ekspresi)"]].forEach(function (spec) {
+      const id = nextId("param");
+      const input = textInput(param.get(spec[0]) || "", { id: id });
+      if (spec[0] === "type") input.setAttribute("list", "param-types");
+      input.dataset.key = "param-" + index + "-" + spec[0];
+      input.addEventListener("change", function () {
+        setParamAttr(element, param, spec[0], spec[0] === "value" ? input.value : input.value.trim());
+      });
+      row.appendChild(h("div", {}, [h("label", { htmlFor: id, text: spec[1] }), input]));
+    });
+    const remove = h("button", {
+      type: "button", className: "button small", text: "Hapus",
+      "aria-label": "Hapus parameter " + (param.id || index + 1)
+    });
+    remove.dataset.key = "param-" + index + "-remove";
+    remove.addEventListener("click", function () { removeParameter(element, param); });
+    row.appendChild(remove);
+    group.appendChild(row);
+  });
+  const addButton = h("button", { type: "button", className: "button small", text: "Tambah parameter" });
+  addButton.dataset.key = "param-add";
+  addButton.addEventListener("click", function () { addParameter(element); });
+  group.appendChild(addButton);
+  group.appendChild(h("datalist", { id: "param-types" }, ["str", "int", "float", "bool", "any"].map(function (t) {
+    return h("option", { value: t });
+  })));
+  return group;
+}
+
+function renderTimer(element) {
+  const b = bo(element), def = timerOf(element);
+  section("Timer (mutu baku)");
+  if (!def.timeDuration && (def.timeDate || def.timeCycle)) {
+    const other = def.timeDate ? def.timeDate.body : def.timeCycle.body;
+    add(field("timer-other", def.timeDate ? "Tanggal (timeDate)" : "Siklus (timeCycle)",
+      textInput(other, { readonly: true }), "Hanya durasi yang dapat diubah di sini.", null));
+    return;
+  }
+  const raw = def.timeDuration ? (def.timeDuration.body || "") : "";
+  const shown = unquote(raw);
+  const input = textInput(shown, { placeholder: "PT2H", spellcheck: "false" });
+  const durationField = field("timer-duration", "Durasi", input,
+    "Format ISO 8601: PT30M = 30 menit, PT2H = 2 jam, P1D = 1 hari, P1DT4H = 1 hari 4 jam.",
+    function (value, errorNode) {
+      const iso = value.trim().toUpperCase();
+      const problem = durationProblem(iso);
+      showError(errorNode, input, problem);
+      if (!problem) setDuration(element, iso);
+    });
+  input.addEventListener("input", function () {
+    showError(durationField.errorNode, input, durationProblem(input.value.trim().toUpperCase()));
+  });
+  if (raw && !isDuration(shown)) {
+    durationField.insertBefore(h("p", { className: "hint", text: "Ekspresi saat ini: " + raw }), durationField.errorNode);
+  }
+  add(durationField);
+  if (isA(element, "bpmn:BoundaryEvent")) {
+    const interrupting = b.cancelActivity !== false;
+    add(field("cancelActivity", "Menghentikan tugas saat waktu habis?",
+      selectOf([["true", "Ya — tugas dibatalkan (interrupting)"], ["false", "Tidak — tugas tetap berjalan"]],
+        interrupting ? "true" : "false"),
+      "Mutu baku biasanya “Tidak”: tugas tetap berjalan dan eskalasi dicatat.",
+      function (v) {
+        const want = v === "true";
+        if ((b.cancelActivity !== false) !== want) run([cmdProps(element, { cancelActivity: want })]);
+      }));
+  }
+}
+
+function durationProblem(iso) {
+  if (!iso) return "Isi durasi, mis. PT2H.";
+  if (!isDuration(iso)) return "Durasi tidak sah: “" + iso + "”. Gunakan format ISO 8601, mis. PT2H atau PT30M.";
+  return "";
+}
+
+function renderCondition(element) {
+  const b = bo(element), gateway = b.sourceRef;
+  section("Kondisi alur");
+  if (gateway.default === b) {
+    add(h("p", { className: "help", text: "Ini alur bawaan gerbang “" + (gateway.name || gateway.id) + "”: diambil bila tidak ada kondisi lain yang terpenuhi." }));
+  }
+  add(field("condition", "Ekspresi kondisi", textArea(b.conditionExpression ? b.conditionExpression.body : "", 3),
+    "Ekspresi Python atas data kasus, mis. hasil_uji == \"gagal\".",
+    function (value) { setCondition(element, value.trim()); }));
+}
