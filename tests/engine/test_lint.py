@@ -703,3 +703,53 @@ def test_operator_names_without_records_declare_nothing_so_every_parameter_is_re
     findings = lint(SOP_BPMN.read_bytes(), FORMS, set(REGISTRY), ROLES, SOP_ID)
     assert {f.code for f in findings} == {"parameter-undeclared"}
     assert {TASK_DEPLOY, TASK_6} <= {f.element for f in findings}
+
+
+# -- forms the renderer cannot draw ------------------------------------------------------------
+
+STEP_1_FORM = "langkah_1_pesan_perbaikan.schema.json"
+
+
+def _form_with(prop: dict) -> dict[str, bytes]:
+    schema = json.loads(FORMS[STEP_1_FORM])
+    schema["properties"]["alamat"] = prop
+    return dict(FORMS, **{STEP_1_FORM: json.dumps(schema).encode("utf-8")})
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "object", "properties": {"jalan": {"type": "string"}}},
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "array", "items": {"type": "object", "properties": {}}},
+        {"type": "null"},
+        {"type": ["string", "integer"]},
+        {"type": "object", "format": "date"},
+    ],
+    ids=["nested-object", "free-array", "array-of-objects", "null", "two-types", "object-date"],
+)
+def test_a_form_property_the_renderer_cannot_draw_is_an_error_naming_task_file_and_property(prop):
+    finding = _only(_lint(SOP, forms=_form_with(prop)))
+
+    assert (finding.level, finding.code, finding.element) == ("error", "form-unsupported", TASK_1)
+    assert finding.params == {"label": finding.name, "file": STEP_1_FORM, "property": "alamat"}
+    assert "“alamat”" in _words(finding) and STEP_1_FORM in _words(finding)
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "string"},
+        {},
+        {"type": ["string", "null"]},
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "data-url"},
+        {"type": "integer", "minimum": 1},
+        {"type": "boolean"},
+        {"type": "string", "enum": ["a", "b"]},
+        {"type": "array", "items": {"enum": ["a", "b"]}},
+        {"type": "array", "items": {"type": "string"}, "x-options-from-role": "Tim"},
+    ],
+)
+def test_a_form_property_the_renderer_draws_is_no_finding(prop):
+    assert _lint(SOP, forms=_form_with(prop)) == []
