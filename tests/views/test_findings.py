@@ -102,3 +102,16 @@ def test_the_version_page_shows_the_stored_finding_in_indonesian(app, actions):
         "Lane “Tim Aplikasi” tidak sesuai dengan peran mana pun. Buat peran “Tim Aplikasi” atau "
         "ganti nama lane menjadi peran yang sudah ada."
     ) in page
+
+
+def test_cases_sharing_one_sentence_differ_in_the_chosen_word(app):
+    ui = {"code": "form-invalid", "params": {"case": "object-ui", "file": "a.json"}}
+    pre = {
+        "code": "expression-invalid",
+        "params": {"case": "pre-script", "label": "T", "detail": "d"},
+    }
+    assert message(ui).startswith("UI formulir “a.json” bukan JSON yang sah (isi berkas harus")
+    assert message(pre).startswith("Pra-skrip pada “T” ditolak: d.")
+    with app.test_request_context(), force_locale("en"):
+        assert message(ui).startswith("The form UI “a.json” is not valid JSON (the file must")
+        assert message(pre).startswith("The pre-script on “T” is refused: d.")

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_babel.speaklater import LazyString
 
 _TIMER_EXAMPLE = {
@@ -25,6 +26,20 @@ _SOP_FIELD = {
     "sopWaktu": _l("waktu"),
     "sopProduk": _l("produk"),
 }
+
+# One sentence for several cases; the word that differs is chosen in _derived.
+_FORM_NOT_FOUND = _l(
+    "Tugas “%(label)s” merujuk berkas %(form_kind)s “%(file)s”, tetapi berkas itu tidak "
+    "diunggah. Unggah berkas tersebut atau perbaiki namanya."
+)
+_FORM_NOT_JSON = _l(
+    "%(form_title)s “%(file)s” bukan JSON yang sah (%(detail)s). Perbaiki berkas atau unggah "
+    "ulang hasil ekspor pembuat formulir."
+)
+_SCRIPT_REFUSED = _l(
+    "%(script)s pada “%(label)s” ditolak: %(detail)s. Perbaiki skrip; impor, atribut berawalan "
+    "garis bawah, dan perulangan while tidak diizinkan."
+)
 
 # (code, case) -> template; the case tells apart the wordings of one code.
 _TEMPLATES: dict[tuple[str, str], LazyString] = {
@@ -138,30 +153,12 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "Tugas “%(label)s” tidak merujuk berkas formulir, sehingga pelaksana hanya dapat menekan "
         "“Selesai”. Isi properti formJsonSchemaFilename dengan nama berkas formulir JSON."
     ),
-    ("form-not-found", "form"): _l(
-        "Tugas “%(label)s” merujuk berkas formulir “%(file)s”, tetapi berkas itu tidak diunggah. "
-        "Unggah berkas tersebut atau perbaiki namanya."
-    ),
-    ("form-not-found", "ui"): _l(
-        "Tugas “%(label)s” merujuk berkas UI formulir “%(file)s”, tetapi berkas itu tidak "
-        "diunggah. Unggah berkas tersebut atau perbaiki namanya."
-    ),
-    ("form-invalid", "json"): _l(
-        "Formulir “%(file)s” bukan JSON yang sah (%(detail)s). Perbaiki berkas atau unggah ulang "
-        "hasil ekspor pembuat formulir."
-    ),
-    ("form-invalid", "json-ui"): _l(
-        "UI formulir “%(file)s” bukan JSON yang sah (%(detail)s). Perbaiki berkas atau unggah "
-        "ulang hasil ekspor pembuat formulir."
-    ),
-    ("form-invalid", "object"): _l(
-        "Formulir “%(file)s” bukan JSON yang sah (isi berkas harus berupa objek JSON { … }). "
-        "Perbaiki berkas atau unggah ulang hasil ekspor pembuat formulir."
-    ),
-    ("form-invalid", "object-ui"): _l(
-        "UI formulir “%(file)s” bukan JSON yang sah (isi berkas harus berupa objek JSON { … }). "
-        "Perbaiki berkas atau unggah ulang hasil ekspor pembuat formulir."
-    ),
+    ("form-not-found", "form"): _FORM_NOT_FOUND,
+    ("form-not-found", "ui"): _FORM_NOT_FOUND,
+    ("form-invalid", "json"): _FORM_NOT_JSON,
+    ("form-invalid", "json-ui"): _FORM_NOT_JSON,
+    ("form-invalid", "object"): _FORM_NOT_JSON,
+    ("form-invalid", "object-ui"): _FORM_NOT_JSON,
     ("form-invalid", "schema"): _l(
         "Formulir “%(file)s” bukan JSON Schema (Draft 2020-12) yang sah di %(path)s: "
         "%(detail)s. Perbaiki bagian tersebut pada berkas formulir."
@@ -197,18 +194,9 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "Kondisi alur “%(label)s” (%(expression)s) tidak sah: %(detail)s. Tulis kondisi Python "
         'sederhana, misalnya hasil_uji == "gagal".'
     ),
-    ("expression-invalid", "script"): _l(
-        "Skrip pada “%(label)s” ditolak: %(detail)s. Perbaiki skrip; impor, atribut berawalan "
-        "garis bawah, dan perulangan while tidak diizinkan."
-    ),
-    ("expression-invalid", "pre-script"): _l(
-        "Pra-skrip pada “%(label)s” ditolak: %(detail)s. Perbaiki skrip; impor, atribut "
-        "berawalan garis bawah, dan perulangan while tidak diizinkan."
-    ),
-    ("expression-invalid", "post-script"): _l(
-        "Pasca-skrip pada “%(label)s” ditolak: %(detail)s. Perbaiki skrip; impor, atribut "
-        "berawalan garis bawah, dan perulangan while tidak diizinkan."
-    ),
+    ("expression-invalid", "script"): _SCRIPT_REFUSED,
+    ("expression-invalid", "pre-script"): _SCRIPT_REFUSED,
+    ("expression-invalid", "post-script"): _SCRIPT_REFUSED,
     ("expression-invalid", "parameter-empty"): _l(
         "Parameter “%(parameter)s” pada tugas layanan “%(label)s” kosong. Isi dengan ekspresi, "
         'misalnya nama variabel atau "teks".'
@@ -255,6 +243,28 @@ def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
         )
     if params.get("path") == "":
         words["path"] = _("(akar)")
+    words.update(_case_words(str(params.get("case", ""))))
+    return words
+
+
+def _case_words(case: str) -> dict[str, str]:
+    """The words that tell apart the cases sharing one sentence."""
+    if case in ("script", "pre-script", "post-script"):
+        scripts = {
+            "script": pgettext("finding", "Skrip"),
+            "pre-script": pgettext("finding", "Pra-skrip"),
+            "post-script": pgettext("finding", "Pasca-skrip"),
+        }
+        return {"script": scripts[case]}
+    if case not in ("form", "ui", "json", "json-ui", "object", "object-ui"):
+        return {}
+    ui = case == "ui" or case.endswith("-ui")
+    words = {
+        "form_kind": pgettext("finding", "UI formulir") if ui else pgettext("finding", "formulir"),
+        "form_title": pgettext("finding", "UI formulir") if ui else pgettext("finding", "Formulir"),
+    }
+    if case.startswith("object"):
+        words["detail"] = _("isi berkas harus berupa objek JSON { … }")
     return words
 
 
