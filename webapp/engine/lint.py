@@ -17,7 +17,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -194,8 +194,9 @@ def _serialize(root: etree._Element, original: bytes) -> bytes:
     encoding = root.getroottree().docinfo.encoding or "UTF-8"
     before = list(reversed(list(root.itersiblings(preceding=True))))
     after = list(root.itersiblings())
+    # With an encoding other than "unicode", lxml returns bytes.
     parts = [
-        etree.tostring(node, encoding=encoding, xml_declaration=False, with_tail=False)
+        cast(bytes, etree.tostring(node, encoding=encoding, xml_declaration=False, with_tail=False))
         for node in [*before, root, *after]
     ]
     stripped = original.lstrip()
