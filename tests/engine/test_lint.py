@@ -14,6 +14,7 @@ from lxml import etree
 from service_tasks import REGISTRY
 from webapp.engine.lint import Finding, has_errors, lint, normalize
 from webapp.engine.spec import parse_process
+from webapp.views.findings import message
 
 from .helpers import (
     DATA,
@@ -58,6 +59,11 @@ def _sop(old: str, new: str, count: int = 1) -> str:
     return SOP.replace(old, new, count)
 
 
+def _words(finding: Finding) -> str:
+    """The finding as an Indonesian reader sees it (the view layer words it)."""
+    return message(finding.to_dict())
+
+
 def _only(findings: list[Finding]) -> Finding:
     assert len(findings) == 1, [f.to_dict() for f in findings]
     return findings[0]
@@ -72,7 +78,14 @@ def test_the_sop_lints_clean_without_a_process_id():
 
 
 def test_lint_and_diff_import_neither_flask_nor_sqlalchemy_nor_models():
-    for name in ("lint.py", "diff.py"):
+    for name in (
+        "lint.py",
+        "lint_base.py",
+        "lint_forms.py",
+        "lint_services.py",
+        "form_schema.py",
+        "diff.py",
+    ):
         tree = ast.parse((ROOT / "webapp" / "engine" / name).read_text(encoding="utf-8"))
         modules = set()
         for node in ast.walk(tree):
@@ -89,20 +102,21 @@ def test_lint_and_diff_import_neither_flask_nor_sqlalchemy_nor_models():
 
 
 def test_finding_to_dict_is_json_ready():
-    finding = Finding("error", "lane-no-role", "Lane_x", "X", "pesan", {"create_role": "X"})
+    params = {"case": "unknown", "lane": "X"}
+    finding = Finding("error", "lane-no-role", "Lane_x", "X", params, {"create_role": "X"})
     assert json.loads(json.dumps(finding.to_dict())) == {
         "level": "error",
         "code": "lane-no-role",
         "element": "Lane_x",
         "name": "X",
-        "message": "pesan",
+        "params": {"case": "unknown", "lane": "X"},
         "fix": {"create_role": "X"},
     }
 
 
 def test_has_errors_is_true_only_for_error_findings():
-    warning = Finding("warning", "no-time-standard", "T", "", "m")
-    error = Finding("error", "task-no-lane", "T", "", "m")
+    warning = Finding("warning", "no-time-standard", "T", "", {"label": "T"})
+    error = Finding("error", "task-no-lane", "T", "", {"label": "T"})
     assert not has_errors([])
     assert not has_errors([warning])
     assert has_errors([warning, error])
@@ -239,7 +253,7 @@ def test_each_broken_diagram_gives_exactly_its_finding(code):
     finding = _only(_lint(make()))
 
     assert (finding.code, finding.level, finding.element) == (code, level, element)
-    assert finding.message.endswith(".")
+    assert _words(finding).endswith(".")  # worded by the view layer, not the code alone
 
 
 def test_reserved_end_id_is_an_error():
@@ -249,7 +263,7 @@ def test_reserved_end_id_is_an_error():
 
 def test_unknown_extension_names_the_misspelled_tag():
     finding = _only(_lint(BROKEN["unknown-extension"][0]()))
-    assert "spiffworkflow:instructionForEndUser" in finding.message
+    assert finding.params["tag"] == "spiffworkflow:instructionForEndUser"
     assert finding.fix == {"tag": "spiffworkflow:instructionForEndUser"}
 
 
@@ -257,12 +271,13 @@ def test_lane_without_role_offers_to_create_the_role():
     finding = _only(_lint(SOP, roles={LANE_UNIT, LANE_KETUA}))
     assert (finding.code, finding.element, finding.name) == ("lane-no-role", "Lane_tim", LANE_TIM)
     assert finding.fix == {"create_role": LANE_TIM}
-    assert "“Tim”" in finding.message
+    assert finding.params == {"case": "unknown", "lane": LANE_TIM}
+    assert "“Tim”" in _words(finding)
 
 
 def test_task_outside_a_lane_message_says_what_to_do():
     finding = _only(_lint(BROKEN["task-no-lane"][0]()))
-    assert finding.message == (
+    assert _words(finding) == (
         "Tugas “Melakukan pemecahan masalah sistem sesuai bahasa pemrograman eksisting” tidak "
         "berada di lane mana pun. Seret tugas ke dalam lane pelaksananya."
     )
@@ -326,7 +341,8 @@ def test_huge_power_in_a_timer_is_refused_at_upload_with_the_timer_named():
     bpmn = _sop('>"PT2H"</bpmn:timeDuration>', '>"x" * (10 ** 10 ** 8)</bpmn:timeDuration>')
     finding = _only(_lint(bpmn))
     assert (finding.code, finding.element) == ("timer-invalid", TIMER_3)
-    assert "number too large" in finding.message
+    assert finding.params["case"] == "unevaluable"
+    assert "number too large" in finding.params["detail"]
 
 
 def test_timer_with_a_call_is_left_to_run_time():
@@ -341,7 +357,8 @@ def test_timer_that_reads_process_data_is_not_flagged():
 
 def test_gateway_condition_finding_names_the_flow_ids():
     finding = _only(_lint(BROKEN["gateway-condition"][0]()))
-    assert "Flow_uji_berhasil" in finding.message
+    assert finding.params["flows"] == ["Flow_uji_berhasil"]
+    assert "Flow_uji_berhasil" in _words(finding)
     assert finding.fix == {"flows": ["Flow_uji_berhasil"]}
 
 
@@ -355,7 +372,8 @@ def test_gateway_with_two_unconditioned_flows_names_both():
     errors = [f for f in _lint(bpmn) if f.level == "error"]
     finding = _only(errors)
     assert finding.code == "gateway-condition"
-    assert "Flow_uji_gagal" in finding.message and "Flow_uji_berhasil" in finding.message
+    assert set(finding.params["flows"]) == {"Flow_uji_gagal", "Flow_uji_berhasil"}
+    assert finding.params["case"] == "many"
 
 
 def test_condition_that_imports_is_expression_invalid():
@@ -373,7 +391,7 @@ def test_service_parameter_that_does_not_parse_is_expression_invalid():
         )
     )
     assert (finding.code, finding.element) == ("expression-invalid", "Task_5_upload_colocation")
-    assert "aplikasi" in finding.message
+    assert (finding.params["case"], finding.params["parameter"]) == ("parameter", "aplikasi")
 
 
 def test_pre_script_that_imports_is_expression_invalid():
@@ -435,7 +453,8 @@ def test_missing_ui_schema_file_is_form_not_found():
 def test_sop_data_missing_names_the_missing_fields():
     finding = _only(_lint(BROKEN["sop-data-missing"][0]()))
     assert finding.fix == {"missing": ["sopProduk"]}
-    assert "sopProduk" in finding.message
+    assert finding.params["missing"] == ["sopProduk"]
+    assert "produk (sopProduk)" in _words(finding)
 
 
 def test_findings_are_ordered_errors_first_then_by_element():
@@ -575,7 +594,7 @@ def test_garbage_input_gives_an_error_finding_and_no_exception(kind):
 
     assert finding.level == "error"
     assert finding.code == EXPECTED_GARBAGE_CODE.get(kind, "xml-invalid")
-    assert finding.message
+    assert _words(finding)
 
 
 def test_garbage_forms_and_odd_arguments_do_not_raise():
@@ -614,10 +633,13 @@ def test_red_team_config_path_and_script_on_the_deployment_are_refused_with_the_
     by_param = {f.fix["parameter"]: f for f in findings}
     assert set(by_param) == {"config_path", "script"}
     for name, finding in by_param.items():
-        assert f"parameter “{name}”" in finding.message
-        assert "“Upload ke server colocation”" in finding.message
-        assert "deploy_to_colocation" in finding.message
-        assert "parameter yang diizinkan: aplikasi, rilis" in finding.message
+        assert finding.params == {
+            "label": "Upload ke server colocation",
+            "operator": "deploy_to_colocation",
+            "parameter": name,
+            "allowed": ["aplikasi", "rilis"],
+        }
+        assert "parameter yang diizinkan: aplikasi, rilis" in _words(finding)
         assert finding.fix == {"operator": "deploy_to_colocation", "parameter": name}
 
 
@@ -629,9 +651,11 @@ def test_a_missing_required_parameter_is_an_error_on_the_task():
         "parameter-missing",
         TASK_DEPLOY,
     )
-    assert (
-        "parameter wajib “rilis”" in finding.message and "deploy_to_colocation" in finding.message
+    assert (finding.params["parameter"], finding.params["operator"]) == (
+        "rilis",
+        "deploy_to_colocation",
     )
+    assert "parameter wajib “rilis”" in _words(finding)
 
 
 def test_an_optional_parameter_may_be_left_out():
@@ -646,7 +670,7 @@ def test_a_literal_of_the_wrong_type_is_an_error_and_an_expression_is_left_to_ru
         _lint(_sop('id="rilis" type="str" value="rilis"', 'id="rilis" type="str" value="42"'))
     )
     assert (finding.code, finding.element) == ("parameter-type", TASK_DEPLOY)
-    assert "“rilis”" in finding.message and "teks" in finding.message
+    assert (finding.params["parameter"], finding.params["type"]) == ("rilis", "teks")
 
     assert (
         _lint(_sop('id="rilis" type="str" value="rilis"', 'id="rilis" type="str" value="str(42)"'))
@@ -686,3 +710,53 @@ def test_operator_names_without_records_declare_nothing_so_every_parameter_is_re
     findings = lint(SOP_BPMN.read_bytes(), FORMS, set(REGISTRY), ROLES, SOP_ID)
     assert {f.code for f in findings} == {"parameter-undeclared"}
     assert {TASK_DEPLOY, TASK_6} <= {f.element for f in findings}
+
+
+# -- forms the renderer cannot draw ------------------------------------------------------------
+
+STEP_1_FORM = "langkah_1_pesan_perbaikan.schema.json"
+
+
+def _form_with(prop: dict) -> dict[str, bytes]:
+    schema = json.loads(FORMS[STEP_1_FORM])
+    schema["properties"]["alamat"] = prop
+    return dict(FORMS, **{STEP_1_FORM: json.dumps(schema).encode("utf-8")})
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "object", "properties": {"jalan": {"type": "string"}}},
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "array", "items": {"type": "object", "properties": {}}},
+        {"type": "null"},
+        {"type": ["string", "integer"]},
+        {"type": "object", "format": "date"},
+    ],
+    ids=["nested-object", "free-array", "array-of-objects", "null", "two-types", "object-date"],
+)
+def test_a_form_property_the_renderer_cannot_draw_is_an_error_naming_task_file_and_property(prop):
+    finding = _only(_lint(SOP, forms=_form_with(prop)))
+
+    assert (finding.level, finding.code, finding.element) == ("error", "form-unsupported", TASK_1)
+    assert finding.params == {"label": finding.name, "file": STEP_1_FORM, "property": "alamat"}
+    assert "“alamat”" in _words(finding) and STEP_1_FORM in _words(finding)
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "string"},
+        {},
+        {"type": ["string", "null"]},
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "data-url"},
+        {"type": "integer", "minimum": 1},
+        {"type": "boolean"},
+        {"type": "string", "enum": ["a", "b"]},
+        {"type": "array", "items": {"enum": ["a", "b"]}},
+        {"type": "array", "items": {"type": "string"}, "x-options-from-role": "Tim"},
+    ],
+)
+def test_a_form_property_the_renderer_draws_is_no_finding(prop):
+    assert _lint(SOP, forms=_form_with(prop)) == []

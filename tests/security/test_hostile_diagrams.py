@@ -289,8 +289,10 @@ def test_pattern_that_needs_backtracking_is_refused_at_upload(app):
         schema["properties"]["judul"]["pattern"] = r"^(\w+) \1$"
         forms[STEP_1_FORM] = json.dumps(schema)
 
-    with pytest.raises(DiagramError, match="waktu linear"):
+    with pytest.raises(DiagramError, match="form-pattern") as info:
         publish_variant(app, change_forms=backreference)
+    [finding] = info.value.findings
+    assert (finding["code"], finding["params"]["pattern"]) == ("form-pattern", r"^(\w+) \1$")
 
 
 def test_service_parameter_over_budget_fails_the_call_with_its_cause(app, actions):

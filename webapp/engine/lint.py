@@ -3,8 +3,11 @@
 ``lint`` never raises: whatever bytes a process owner uploads, the answer is a list of
 findings (a broken file is an ``error`` finding). ``normalize`` rewrites the bare ISO-8601 timer
 expressions Camunda Modeler writes (``PT10M``) into the quoted Python strings SpiffWorkflow
-evaluates (``"PT10M"``).
+evaluates (``"PT10M"``). A finding is a code with parameters; ``webapp/views/findings.py``
+words it in the reader's language.
 
+This module checks the diagram's structure, lanes, timers, gateways, expressions and SOP data;
+service tasks are checked in ``lint_services``, forms in ``lint_forms``.
 No Flask, no SQLAlchemy: plain data in, plain data out.
 """
 
@@ -13,28 +16,32 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from .nesting import MAX_DATA_DEPTH, MAX_SCHEMA_DEPTH, schema_depth
-from .nesting import loads as loads_bounded
-from .patterns import pattern_problems
+from .lint_base import (
+    BPMN_NS,
+    ERROR,
+    SPIFF_NS,
+    WARNING,
+    Finding,
+    Findings,
+    label,
+    owner_with_id,
+    properties,
+    short,
+    sort_findings,
+)
+from .lint_forms import check_forms
+from .lint_services import check_service_tasks
 from .scripting import SopScriptEngine
 from .spec import DiagramError, parse_process
 from .xml import UnsafeXmlError, parse_bpmn_xml
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-
-ERROR = "error"
-WARNING = "warning"
+__all__ = ["ERROR", "WARNING", "Finding", "has_errors", "lint", "normalize"]
 
 RESERVED_IDS = frozenset({"Start", "End"})
 
@@ -66,11 +73,8 @@ KNOWN_SPIFF_TAGS = frozenset(
     }
 )
 
-SOP_PROPERTIES = {
-    "sopKelengkapan": "kelengkapan",
-    "sopWaktu": "waktu",
-    "sopProduk": "produk",
-}
+# The task properties the SOP sheet's table reads.
+SOP_PROPERTIES = ("sopKelengkapan", "sopWaktu", "sopProduk")
 
 TIMER_KINDS = ("timeDuration", "timeDate", "timeCycle")
 
@@ -91,45 +95,6 @@ def _q(name: str | None) -> str:
 
 def _s(name: str) -> str:
     return f"{{{SPIFF_NS}}}{name}"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem in a draft: where, what, what to do, and optionally a machine-readable fix."""
-
-    level: str  # "error" | "warning"
-    code: str
-    element: str
-    name: str
-    message: str
-    fix: dict | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.level == ERROR for f in findings)
-
-
-def _sorted(findings: Iterable[Finding]) -> list[Finding]:
-    unique = list({(f.level, f.code, f.element, f.message): f for f in findings}.values())
-    return sorted(unique, key=lambda f: (f.level != ERROR, f.element, f.code, f.message))
-
-
-def _as_bytes(content: Any) -> bytes:
-    if isinstance(content, bytes):
-        return content
-    if isinstance(content, bytearray | memoryview):
-        return bytes(content)
-    if isinstance(content, str):
-        return content.encode("utf-8")
-    raise TypeError(f"expected bytes, got {type(content).__name__}")
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,12 +145,19 @@ def check_iso_timer(kind: str, value: Any) -> str | None:
     return None
 
 
-_TIMER_WHAT = {"timeDuration": "durasi", "timeDate": "tanggal", "timeCycle": "siklus"}
-_TIMER_EXAMPLE = {
-    "timeDuration": '"PT2H" (2 jam) atau "P1D" (1 hari)',
-    "timeDate": '"2026-12-01T08:00:00+07:00"',
-    "timeCycle": '"R3/PT1H" (3 kali setiap jam)',
-}
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """True when any finding is an error (the draft cannot be published)."""
+    return any(f.level == ERROR for f in findings)
+
+
+def _as_bytes(content: Any) -> bytes:
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, bytearray | memoryview):
+        return bytes(content)
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    raise TypeError(f"expected bytes, got {type(content).__name__}")
 
 
 def normalize(bpmn: bytes) -> tuple[bytes, list[Finding]]:
@@ -199,7 +171,7 @@ def normalize(bpmn: bytes) -> tuple[bytes, list[Finding]]:
     except (UnsafeXmlError, TypeError) as exc:
         return bpmn, [_xml_invalid(exc)]
 
-    findings: list[Finding] = []
+    found = Findings()
     for kind in TIMER_KINDS:
         for node in root.iter(_q(kind)):
             expression = _timer_text(node)
@@ -209,22 +181,12 @@ def normalize(bpmn: bytes) -> tuple[bytes, list[Finding]]:
             node.text = quoted
             owner = _timer_owner(node)
             element = owner.get("id", "") if owner is not None else ""
-            name = (owner.get("name") or "") if owner is not None else ""
-            findings.append(
-                Finding(
-                    WARNING,
-                    "timer-normalized",
-                    element,
-                    name,
-                    f"Ekspresi timer “{_label(owner)}” ditulis {expression} (format Camunda "
-                    f"Modeler) dan telah diubah menjadi {quoted} agar dapat dievaluasi. "
-                    "Periksa hasilnya lalu simpan draf.",
-                    {"timer": element, "from": expression, "to": quoted},
-                )
-            )
-    if not findings:
+            params = {"label": label(owner), "from": expression, "to": quoted}
+            fix = {"timer": element, "from": expression, "to": quoted}
+            found.add(WARNING, "timer-normalized", owner, params, fix)
+    if not found.items:
         return content, []
-    return _serialize(root, content), _sorted(findings)
+    return _serialize(root, content), sort_findings(found.items)
 
 
 def _serialize(root: etree._Element, original: bytes) -> bytes:
@@ -232,8 +194,9 @@ def _serialize(root: etree._Element, original: bytes) -> bytes:
     encoding = root.getroottree().docinfo.encoding or "UTF-8"
     before = list(reversed(list(root.itersiblings(preceding=True))))
     after = list(root.itersiblings())
+    # With an encoding other than "unicode", lxml returns bytes.
     parts = [
-        etree.tostring(node, encoding=encoding, xml_declaration=False, with_tail=False)
+        cast(bytes, etree.tostring(node, encoding=encoding, xml_declaration=False, with_tail=False))
         for node in [*before, root, *after]
     ]
     stripped = original.lstrip()
@@ -271,21 +234,13 @@ def _cheap(expression: str) -> bool:
     return not any(isinstance(node, _COSTLY) for node in ast.walk(tree))
 
 
-def _label(element: etree._Element | None) -> str:
-    if element is None:
-        return ""
-    return element.get("name") or element.get("id") or etree.QName(element).localname
+def _finding(code: str, params: dict[str, Any]) -> Finding:
+    """An error about the whole file (no element)."""
+    return Finding(ERROR, code, "", "", params)
 
 
 def _xml_invalid(exc: Exception) -> Finding:
-    return Finding(
-        ERROR,
-        "xml-invalid",
-        "",
-        "",
-        f"Berkas tidak dapat dibaca sebagai XML yang aman ({_short(exc)}). Ekspor ulang diagram "
-        "dari Camunda Modeler sebagai .bpmn (tanpa DTD/entitas, maksimal 5 MB) lalu unggah lagi.",
-    )
+    return _finding("xml-invalid", {"detail": short(exc)})
 
 
 class _Linter:
@@ -303,31 +258,11 @@ class _Linter:
         self.bpmn = bpmn
         self.forms = dict(forms or {})
         self.connectors = {str(k): v for k, v in connectors.items()}
-        self.operators = set(self.connectors)
         self.roles = {str(r).strip() for r in roles or ()}
         self.process_id = process_id
-        self.findings: list[Finding] = []
-        # Ids whose errors explain a SpiffWorkflow parse failure at the same place.
-        self.covered: set[str] = set()
+        self.found = Findings()
+        self.add = self.found.add
         self.engine = SopScriptEngine()
-
-    def add(
-        self,
-        level: str,
-        code: str,
-        element: etree._Element | str | None,
-        message: str,
-        fix: dict | None = None,
-        covers: Iterable[str] = (),
-    ) -> None:
-        if isinstance(element, str) or element is None:
-            element_id, name = element or "", ""
-        else:
-            element_id, name = element.get("id", ""), element.get("name") or ""
-        self.findings.append(Finding(level, code, element_id, name, message, fix))
-        if level == ERROR:
-            self.covered.add(element_id)
-            self.covered.update(covers)
 
     # -- entry ---------------------------------------------------------------------------
 
@@ -338,18 +273,7 @@ class _Linter:
             return [_xml_invalid(exc)]
         if not isinstance(root.tag, str) or root.tag != _q("definitions"):
             tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
-            return [
-                Finding(
-                    ERROR,
-                    "bpmn-invalid",
-                    "",
-                    "",
-                    f"Berkas ini XML tetapi bukan diagram BPMN 2.0 (elemen akarnya “{tag}”, "
-                    "seharusnya bpmn:definitions). Unggah berkas .bpmn yang diekspor dari "
-                    "Camunda Modeler.",
-                )
-            ]
-        self.root = root
+            return [_finding("bpmn-invalid", {"case": "not-bpmn", "tag": tag})]
         self.check_reserved_ids(root)
         self.check_extensions(root)
         process = self.find_process(root)
@@ -357,13 +281,13 @@ class _Linter:
             self.index(process)
             self.check_lanes(process)
             self.check_timers(process)
-            self.check_service_tasks(process)
-            self.check_forms(process)
+            check_service_tasks(self.found, root, self.service_tasks, self.connectors)
+            check_forms(self.found, self.user_tasks, self.forms)
             self.check_gateways(process)
             self.check_expressions(process)
             self.check_sop_data(process)
             self.check_spiff_parse(process)
-        return self.findings
+        return self.found.items
 
     # -- a, b, c -------------------------------------------------------------------------
 
@@ -373,33 +297,17 @@ class _Linter:
             for process in processes:
                 if process.get("id") == self.process_id:
                     if process.get("isExecutable", "false").lower() != "true":
-                        self.add(
-                            ERROR,
-                            "no-executable-process",
-                            process,
-                            f"Proses “{_label(process)}” tidak ditandai dapat dijalankan. "
-                            "Centang “Executable” pada proses di Camunda Modeler.",
-                        )
+                        params = {"case": "not-executable", "label": label(process)}
+                        self.add(ERROR, "no-executable-process", process, params)
                         return None
                     return process
-            self.add(
-                ERROR,
-                "process-not-found",
-                "",
-                f"Diagram tidak memuat proses dengan id “{self.process_id}”. Ubah id proses "
-                f"(Process ID) di Camunda Modeler menjadi “{self.process_id}”.",
-            )
+            params = {"process_id": self.process_id}
+            self.add(ERROR, "process-not-found", "", params)
             return None
         for process in processes:
             if process.get("isExecutable", "false").lower() == "true":
                 return process
-        self.add(
-            ERROR,
-            "no-executable-process",
-            "",
-            "Diagram tidak memuat proses yang dapat dijalankan. Pilih proses di Camunda Modeler "
-            "lalu centang “Executable”.",
-        )
+        self.add(ERROR, "no-executable-process", "", {"case": "none"})
         return None
 
     def check_reserved_ids(self, root: etree._Element) -> None:
@@ -407,14 +315,8 @@ class _Linter:
             if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{BPMN_NS}}}"):
                 continue
             if element.get("id") in RESERVED_IDS:
-                self.add(
-                    ERROR,
-                    "reserved-id",
-                    element,
-                    f"Elemen “{_label(element)}” memakai id “{element.get('id')}”, yang "
-                    "dicadangkan oleh mesin alur kerja. Ganti id elemen (misalnya "
-                    f"“{element.get('id')}Event_1”).",
-                )
+                params = {"label": label(element), "id": element.get("id")}
+                self.add(ERROR, "reserved-id", element, params)
 
     def check_extensions(self, root: etree._Element) -> None:
         for element in root.iter():
@@ -427,19 +329,10 @@ class _Linter:
                     continue
             elif "spiffworkflow" not in namespace.lower():
                 continue
-            owner = element.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
+            owner = owner_with_id(element.getparent())
             tag = f"{element.prefix or 'spiffworkflow'}:{qname.localname}"
-            self.add(
-                ERROR,
-                "unknown-extension",
-                owner,
-                f"Tag ekstensi “{tag}” pada “{_label(owner)}” tidak dikenal (salah ketik atau "
-                "namespace keliru) sehingga isinya diabaikan. Perbaiki nama tag, misalnya "
-                "spiffworkflow:properties atau spiffworkflow:serviceTaskOperator.",
-                {"tag": tag},
-            )
+            params = {"tag": tag, "label": label(owner)}
+            self.add(ERROR, "unknown-extension", owner, params, {"tag": tag})
 
     def check_spiff_parse(self, process: etree._Element) -> None:
         try:
@@ -448,26 +341,17 @@ class _Linter:
             details = exc.findings or [{"element": "", "message": str(exc)}]
             for detail in details:
                 element = detail.get("element", "") or ""
-                if element and element in self.covered:
+                if element and element in self.found.covered:
                     continue
                 node = self.nodes.get(element)
-                self.add(
-                    ERROR,
-                    "bpmn-invalid",
-                    node if node is not None else element,
-                    "Diagram tidak lolos validasi BPMN/SpiffWorkflow"
-                    + (f" pada “{_label(node) or element}”" if element else "")
-                    + f": {_short(detail.get('message') or str(exc))}. Perbaiki elemen tersebut "
-                    "di Camunda Modeler lalu unggah ulang.",
-                )
+                params = {
+                    "case": "spiff" if element else "spiff-file",
+                    "where": (label(node) or element) if element else "",
+                    "detail": short(detail.get("message") or str(exc)),
+                }
+                self.add(ERROR, "bpmn-invalid", node if node is not None else element, params)
         except Exception as exc:  # noqa: BLE001 - the linter never raises
-            self.add(
-                ERROR,
-                "bpmn-invalid",
-                "",
-                f"Diagram tidak dapat dibaca ({_short(exc)}). Periksa diagram di Camunda Modeler "
-                "lalu unggah ulang.",
-            )
+            self.add(ERROR, "bpmn-invalid", "", {"case": "unreadable", "detail": short(exc)})
 
     # -- indexes -------------------------------------------------------------------------
 
@@ -488,58 +372,29 @@ class _Linter:
                     self.lane_of[ref.text.strip()] = lane.get("name") or lane.get("id") or ""
 
     def _in_lane(self, element: etree._Element) -> bool:
-        node = element
+        node: etree._Element | None = element
         while node is not None and node.tag != _q("process"):
             if node.get("id") in self.lane_of:
                 return True
             node = node.getparent()
         return False
 
-    @staticmethod
-    def properties(element: etree._Element) -> dict[str, str]:
-        result: dict[str, str] = {}
-        ext = element.find(_q("extensionElements"))
-        if ext is None:
-            return result
-        for props in ext.findall(_s("properties")):
-            for prop in props.findall(_s("property")):
-                if prop.get("name"):
-                    result[prop.get("name")] = prop.get("value") or ""
-        return result
-
     # -- d. lanes ------------------------------------------------------------------------
 
     def check_lanes(self, process: etree._Element) -> None:
         for task in self.user_tasks:
             if not self._in_lane(task):
-                self.add(
-                    ERROR,
-                    "task-no-lane",
-                    task,
-                    f"Tugas “{_label(task)}” tidak berada di lane mana pun. Seret tugas ke dalam "
-                    "lane pelaksananya.",
-                )
+                self.add(ERROR, "task-no-lane", task, {"label": label(task)})
         for lane in self.lanes:
             if lane.find(f"{_q('childLaneSet')}/{_q('lane')}") is not None:
                 continue  # a parent lane only groups its child lanes
             name = (lane.get("name") or "").strip()
             if not name:
-                self.add(
-                    ERROR,
-                    "lane-no-role",
-                    lane,
-                    f"Lane “{lane.get('id')}” tidak bernama, sehingga tugasnya tidak dapat "
-                    "diberikan kepada peran mana pun. Beri nama lane sesuai peran pelaksananya.",
-                )
+                params = {"case": "unnamed", "id": lane.get("id")}
+                self.add(ERROR, "lane-no-role", lane, params)
             elif name not in self.roles:
-                self.add(
-                    ERROR,
-                    "lane-no-role",
-                    lane,
-                    f"Lane “{name}” tidak sesuai dengan peran mana pun. Buat peran “{name}” atau "
-                    "ganti nama lane menjadi peran yang sudah ada.",
-                    {"create_role": name},
-                )
+                params = {"case": "unknown", "lane": name}
+                self.add(ERROR, "lane-no-role", lane, params, {"create_role": name})
 
     # -- e. timers -----------------------------------------------------------------------
 
@@ -548,13 +403,8 @@ class _Linter:
             owner = _timer_owner(definition)
             nodes = [n for kind in TIMER_KINDS for n in definition.findall(_q(kind))]
             if not nodes:
-                self.add(
-                    ERROR,
-                    "timer-invalid",
-                    owner,
-                    f"Timer “{_label(owner)}” tidak memiliki durasi, tanggal, atau siklus. Isi "
-                    f"“Timer definition”, misalnya {_TIMER_EXAMPLE['timeDuration']}.",
-                )
+                params = {"case": "no-definition", "label": label(owner), "kind": "timeDuration"}
+                self.add(ERROR, "timer-invalid", owner, params)
                 continue
             for node in nodes:
                 self.check_timer_expression(owner, etree.QName(node).localname, _timer_text(node))
@@ -564,37 +414,18 @@ class _Linter:
             target = self.nodes.get(event.get("attachedToRef", ""))
             interrupting = event.get("cancelActivity", "true").strip().lower() != "false"
             if target is not None and target.tag == _q("userTask") and interrupting:
-                self.add(
-                    WARNING,
-                    "timer-interrupting",
-                    event,
-                    f"Timer “{_label(event)}” membatalkan tugas “{_label(target)}” saat waktunya "
-                    "habis. Mutu baku waktu SOP seharusnya hanya mencatat keterlambatan: ubah "
-                    "timer menjadi non-interrupting (hilangkan centang “Interrupting”).",
-                    {"set_non_interrupting": event.get("id", "")},
-                )
+                params = {"label": label(event), "task": label(target)}
+                fix = {"set_non_interrupting": event.get("id", "")}
+                self.add(WARNING, "timer-interrupting", event, params, fix)
 
     def check_timer_expression(self, owner: etree._Element | None, kind: str, expr: str) -> None:
-        label = _label(owner)
-        example = _TIMER_EXAMPLE[kind]
+        where = {"label": label(owner), "kind": kind}
         if not expr:
-            self.add(
-                ERROR,
-                "timer-invalid",
-                owner,
-                f"Timer “{label}” kosong. Isi ekspresi timer, misalnya {example}.",
-            )
+            self.add(ERROR, "timer-invalid", owner, {**where, "case": "empty"})
             return
         if is_bare_iso(expr):
-            self.add(
-                WARNING,
-                "timer-unquoted",
-                owner,
-                f"Timer “{label}” ditulis {expr} tanpa tanda kutip (format Camunda Modeler); "
-                f'mesin alur kerja membutuhkan "{expr}". Jalankan normalisasi timer atau tulis '
-                "nilainya di antara tanda kutip.",
-                {"normalize": True, "from": expr, "to": f'"{expr}"'},
-            )
+            fix = {"normalize": True, "from": expr, "to": f'"{expr}"'}
+            self.add(WARNING, "timer-unquoted", owner, {**where, "expression": expr}, fix)
             return
         try:
             self.engine.validate(expr)
@@ -604,229 +435,23 @@ class _Linter:
         except Exception as exc:  # noqa: BLE001 - any refusal is a finding
             if getattr(exc, "kind", "") == "NameError" or isinstance(exc, NameError):
                 return  # depends on process data: it can only be checked when the timer starts
-            self.add(
-                ERROR,
-                "timer-invalid",
-                owner,
-                f"Ekspresi timer “{label}” ({_short(expr, 80)}) tidak dapat dievaluasi: "
-                f"{_short(exc, 120)}. Tulis nilai ISO-8601 di antara tanda kutip, misalnya "
-                f"{example}.",
-            )
+            params = {
+                **where,
+                "case": "unevaluable",
+                "expression": short(expr, 80),
+                "detail": short(exc, 120),
+            }
+            self.add(ERROR, "timer-invalid", owner, params)
             return
         problem = check_iso_timer(kind, value)
         if problem is not None:
-            self.add(
-                ERROR,
-                "timer-invalid",
-                owner,
-                f"Timer “{label}” bernilai {_short(repr(value), 80)}, yang bukan "
-                f"{_TIMER_WHAT[kind]}"
-                f" ISO-8601 yang sah ({_short(problem, 80)}). Gunakan misalnya {example}.",
-            )
-
-    # -- f. service tasks ----------------------------------------------------------------
-
-    def check_service_tasks(self, process: etree._Element) -> None:
-        known = ", ".join(sorted(self.operators)) or "(belum ada)"
-        main = set(self.service_tasks)
-        # Service tasks of the file's other processes run too when a call activity calls them.
-        for task in self.root.iter(_q("serviceTask")):
-            ext = task.find(_q("extensionElements"))
-            operator_el = ext.find(_s("serviceTaskOperator")) if ext is not None else None
-            operator = (operator_el.get("id") or "").strip() if operator_el is not None else ""
-            if not operator and task not in main:
-                continue
-            if not operator:
-                self.add(
-                    ERROR,
-                    "operator-missing",
-                    task,
-                    f"Tugas layanan “{_label(task)}” tidak memiliki operator. Pilih operator "
-                    f"layanan pada tugas ini (tersedia: {known}) atau ubah menjadi tugas "
-                    "pengguna.",
-                )
-            elif operator not in self.operators:
-                self.add(
-                    ERROR,
-                    "operator-unknown",
-                    task,
-                    f"Tugas layanan “{_label(task)}” memakai operator “{operator}” yang tidak "
-                    f"tersedia di server. Pilih salah satu operator: {known}.",
-                    {"operator": operator},
-                )
-            else:
-                self.check_parameters(task, operator, operator_el)
-
-    def check_parameters(
-        self, task: etree._Element, operator: str, operator_el: etree._Element
-    ) -> None:
-        """Only declared parameters, every required one, literals of the declared type.
-
-        Whatever picks a script, a file, a host, a path or a command is never a parameter: the
-        administrator's settings hold it. The worker refuses the same at run time.
-        """
-        declared = {p.name: p for p in getattr(self.connectors[operator], "params", ())}
-        allowed = ", ".join(declared) or "(tidak ada)"
-        label = _label(task)
-        given: set[str] = set()
-        for param in operator_el.iter(_s("parameter")):
-            name = param.get("id") or ""
-            given.add(name)
-            spec = declared.get(name)
-            if spec is None:
-                self.add(
-                    ERROR,
-                    "parameter-undeclared",
-                    task,
-                    f"Tugas layanan “{label}” memberi parameter “{name}” yang tidak "
-                    f"dideklarasikan oleh operator “{operator}” (parameter yang diizinkan: "
-                    f"{allowed}). Hapus parameter itu; skrip, berkas konfigurasi, host, path "
-                    "dan perintah hanya diatur oleh administrator.",
-                    {"operator": operator, "parameter": name},
-                )
-                continue
-            try:
-                value = ast.literal_eval((param.get("value") or "").strip())
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue  # not a literal: its type is only known at run time
-            if not spec.accepts(value):
-                self.add(
-                    ERROR,
-                    "parameter-type",
-                    task,
-                    f"Parameter “{name}” pada tugas layanan “{label}” bernilai "
-                    f"{_short(repr(value), 60)}, padahal operator “{operator}” memerlukan "
-                    f"{spec.type_name}. Ubah nilainya.",
-                    {"operator": operator, "parameter": name},
-                )
-        for name, spec in declared.items():
-            if spec.required and name not in given:
-                hint = f" ({spec.help})" if getattr(spec, "help", "") else ""
-                self.add(
-                    ERROR,
-                    "parameter-missing",
-                    task,
-                    f"Tugas layanan “{label}” tidak mengisi parameter wajib “{name}”{hint} untuk "
-                    f"operator “{operator}”. Tambahkan parameter itu pada tugas.",
-                    {"operator": operator, "parameter": name},
-                )
-
-    # -- g. forms ------------------------------------------------------------------------
-
-    def _load_json(self, filename: str) -> tuple[Any, str | None]:
-        try:
-            raw = self.forms[filename]
-            text = raw.decode("utf-8-sig") if isinstance(raw, bytes | bytearray) else str(raw)
-            # Bounded: ``json`` recurses per level, a file thousands of levels deep is refused.
-            return loads_bounded(text, MAX_SCHEMA_DEPTH), None
-        except (UnicodeDecodeError, ValueError, TypeError) as exc:
-            return None, _short(exc, 120)
-
-    def check_forms(self, process: etree._Element) -> None:
-        checked: set[str] = set()
-        for task in self.user_tasks:
-            props = self.properties(task)
-            schema_file = props.get("formJsonSchemaFilename", "").strip()
-            ui_file = props.get("formUiSchemaFilename", "").strip()
-            if not schema_file:
-                self.add(
-                    WARNING,
-                    "form-missing-ref",
-                    task,
-                    f"Tugas “{_label(task)}” tidak merujuk berkas formulir, sehingga pelaksana "
-                    "hanya dapat menekan “Selesai”. Isi properti formJsonSchemaFilename dengan "
-                    "nama berkas formulir JSON.",
-                )
-            for filename, is_ui in ((schema_file, False), (ui_file, True)):
-                if not filename:
-                    continue
-                if filename not in self.forms:
-                    self.add(
-                        ERROR,
-                        "form-not-found",
-                        task,
-                        f"Tugas “{_label(task)}” merujuk berkas "
-                        f"{'UI formulir' if is_ui else 'formulir'} “{filename}”, tetapi berkas itu "
-                        "tidak diunggah. Unggah berkas tersebut atau perbaiki namanya.",
-                        {"upload_form": filename},
-                    )
-                    continue
-                if filename in checked:
-                    continue
-                checked.add(filename)
-                self.check_form_file(filename, is_ui)
-
-    def check_form_file(self, filename: str, is_ui: bool) -> None:
-        data, problem = self._load_json(filename)
-        what = "UI formulir" if is_ui else "Formulir"
-        if problem is None and not isinstance(data, dict):
-            problem = "isi berkas harus berupa objek JSON { … }"
-        if problem is not None:
-            self.findings.append(
-                Finding(
-                    ERROR,
-                    "form-invalid",
-                    filename,
-                    "",
-                    f"{what} “{filename}” bukan JSON yang sah ({problem}). Perbaiki berkas atau "
-                    "unggah ulang hasil ekspor pembuat formulir.",
-                )
-            )
-            return
-        if is_ui:
-            return
-        depth = schema_depth(data, MAX_DATA_DEPTH)
-        if depth > MAX_DATA_DEPTH:
-            self.findings.append(
-                Finding(
-                    ERROR,
-                    "form-too-deep",
-                    filename,
-                    "",
-                    f"Formulir “{filename}” menyatakan isian bersarang lebih dari "
-                    f"{MAX_DATA_DEPTH} tingkat (objek dalam objek atau daftar), padahal kiriman "
-                    f"paling dalam {MAX_DATA_DEPTH} tingkat. Sederhanakan struktur formulir.",
-                )
-            )
-        try:
-            Draft202012Validator.check_schema(data)
-        except SchemaError as exc:
-            path = "/".join(str(p) for p in exc.path) or "(akar)"
-            self.findings.append(
-                Finding(
-                    ERROR,
-                    "form-invalid",
-                    filename,
-                    "",
-                    f"Formulir “{filename}” bukan JSON Schema (Draft 2020-12) yang sah di {path}: "
-                    f"{_short(exc.message, 160)}. Perbaiki bagian tersebut pada berkas formulir.",
-                )
-            )
-        except Exception as exc:  # noqa: BLE001 - e.g. a pathological regex in the schema
-            self.findings.append(
-                Finding(
-                    ERROR,
-                    "form-invalid",
-                    filename,
-                    "",
-                    f"Formulir “{filename}” tidak dapat diperiksa ({_short(exc, 120)}). Perbaiki "
-                    "berkas formulir.",
-                )
-            )
-            return
-        for path, pattern, reason in pattern_problems(data):
-            self.findings.append(
-                Finding(
-                    ERROR,
-                    "form-pattern",
-                    filename,
-                    "",
-                    f"Pola isian “{_short(pattern, 80)}” di {path} pada formulir “{filename}” "
-                    f"tidak dapat dicocokkan dalam waktu linear ({_short(reason, 100)}). "
-                    "Rujukan balik (\\1) dan lookahead/lookbehind tidak didukung; tulis ulang "
-                    "polanya tanpa itu.",
-                )
-            )
+            params = {
+                **where,
+                "case": "not-iso",
+                "value": short(repr(value), 80),
+                "detail": short(problem, 80),
+            }
+            self.add(ERROR, "timer-invalid", owner, params)
 
     # -- h. gateways and expressions -----------------------------------------------------
 
@@ -849,25 +474,13 @@ class _Linter:
                 wrong = [f for f in bare if f != default]
                 if not wrong:
                     continue
-                ids = ", ".join(wrong)
-                if len(bare) == 1:
-                    todo = (
-                        f"Tambahkan kondisi pada alur {ids} atau jadikan alur itu alur bawaan "
-                        "(default) gerbang."
-                    )
-                else:
-                    todo = (
-                        "Tambahkan kondisi pada setiap alur tersebut; paling banyak satu alur "
-                        "boleh tanpa kondisi, dan alur itu harus menjadi alur bawaan (default)."
-                    )
+                params = {
+                    "case": "one" if len(bare) == 1 else "many",
+                    "label": label(gateway),
+                    "flows": wrong,
+                }
                 self.add(
-                    ERROR,
-                    "gateway-condition",
-                    gateway,
-                    f"Gerbang “{_label(gateway)}” memiliki alur keluar tanpa kondisi yang bukan "
-                    f"alur bawaan: {ids}. {todo}",
-                    {"flows": wrong},
-                    covers=wrong,
+                    ERROR, "gateway-condition", gateway, params, {"flows": wrong}, covers=wrong
                 )
 
     def _bad_expression(self, expression: str, script: bool) -> str | None:
@@ -887,84 +500,57 @@ class _Linter:
                 continue
             problem = self._bad_expression(expression, script=False)
             if problem:
-                self.add(
-                    ERROR,
-                    "expression-invalid",
-                    flow,
-                    f"Kondisi alur “{_label(flow)}” ({_short(expression, 80)}) tidak sah: "
-                    f"{_short(problem, 160)}. Tulis kondisi Python sederhana, misalnya "
-                    'hasil_uji == "gagal".',
-                )
+                params = {
+                    "case": "condition",
+                    "label": label(flow),
+                    "expression": short(expression, 80),
+                    "detail": short(problem, 160),
+                }
+                self.add(ERROR, "expression-invalid", flow, params)
         for script_task in process.iter(_q("scriptTask")):
             node = script_task.find(_q("script"))
             source = (node.text or "") if node is not None else ""
-            self._check_script(script_task, source, "Skrip")
-        for tag, what in (("preScript", "Pra-skrip"), ("postScript", "Pasca-skrip")):
+            self._check_script(script_task, source, "script")
+        for tag, case in (("preScript", "pre-script"), ("postScript", "post-script")):
             for node in process.iter(_s(tag)):
-                owner = node.getparent()
-                while owner is not None and owner.get("id") is None:
-                    owner = owner.getparent()
-                self._check_script(owner, node.text or "", what)
+                self._check_script(owner_with_id(node.getparent()), node.text or "", case)
         for task in self.service_tasks:
             for param in task.iter(_s("parameter")):
                 value = param.get("value")
+                where = {"parameter": str(param.get("id")), "label": label(task)}
                 if value is None or not value.strip():
-                    self.add(
-                        ERROR,
-                        "expression-invalid",
-                        task,
-                        f"Parameter “{param.get('id')}” pada tugas layanan “{_label(task)}” "
-                        'kosong. Isi dengan ekspresi, misalnya nama variabel atau "teks".',
-                    )
+                    params = {**where, "case": "parameter-empty"}
+                    self.add(ERROR, "expression-invalid", task, params)
                     continue
                 problem = self._bad_expression(value, script=False)
                 if problem:
-                    self.add(
-                        ERROR,
-                        "expression-invalid",
-                        task,
-                        f"Parameter “{param.get('id')}” pada tugas layanan “{_label(task)}” "
-                        f"({_short(value, 80)}) bukan ekspresi yang sah: {_short(problem, 160)}. "
-                        'Tulis teks di antara tanda kutip ("teks") atau nama variabel.',
-                    )
+                    params = {
+                        **where,
+                        "case": "parameter",
+                        "expression": short(value, 80),
+                        "detail": short(problem, 160),
+                    }
+                    self.add(ERROR, "expression-invalid", task, params)
 
-    def _check_script(self, owner: etree._Element | None, source: str, what: str) -> None:
+    def _check_script(self, owner: etree._Element | None, source: str, case: str) -> None:
         if not source.strip():
             return
         problem = self._bad_expression(source, script=True)
         if problem:
-            self.add(
-                ERROR,
-                "expression-invalid",
-                owner,
-                f"{what} pada “{_label(owner)}” ditolak: {_short(problem, 160)}. Perbaiki skrip; "
-                "impor, atribut berawalan garis bawah, dan perulangan while tidak diizinkan.",
-            )
+            params = {"case": case, "label": label(owner), "detail": short(problem, 160)}
+            self.add(ERROR, "expression-invalid", owner, params)
 
     # -- i. SOP sheet data ---------------------------------------------------------------
 
     def check_sop_data(self, process: etree._Element) -> None:
         for task in self.user_tasks:
-            props = self.properties(task)
+            props = properties(task)
             missing = [prop for prop in SOP_PROPERTIES if not props.get(prop, "").strip()]
             if missing:
-                fields = ", ".join(f"{SOP_PROPERTIES[p]} ({p})" for p in missing)
-                self.add(
-                    WARNING,
-                    "sop-data-missing",
-                    task,
-                    f"Tugas “{_label(task)}” belum memiliki data tabel SOP: {fields}. Isi "
-                    "properti tersebut agar lembar SOP lengkap.",
-                    {"missing": missing},
-                )
+                params = {"label": label(task), "missing": missing}
+                self.add(WARNING, "sop-data-missing", task, params, {"missing": missing})
             if not self.boundary_timers.get(task.get("id", "")):
-                self.add(
-                    WARNING,
-                    "no-time-standard",
-                    task,
-                    f"Tugas “{_label(task)}” tidak memiliki mutu baku waktu. Tempelkan timer "
-                    'batas (non-interrupting) pada tugas, misalnya "PT2H" untuk 2 jam.',
-                )
+                self.add(WARNING, "no-time-standard", task, {"label": label(task)})
 
 
 def lint(
@@ -984,15 +570,6 @@ def lint(
     except TypeError as exc:
         return [_xml_invalid(exc)]
     try:
-        return _sorted(_Linter(content, forms, connectors, roles, process_id).run())
+        return sort_findings(_Linter(content, forms, connectors, roles, process_id).run())
     except Exception as exc:  # noqa: BLE001 - the linter never raises
-        return [
-            Finding(
-                ERROR,
-                "lint-failed",
-                "",
-                "",
-                f"Diagram tidak dapat diperiksa ({_short(exc, 160)}). Periksa diagram di Camunda "
-                "Modeler lalu unggah ulang.",
-            )
-        ]
+        return [_finding("lint-failed", {"detail": short(exc, 160)})]

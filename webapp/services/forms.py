@@ -6,17 +6,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..engine import nesting
+from ..engine.form_schema import OPTIONS_FROM_ROLE, schema_problem
+from ..engine.form_schema import choices as schema_choices
+from ..engine.form_schema import widget as widget_of
 from ..engine.patterns import FormValidator, PatternError
 from ..engine.spec import StepInfo
 from ..extensions import db
 from ..models import ProcessVersion, Role, User
-
-OPTIONS_FROM_ROLE = "x-options-from-role"
 
 
 def loads_schema(text: str | bytes) -> Any:
@@ -73,11 +73,7 @@ class TaskForm:
 
 
 def _choices(prop: dict[str, Any]) -> list[Choice]:
-    if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
-        return [Choice(str(o["const"]), str(o.get("title", o["const"]))) for o in prop["oneOf"]]
-    if "enum" in prop:
-        return [Choice(str(v), str(v)) for v in prop["enum"]]
-    return []
+    return [Choice(value, label) for value, label in schema_choices(prop)]
 
 
 def _role_options(schema: dict[str, Any]) -> dict[str, Any]:
@@ -100,28 +96,6 @@ def _role_options(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _widget(prop: dict[str, Any], ui: dict[str, Any]) -> str:
-    requested = ui.get("ui:widget")
-    kind = prop.get("type")
-    if requested == "file" or prop.get("format") == "data-url":
-        return "file"
-    if kind == "boolean":
-        return "checkbox"
-    if kind == "array":
-        return "checkboxes"
-    if kind in ("number", "integer"):
-        return "number"
-    if prop.get("format") == "date":
-        return "date"
-    if prop.get("format") == "email":
-        return "email"
-    if _choices(prop):
-        return "radio" if requested == "radio" else "select"
-    if requested == "textarea":
-        return "textarea"
-    return "text"
-
-
 def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
     """Turn a JSON Schema and its UI schema into an ordered list of fields."""
     schema = _role_options(schema)
@@ -133,7 +107,7 @@ def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
     for name in order:
         prop = props[name]
         ui = ui_schema.get(name, {})
-        widget = _widget(prop, ui)
+        widget = widget_of(prop, ui)
         choices = _choices(prop.get("items", {}) if prop.get("type") == "array" else prop)
         attrs: dict[str, Any] = {}
         for key in ("minLength", "maxLength", "minimum", "maximum", "pattern"):
@@ -162,11 +136,10 @@ def schema_errors(schema: Any) -> list[str]:
     """Say what makes a form schema unusable (empty list when it is fine)."""
     if not isinstance(schema, dict):
         return [_("Skema harus berupa objek JSON.")]
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(akar)"
-        return [_("Skema tidak sah di %(where)s: %(msg)s", where=where, msg=exc.message)]
+    problem = schema_problem(schema)
+    if problem is not None:
+        where = problem.path or "(akar)"
+        return [_("Skema tidak sah di %(where)s: %(msg)s", where=where, msg=problem.detail)]
     if schema.get("type") not in (None, "object"):
         return [_("Skema formulir harus bertipe object.")]
     return []
@@ -183,9 +156,11 @@ def load_form(version: ProcessVersion, step: StepInfo) -> TaskForm:
     try:
         schema = json.loads(forms[schema_file])
         ui_schema = json.loads(forms.get(step.ui_schema_file or "", "{}") or "{}")
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except (ValueError, jsonschema.SchemaError) as exc:
+    except ValueError as exc:
         raise FormDefinitionError(f"{schema_file}: {exc}") from exc
+    problem = schema_problem(schema)
+    if problem is not None:
+        raise FormDefinitionError(f"{schema_file}: {problem.path or '/'}: {problem.detail}")
     return build_form(schema, ui_schema)
 
 

@@ -154,7 +154,7 @@ def import_version(
     if errors:
         raise DiagramError(
             f"{process_id}: {len(errors)} error(s): "
-            + "; ".join(f"{f.element or '-'}: {f.message}" for f in errors),
+            + "; ".join(f"{f.element or '-'}: {f.code} {f.params}" for f in errors),
             [f.to_dict() for f in errors],
         )
     definition = definition or new_definition(process_id, process.name)

@@ -15,6 +15,7 @@ from ..services import access, attachments, reports, submissions, versions
 from ..services import instances as svc
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
+from .findings import worded
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -215,22 +216,34 @@ def upload_version(process_id: str):
         if not name.endswith(".json"):
             raise versions.Refused(_("Berkas formulir harus .json: %(f)s", f=name), [])
         forms[name] = storage.read(versions.MAX_FORM_BYTES + 1)
-    version, findings, new = versions.save_draft(
-        caller(),
-        process_id,
-        bpmn_file.read(5 * 1024 * 1024 + 1),
-        forms,
-        request.form.get("note", ""),
-    )
+    try:
+        version, findings, new = versions.save_draft(
+            caller(),
+            process_id,
+            bpmn_file.read(5 * 1024 * 1024 + 1),
+            forms,
+            request.form.get("note", ""),
+        )
+    except versions.Refused as exc:
+        raise _worded_refusal(exc) from exc
     body = version_json(version)
-    body["findings"] = findings
+    body["findings"] = worded(findings)
     return jsonify(body), (201 if new else 200)
 
 
 @bp.post("/processes/<process_id>/versions/<int:version>/publish")
 def publish_version(process_id: str, version: int):
     """Publish a draft; 422 with the findings while lint finds errors."""
-    return jsonify(version_json(versions.publish(caller(), process_id, version)))
+    try:
+        published = versions.publish(caller(), process_id, version)
+    except versions.Refused as exc:
+        raise _worded_refusal(exc) from exc
+    return jsonify(version_json(published))
+
+
+def _worded_refusal(exc: versions.Refused) -> versions.Refused:
+    """The same refusal, its findings worded in the request's language."""
+    return versions.Refused(exc.message, worded(exc.findings))
 
 
 def version_json(version) -> dict[str, Any]:
@@ -241,7 +254,7 @@ def version_json(version) -> dict[str, Any]:
         "created_at": iso(version.created_at),
         "content_hash": version.content_hash,
         "note": version.note,
-        "findings": version.findings or [],
+        "findings": worded(version.findings),
     }
 
 

@@ -115,10 +115,18 @@ SCHEMAS: dict[str, Any] = {
             "code": {"type": "string"},
             "element": {"type": "string"},
             "name": {"type": "string"},
-            "message": {"type": "string", "description": "Apa yang salah dan apa yang dilakukan."},
+            "params": {
+                "type": "object",
+                "description": "Isian pesan menurut kode. / The code's parameters (JSON).",
+            },
+            "message": {
+                "type": "string",
+                "description": "Apa yang salah dan apa yang dilakukan, dalam bahasa permintaan. "
+                "/ What is wrong and what to do, in the request's language.",
+            },
             "fix": nullable("object"),
         },
-        optional=("fix",),
+        optional=("fix", "params"),
         description="Temuan pemeriksaan diagram. / A lint finding.",
     ),
     "Version": obj(

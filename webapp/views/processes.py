@@ -20,6 +20,7 @@ from ..services import users, versions
 from ..services.errors import Invalid
 from ..services.processes import parsed, published_version
 from .common import me, role_required
+from .findings import worded
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -80,7 +81,9 @@ def new():
             return redirect(
                 url_for("processes.version", process_id=process_id, number=version.version)
             )
-    return render_template("processes/new.html", findings=findings, process_id=process_id), status
+    return render_template(
+        "processes/new.html", findings=worded(findings), process_id=process_id
+    ), status
 
 
 @bp.route("/<process_id>/")
@@ -109,7 +112,9 @@ def upload(process_id: str):
         if item is None:
             abort(404)
         flash(exc.message, "error")
-        return render_template("processes/detail.html", item=item, findings=exc.findings), 422
+        return render_template(
+            "processes/detail.html", item=item, findings=worded(exc.findings)
+        ), 422
     if not is_new:
         flash(
             _("Isi berkas sama dengan versi %(n)s; tidak ada versi baru.", n=version.version),
@@ -137,7 +142,7 @@ def version(process_id: str, number: int):
         "processes/version.html",
         v=v,
         current=current,
-        findings=v.findings or [],
+        findings=worded(v.findings),
         changes=versions.changes(v),
         plan=plan,
         steps=list(parsed(v).steps.values()),
@@ -171,7 +176,7 @@ def model(process_id: str, number: int):
         xml=v.bpmn_xml,
         forms=v.forms,
         changes=versions.changes(v),
-        findings=v.findings or [],
+        findings=worded(v.findings),
         operators=sorted(versions.REGISTRY),
         roles=sorted(versions._roles()),
     )
@@ -200,11 +205,11 @@ def save_draft(process_id: str):
             str(payload.get("note", ""))[:2000],
         )
     except versions.Refused as exc:
-        return jsonify(message=exc.message, findings=exc.findings), 422
+        return jsonify(message=exc.message, findings=worded(exc.findings)), 422
     return jsonify(
         version=v.version,
         new=is_new,
-        findings=findings,
+        findings=worded(findings),
         url=url_for("processes.version", process_id=process_id, number=v.version),
     ), (201 if is_new else 200)
 
