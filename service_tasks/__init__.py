@@ -14,6 +14,12 @@ REGISTRY: dict[str, Connector] = {
     c.operator: c for c in (deploy.CONNECTOR, report.CONNECTOR, notify.CONNECTOR)
 }
 
+
+def operators(trait: str) -> tuple[str, ...]:
+    """The operators whose connector record has ``trait`` set (e.g. ``releases``)."""
+    return tuple(name for name, c in REGISTRY.items() if getattr(c, trait))
+
+
 __all__ = [
     "REGISTRY",
     "Connector",
@@ -22,4 +28,5 @@ __all__ = [
     "ParameterError",
     "call_connector",
     "check_params",
+    "operators",
 ]

@@ -57,7 +57,9 @@ class Connector:
     the case history as ``case``. ``stores_document``: the result holds a document (``html``,
     ``pdf``) the worker stores on the case. ``timeout``: the longest a call is expected to take,
     in seconds (the deployment enforces the per-application limit from its configuration).
-    ``label``: what people see, Indonesian first.
+    ``label``: what people see, Indonesian first. ``escalates``: the result names who must hear
+    that a step ran past its standard, and the timer sweep delivers it. ``releases``: a
+    successful call is the case's release, which the repair report describes.
     """
 
     operator: str
@@ -68,6 +70,8 @@ class Connector:
     needs_case: bool = False
     stores_document: bool = False
     timeout: float | None = None
+    escalates: bool = False
+    releases: bool = False
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.params]

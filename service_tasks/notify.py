@@ -34,4 +34,5 @@ CONNECTOR = Connector.of(
     ),
     label="Memberi tahu pelampauan mutu baku waktu",
     timeout=10,
+    escalates=True,
 )

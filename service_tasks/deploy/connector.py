@@ -221,4 +221,5 @@ CONNECTOR = Connector.of(
     # Runs for minutes against a remote server: the worker runs it apart, never inline.
     long_running=True,
     timeout=DEFAULT_TIMEOUT,
+    releases=True,
 )

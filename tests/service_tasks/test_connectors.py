@@ -18,6 +18,7 @@ from service_tasks import (
     ParameterError,
     call_connector,
     check_params,
+    operators,
 )
 from service_tasks.connector import HOOKS
 from webapp.engine.instance import EngineError, ProcessInstance
@@ -179,3 +180,11 @@ def test_the_engine_runs_a_declared_parameter_through_the_record():
     instance.run(run_service_tasks=True)
 
     assert calls == ["colocation-01"]
+
+
+def test_services_find_the_release_and_the_escalation_by_the_records_traits():
+    # The report and the timer sweep ask the records, never an operator's name.
+    assert operators("releases") == ("deploy_to_colocation",)
+    assert operators("escalates") == ("notify_sla_breach",)
+    assert operators("long_running") == ("deploy_to_colocation",)
+    assert all(not REGISTRY[name].escalates for name in operators("releases"))

@@ -22,6 +22,7 @@ from typing import Any, cast
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from . import durations
 from .lint_base import (
     BPMN_NS,
     ERROR,
@@ -32,6 +33,8 @@ from .lint_base import (
     label,
     owner_with_id,
     properties,
+    q,
+    s,
     short,
     sort_findings,
 )
@@ -86,15 +89,6 @@ _DATE = (
 )
 _CYCLE = rf"R\d*(?:/(?:{_DURATION}|{_DATE})){{1,2}}"
 BARE_ISO = re.compile(rf"^(?:{_CYCLE}|{_DURATION}|{_DATE})$", re.IGNORECASE)
-ISO_DURATION = re.compile(rf"^{_DURATION}$", re.IGNORECASE)
-
-
-def _q(name: str | None) -> str:
-    return f"{{{BPMN_NS}}}{name}"
-
-
-def _s(name: str) -> str:
-    return f"{{{SPIFF_NS}}}{name}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,7 +104,7 @@ def _timer_owner(node: etree._Element) -> etree._Element | None:
     """The event element that holds a timer definition or one of its timeDuration/… nodes."""
     parent = node.getparent()
     while parent is not None and (
-        parent.get("id") is None or parent.tag == _q("timerEventDefinition")
+        parent.get("id") is None or parent.tag == q("timerEventDefinition")
     ):
         parent = parent.getparent()
     return parent
@@ -128,10 +122,9 @@ def check_iso_timer(kind: str, value: Any) -> str | None:
     value = value.strip()
     try:
         if kind == "timeDuration":
-            if not ISO_DURATION.match(value):
-                raise ValueError("format tidak dikenali")
-            if not TimerEventDefinition.parse_iso_duration(value):
-                raise ValueError("durasi kosong")
+            # The one reading the timers, the SOP sheet and the SLA figures share.
+            if durations.try_parse(value) is None:
+                raise ValueError("format tidak dikenali (bilangan bulat, mis. PT90M, bukan PT1.5H)")
         elif kind == "timeDate":
             parsed = TimerEventDefinition.parse_time_or_duration(value)
             if not isinstance(parsed, datetime):
@@ -173,7 +166,7 @@ def normalize(bpmn: bytes) -> tuple[bytes, list[Finding]]:
 
     found = Findings()
     for kind in TIMER_KINDS:
-        for node in root.iter(_q(kind)):
+        for node in root.iter(q(kind)):
             expression = _timer_text(node)
             if not expression or not is_bare_iso(expression):
                 continue
@@ -271,7 +264,7 @@ class _Linter:
             root = parse_bpmn_xml(self.bpmn)
         except UnsafeXmlError as exc:
             return [_xml_invalid(exc)]
-        if not isinstance(root.tag, str) or root.tag != _q("definitions"):
+        if not isinstance(root.tag, str) or root.tag != q("definitions"):
             tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
             return [_finding("bpmn-invalid", {"case": "not-bpmn", "tag": tag})]
         self.check_reserved_ids(root)
@@ -292,7 +285,7 @@ class _Linter:
     # -- a, b, c -------------------------------------------------------------------------
 
     def find_process(self, root: etree._Element) -> etree._Element | None:
-        processes = root.findall(_q("process"))
+        processes = root.findall(q("process"))
         if self.process_id is not None:
             for process in processes:
                 if process.get("id") == self.process_id:
@@ -357,23 +350,23 @@ class _Linter:
 
     def index(self, process: etree._Element) -> None:
         self.nodes = {el.get("id"): el for el in process.iter() if el.get("id")}
-        self.user_tasks = list(process.iter(_q("userTask")))
-        self.service_tasks = list(process.iter(_q("serviceTask")))
-        self.flows = list(process.iter(_q("sequenceFlow")))
+        self.user_tasks = list(process.iter(q("userTask")))
+        self.service_tasks = list(process.iter(q("serviceTask")))
+        self.flows = list(process.iter(q("sequenceFlow")))
         self.boundary_timers: dict[str, list[etree._Element]] = {}
-        for event in process.iter(_q("boundaryEvent")):
-            if event.find(_q("timerEventDefinition")) is not None:
+        for event in process.iter(q("boundaryEvent")):
+            if event.find(q("timerEventDefinition")) is not None:
                 self.boundary_timers.setdefault(event.get("attachedToRef", ""), []).append(event)
         self.lane_of: dict[str, str] = {}
-        self.lanes = list(process.iter(_q("lane")))
+        self.lanes = list(process.iter(q("lane")))
         for lane in self.lanes:
-            for ref in lane.findall(_q("flowNodeRef")):
+            for ref in lane.findall(q("flowNodeRef")):
                 if ref.text and ref.text.strip():
                     self.lane_of[ref.text.strip()] = lane.get("name") or lane.get("id") or ""
 
     def _in_lane(self, element: etree._Element) -> bool:
         node: etree._Element | None = element
-        while node is not None and node.tag != _q("process"):
+        while node is not None and node.tag != q("process"):
             if node.get("id") in self.lane_of:
                 return True
             node = node.getparent()
@@ -386,7 +379,7 @@ class _Linter:
             if not self._in_lane(task):
                 self.add(ERROR, "task-no-lane", task, {"label": label(task)})
         for lane in self.lanes:
-            if lane.find(f"{_q('childLaneSet')}/{_q('lane')}") is not None:
+            if lane.find(f"{q('childLaneSet')}/{q('lane')}") is not None:
                 continue  # a parent lane only groups its child lanes
             name = (lane.get("name") or "").strip()
             if not name:
@@ -399,21 +392,21 @@ class _Linter:
     # -- e. timers -----------------------------------------------------------------------
 
     def check_timers(self, process: etree._Element) -> None:
-        for definition in process.iter(_q("timerEventDefinition")):
+        for definition in process.iter(q("timerEventDefinition")):
             owner = _timer_owner(definition)
-            nodes = [n for kind in TIMER_KINDS for n in definition.findall(_q(kind))]
+            nodes = [n for kind in TIMER_KINDS for n in definition.findall(q(kind))]
             if not nodes:
                 params = {"case": "no-definition", "label": label(owner), "kind": "timeDuration"}
                 self.add(ERROR, "timer-invalid", owner, params)
                 continue
             for node in nodes:
                 self.check_timer_expression(owner, etree.QName(node).localname, _timer_text(node))
-        for event in process.iter(_q("boundaryEvent")):
-            if event.find(_q("timerEventDefinition")) is None:
+        for event in process.iter(q("boundaryEvent")):
+            if event.find(q("timerEventDefinition")) is None:
                 continue
             target = self.nodes.get(event.get("attachedToRef", ""))
             interrupting = event.get("cancelActivity", "true").strip().lower() != "false"
-            if target is not None and target.tag == _q("userTask") and interrupting:
+            if target is not None and target.tag == q("userTask") and interrupting:
                 params = {"label": label(event), "task": label(target)}
                 fix = {"set_non_interrupting": event.get("id", "")}
                 self.add(WARNING, "timer-interrupting", event, params, fix)
@@ -457,7 +450,7 @@ class _Linter:
 
     @staticmethod
     def condition(flow: etree._Element) -> str:
-        node = flow.find(_q("conditionExpression"))
+        node = flow.find(q("conditionExpression"))
         return (node.text or "").strip() if node is not None else ""
 
     def check_gateways(self, process: etree._Element) -> None:
@@ -465,7 +458,7 @@ class _Linter:
         for flow in self.flows:
             outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
         for tag in ("exclusiveGateway", "inclusiveGateway"):
-            for gateway in process.iter(_q(tag)):
+            for gateway in process.iter(q(tag)):
                 flows = outgoing.get(gateway.get("id", ""), [])
                 if len(flows) <= 1:
                     continue
@@ -507,15 +500,15 @@ class _Linter:
                     "detail": short(problem, 160),
                 }
                 self.add(ERROR, "expression-invalid", flow, params)
-        for script_task in process.iter(_q("scriptTask")):
-            node = script_task.find(_q("script"))
+        for script_task in process.iter(q("scriptTask")):
+            node = script_task.find(q("script"))
             source = (node.text or "") if node is not None else ""
             self._check_script(script_task, source, "script")
         for tag, case in (("preScript", "pre-script"), ("postScript", "post-script")):
-            for node in process.iter(_s(tag)):
+            for node in process.iter(s(tag)):
                 self._check_script(owner_with_id(node.getparent()), node.text or "", case)
         for task in self.service_tasks:
-            for param in task.iter(_s("parameter")):
+            for param in task.iter(s("parameter")):
                 value = param.get("value")
                 where = {"parameter": str(param.get("id")), "label": label(task)}
                 if value is None or not value.strip():

@@ -7,6 +7,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from service_tasks import operators
+
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -83,7 +85,7 @@ def case_context(call: ServiceCall) -> dict:
         select(ServiceCall)
         .where(
             ServiceCall.instance_id == row.id,
-            ServiceCall.operator == "deploy_to_colocation",
+            ServiceCall.operator.in_(operators("releases")),
             ServiceCall.status.in_([ServiceCallStatus.SUCCEEDED, ServiceCallStatus.SKIPPED]),
         )
         .order_by(ServiceCall.id.desc())

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from service_tasks import REGISTRY
+from service_tasks import REGISTRY, operators
 
 from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.timers import WaitingTimer
@@ -120,11 +120,12 @@ def _escalate(
     fired: list[WaitingTimer],
     open_rows: dict[str, HumanTask],
 ) -> int:
-    """Deliver what the diagram's notify_sla_breach tasks asked for."""
+    """Deliver what the diagram's escalating service tasks (notify_sla_breach) asked for."""
     sent = 0
+    escalating = operators("escalates")
     by_step = {t.bpmn_id: t for t in open_rows.values()}
     for call in engine.service_calls:
-        if call["operator"] != "notify_sla_breach":
+        if call["operator"] not in escalating:
             continue
         result = call["result"]
         step = str(result.get("langkah", ""))
