@@ -42,9 +42,11 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# Style, the import-linter contracts (pyproject.toml), and types in the engine.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
