@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
@@ -55,6 +56,7 @@ def _fail_test_once(actions, instance_id: int) -> None:
     assert actions.complete("tim1", task.id, STEP3).status_code == 200
 
 
+@pytest.mark.slow  # ten loops and a real deployment: the full run has it, the edit loop not
 def test_ten_failed_tests_compact_reload_migrate_and_finish(app, actions, monkeypatch, tmp_path):
     monkeypatch.setenv("SOPFLOW_DEPLOY_CONFIG", write_demo_deploy_target(str(tmp_path)))
     instance_id = actions.run_to(STEP_4)
