@@ -10,7 +10,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 
 NODE_STAMP := node_modules/.installed-$(shell sha256sum package-lock.json | cut -c1-12)
 
-.PHONY: install run test lint format messages clean
+.PHONY: install run test test-fast lint format messages clean
 
 install: $(STAMP) $(COMPILED) $(NODE_STAMP)
 
@@ -42,9 +42,16 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# The edit loop: SQLite only, without the slow and browser tests (`make test` and CI run all).
+test-fast: install
+	SOPFLOW_TEST_BACKENDS=sqlite $(BIN)/pytest -q -m "not slow and not browser" --ignore=tests/browser
+
+# Style, the import-linter contracts (pyproject.toml), and types in the engine.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -63,11 +63,28 @@ STEP4_PASS = {
 }
 STEP4_FAIL = {"hasil_uji": "gagal", "tanggal_uji": "2026-11-25", "catatan_uji": "Masih galat."}
 
+# Long tests in modules whose owners mark nothing: property-based fuzzing of every API
+# operation, and a worker process started for one diagram. Modules of their own mark themselves.
+SLOW_ELSEWHERE = frozenset(
+    {
+        "tests/api/test_schemathesis.py::test_operation_conforms",
+        "tests/security/test_hostile_diagrams.py::"
+        "test_worker_process_survives_a_diagram_that_raises_system_exit",
+    }
+)
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
     b"\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the long tests listed in ``SLOW_ELSEWHERE`` ``slow``."""
+    for item in items:
+        if item.nodeid.split("[")[0] in SLOW_ELSEWHERE:
+            item.add_marker(pytest.mark.slow)
 
 
 @contextmanager

@@ -1,56 +1,42 @@
-"""Imports run one way: views → services → {engine, models}; engine and connectors stay plain."""
+"""Imports run one way: the import-linter contracts in pyproject.toml hold (functions included)."""
 
 from __future__ import annotations
 
-import ast
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-
-# package folder → module prefixes it must not import
-RULES = {
-    "webapp/engine": (
-        "flask",
-        "flask_",
-        "sqlalchemy",
-        "webapp.models",
-        "webapp.services",
-        "webapp.views",
-        "webapp.extensions",
-    ),
-    "service_tasks": ("flask", "flask_", "sqlalchemy", "webapp"),
-    "webapp/services": ("webapp.views",),
-    "webapp/models": ("webapp.services", "webapp.views", "webapp.engine"),
-}
+LINT_IMPORTS = Path(sys.prefix) / "bin" / "lint-imports"
 
 
-def _imports(path: Path) -> set[str]:
-    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolve against the module's package
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                names.add(".".join(base + ([node.module] if node.module else [])))
-            else:
-                names.add(node.module or "")
-    return names
+def _contracts() -> dict[str, dict]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    return {contract["id"]: contract for contract in config["contracts"]}
 
 
-CASES = [
-    (path, forbidden)
-    for folder, forbidden in RULES.items()
-    for path in sorted((ROOT / folder).rglob("*.py"))
-]
-
-
-@pytest.mark.parametrize("path, forbidden", CASES, ids=[str(p.relative_to(ROOT)) for p, _ in CASES])
-def test_module_imports_only_downward(path, forbidden):
-    bad = sorted(
-        name for name in _imports(path) if any(name == f or name.startswith(f) for f in forbidden)
+def test_import_contracts_are_kept():
+    result = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert not bad, f"{path.relative_to(ROOT)} imports {bad}: imports must run one way"
+    # On failure the report names each broken contract and the chain of imports that breaks it.
+    report = result.stdout[result.stdout.find("Contracts") :] + result.stderr
+    assert result.returncode == 0, report
+    assert "0 broken" in result.stdout, report
+
+
+def test_engine_boundary_covers_every_part_of_webapp_but_the_engine():
+    """A new package under webapp/ must be added to the boundary, not slip past it."""
+    parts = {
+        f"webapp.{path.stem if path.is_file() else path.name}"
+        for path in (ROOT / "webapp").iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+    sources = set(_contracts()["engine-boundary"]["source_modules"])
+    assert parts - {"webapp.engine"} <= sources, sorted(parts - {"webapp.engine"} - sources)
+    assert "webapp.engine" not in sources

@@ -242,6 +242,7 @@ def _queue_left() -> tuple[int, int]:
     return queued, running
 
 
+@pytest.mark.slow
 def test_killed_web_server_and_worker_lose_nothing_and_double_nothing(
     server_app, database_url, tmp_path
 ):

@@ -142,6 +142,7 @@ def _audit(app, action: str) -> dict[int, list[tuple[int | None, dict | None]]]:
     return found
 
 
+@pytest.mark.slow
 def test_many_processes_racing_for_the_same_task_exactly_one_wins(
     server_app, database_url, tmp_path
 ):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -15,7 +14,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tests.conftest import STEP1
+from tests.conftest import STEP1, deadline
 from webapp.extensions import db
 from webapp.models import HumanTask, Notification
 from webapp.services.notifications import send_pending_emails, unread_count
@@ -23,8 +22,10 @@ from webapp.services.timers import fire_due_timers
 
 from .worker_support import (
     MAX_ONCE_RUNS,
+    PROCESS_TIMEOUT,
     STEP_2,
     STEP_2_NAME,
+    HeldStep,
     Worker,
     assert_each_breach_recorded_once,
     breached_count,
@@ -33,10 +34,12 @@ from .worker_support import (
     start_cases,
     start_due_cases,
     user,
+    wait_until_blocked,
     worker_env,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+BEFORE_HELD = 20  # cases the killed worker commits before it reaches the held one
 KETUA_MAIL = "ketua1@dinas.example"
 
 
@@ -59,6 +62,7 @@ def _run_once_until_idle(env, tmp_path, name: str) -> list[dict[str, int]]:
     return sweeps
 
 
+@pytest.mark.slow
 def test_two_worker_processes_record_each_breach_exactly_once(server_app, database_url, tmp_path):
     ids = start_due_cases(server_app, 300)
     env = worker_env(database_url, tmp_path)
@@ -85,28 +89,31 @@ def test_two_worker_processes_record_each_breach_exactly_once(server_app, databa
         assert_each_breach_recorded_once(ids)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_sweep_loses_no_timer_and_doubles_none(
     server_app, database_url, tmp_path
 ):
     ids = start_due_cases(server_app, 200)
     env = worker_env(database_url, tmp_path)
+    # The sweep takes cases in id order (all are due at the same moment): the first BEFORE_HELD
+    # commit, then it waits on the held case, provably mid-sweep, however fast the machine.
+    held = HeldStep(database_url, ids[BEFORE_HELD])
+    try:
+        with server_app.app_context(), deadline(2 * PROCESS_TIMEOUT):
+            worker = Worker(env, tmp_path, "doomed", "--interval", "0.2")
+            try:
+                wait_until_blocked(worker, held)
+                assert breached_count() == BEFORE_HELD
+                os.kill(worker.pid, signal.SIGKILL)
+                assert worker.process.wait(30) == -signal.SIGKILL
+            finally:
+                worker.stop()
+    finally:
+        held.release()
     with server_app.app_context():
-        worker = Worker(env, tmp_path, "doomed", "--interval", "0.2")
-        try:
-            done = 0
-            # Poll the database (not the clock) until the sweep is under way; bounded.
-            for _ in range(6000):
-                done = breached_count()
-                if done >= 20 or worker.process.poll() is not None:
-                    break
-                time.sleep(0.005)
-            assert worker.process.poll() is None, f"worker died on its own:\n{worker.stderr}"
-            os.kill(worker.pid, signal.SIGKILL)
-            assert worker.process.wait(30) == -signal.SIGKILL
-        finally:
-            worker.stop()
+        # The held case's transaction died with the worker: nothing of it was committed.
         committed = breached_count()
-        assert 0 < committed < len(ids), f"not killed mid-sweep: {committed}/{len(ids)} done"
+        assert committed == BEFORE_HELD, f"{committed}/{len(ids)} committed after the kill"
 
         sweeps = _run_once_until_idle(env, tmp_path, "after")
         assert sweeps[-1]["instances"] == 0, sweeps

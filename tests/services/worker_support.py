@@ -10,6 +10,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 import time_machine
 from sqlalchemy import func, select
 
@@ -37,6 +38,20 @@ SWEEP_LINE = re.compile(r"^sweep: (.+)$", re.MULTILINE)
 # Bounds that turn a hang into a failure rather than a stuck suite.
 PROCESS_TIMEOUT = 120
 MAX_ONCE_RUNS = 10
+# MariaDB refreshes its InnoDB lock tables only when they were left unread for 0.1 s: polled
+# more often, they keep showing what they showed first.
+POLL_SECONDS = 0.25
+MAX_POLLS = int(PROCESS_TIMEOUT / POLL_SECONDS)
+# The server's own id of a connection, and the transactions waiting for a lock that one holds
+# (asked from another connection: PostgreSQL keeps one snapshot of its statistics per transaction).
+CONNECTION_ID = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
+LOCK_WAITERS = {
+    "postgresql": "SELECT count(*) FROM pg_stat_activity"
+    " WHERE :holder = ANY(pg_blocking_pids(pid))",
+    "mysql": "SELECT count(*) FROM information_schema.innodb_lock_waits w"
+    " JOIN information_schema.innodb_trx b ON b.trx_id = w.blocking_trx_id"
+    " WHERE b.trx_mysql_thread_id = :holder",
+}
 
 
 def user(username: str) -> User:
@@ -205,3 +220,57 @@ def assert_each_breach_recorded_once(ids: list[int]) -> None:
         if at is not None and at <= now
     ]
     assert pending == [], "instances still due after the sweep"
+
+
+class HeldStep:
+    """Step 2's task row of one case, locked FOR UPDATE by the test in a connection of its own.
+
+    A sweep that reaches this case waits for the lock inside the case's transaction (its
+    UPDATE of ``breached_at`` cannot proceed); the cases swept before it stay committed.
+    """
+
+    def __init__(self, database_url: str, instance_id: int):
+        self.engine = sa.create_engine(database_url)
+        self.conn = self.engine.connect()
+        self.observer = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        dialect = self.engine.dialect.name
+        self.waiting = sa.text(LOCK_WAITERS[dialect])
+        self.transaction = self.conn.begin()
+        self.holder = self.conn.execute(sa.text(CONNECTION_ID[dialect])).scalar_one()
+        locked = self.conn.execute(
+            select(HumanTask.id)
+            .where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == STEP_2)
+            .with_for_update()
+        ).all()
+        assert len(locked) == 1, locked
+
+    def waiters(self) -> int:
+        """How many transactions the server shows waiting for this lock."""
+        return self.observer.execute(self.waiting, {"holder": self.holder}).scalar_one()
+
+    def release(self) -> None:
+        self.transaction.rollback()
+        self.conn.close()
+        self.observer.close()
+        self.engine.dispose()
+
+
+def wait_until_blocked(worker: Worker, held: HeldStep) -> None:
+    """Return once the worker waits on ``held``'s lock; fail if it dies or never gets there.
+
+    Polls the server's lock table between waits for the worker to exit, which is what the
+    pause between polls is spent on: the worker cannot pass the held case, so the condition,
+    once true, stays true until the test kills the worker or releases the lock.
+    """
+    for _ in range(MAX_POLLS):
+        if held.waiters() > 0:
+            return
+        try:
+            code = worker.process.wait(POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(f"worker exited {code} on its own:\n{worker.stderr}")
+    raise AssertionError(
+        f"the worker never reached the held case ({breached_count()} cases committed):\n"
+        f"{worker.stderr}"
+    )

@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .restricted import FRAME, MAX_REPLY_BYTES, ExpressionError
 
@@ -103,6 +103,14 @@ class _Child:
         )
         self.budget = (BUDGET.seconds, BUDGET.memory_mb)
 
+    @property
+    def pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """Return the child's stdin and stdout (both opened as pipes above, so never None)."""
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        if stdin is None or stdout is None:
+            raise EOFError
+        return stdin, stdout
+
     def kill(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -110,7 +118,8 @@ class _Child:
             pass
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
         try:
@@ -119,7 +128,7 @@ class _Child:
             pass
 
     def _read(self, size: int, deadline: float) -> bytes:
-        fd = self.proc.stdout.fileno()
+        fd = self.pipes[1].fileno()
         chunks, missing = [], size
         while missing:
             left = deadline - time.monotonic()
@@ -136,8 +145,9 @@ class _Child:
         return b"".join(chunks)
 
     def ask(self, request: bytes, seconds: float) -> Any:
-        self.proc.stdin.write(FRAME.pack(len(request)) + request)
-        self.proc.stdin.flush()
+        stdin = self.pipes[0]
+        stdin.write(FRAME.pack(len(request)) + request)
+        stdin.flush()
         deadline = time.monotonic() + seconds
         (size,) = FRAME.unpack(self._read(FRAME.size, deadline))
         if size > MAX_REPLY_BYTES + 1024:

@@ -77,7 +77,7 @@ class SopScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment(services))
         self.calls: list[dict[str, Any]] = []
 
-    def evaluate(self, task, expression, external_context=None):  # type: ignore[override]
+    def evaluate(self, task, expression, external_context=None):
         # The stock message drops the cause ("Error evaluating expression 'x'"); the person
         # fixing the case needs to read why (a refusal, a budget, the script's own error).
         try:
@@ -95,7 +95,7 @@ class SopScriptEngine(PythonScriptEngine):
         """Refuse a script that would not compile under the restrictions."""
         compile_source(script, "exec")
 
-    def call_service(self, task, **kwargs):  # type: ignore[override]
+    def call_service(self, task, **kwargs):
         # The stock implementation refers to an undefined name on error (a NameError hides
         # the connector's message); raise the task error ourselves.
         try:
