@@ -131,7 +131,7 @@ def parse_process(bpmn: bytes, process_id: str | None = None, forms=None) -> Par
         ids = parser.get_process_ids()
         if not ids:
             raise DiagramError("the file holds no executable process")
-        pid = process_id if process_id in ids else ids[0]
+        pid: str = process_id if process_id is not None and process_id in ids else ids[0]
         if process_id is not None and process_id not in ids:
             raise DiagramError(f"the file holds no process with id '{process_id}'")
         spec = parser.get_spec(pid)
@@ -182,7 +182,7 @@ def parse_process(bpmn: bytes, process_id: str | None = None, forms=None) -> Par
             operator=getattr(task_spec, "operation_name", None),
         )
     lanes = [
-        el.get("name") or el.get("id")
+        str(el.get("name") or el.get("id") or "")
         for el in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}lane")
     ]
     spec_dict = {
@@ -191,7 +191,7 @@ def parse_process(bpmn: bytes, process_id: str | None = None, forms=None) -> Par
     }
     return ParsedProcess(
         process_id=pid,
-        name=spec.description or pid,
+        name=str(spec.description or pid),
         spec=spec,
         subprocess_specs=subprocess_specs,
         steps=steps,
