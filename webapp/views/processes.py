@@ -60,6 +60,14 @@ def library():
     return render_template("processes/library.html", items=versions.library())
 
 
+def _save_uploaded_draft(process_id: str):
+    """Store the posted .bpmn (and form files) as a draft; raise Refused when there is none."""
+    bpmn, forms = _files()
+    if bpmn is None:
+        raise versions.Refused(_("Pilih berkas .bpmn."), [])
+    return versions.save_draft(me(), process_id, bpmn, forms, request.form.get("note", ""))
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*OWNERS)
 def new():
@@ -68,12 +76,7 @@ def new():
     process_id = request.form.get("process_id", "").strip()
     if request.method == "POST":
         try:
-            bpmn, forms = _files()
-            if bpmn is None:
-                raise versions.Refused(_("Pilih berkas .bpmn."), [])
-            version, findings, _new = versions.save_draft(
-                me(), process_id, bpmn, forms, request.form.get("note", "")
-            )
+            version, findings, _new = _save_uploaded_draft(process_id)
         except versions.Refused as exc:
             flash(exc.message, "error")
             findings, status = exc.findings, 422
@@ -101,12 +104,7 @@ def detail(process_id: str):
 def upload(process_id: str):
     """Upload a .bpmn (and optionally form files) as a new draft of this SOP."""
     try:
-        bpmn, forms = _files()
-        if bpmn is None:
-            raise versions.Refused(_("Pilih berkas .bpmn."), [])
-        version, findings, is_new = versions.save_draft(
-            me(), process_id, bpmn, forms, request.form.get("note", "")
-        )
+        version, findings, is_new = _save_uploaded_draft(process_id)
     except versions.Refused as exc:
         item = next((i for i in versions.library() if i.definition.process_id == process_id), None)
         if item is None:
