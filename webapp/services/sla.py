@@ -112,7 +112,8 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
             bpmn_id=s.bpmn_id,
             name=s.name,
             lane=s.lane or "",
-            standard=s.properties.get("sopWaktu") or standard_words(s.time_standard, calendar),
+            # The timer the due times come from, as counted; sopWaktu only for steps without one.
+            standard=standard_words(s.time_standard, calendar) or s.properties.get("sopWaktu", ""),
             standard_seconds=standard_seconds(s.time_standard, calendar),
         )
         for s in process.user_steps
