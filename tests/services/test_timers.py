@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import time_machine
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import STEP2, STEP3
@@ -25,6 +26,7 @@ from webapp.models import (
 from webapp.services.processes import import_version
 from webapp.services.sla import step_figures
 from webapp.services.timers import fire_due_timers
+from webapp.views.findings import message
 
 WIB = timedelta(hours=7)
 SOP_DIR = Path(__file__).resolve().parents[2] / "processes" / "pemeliharaan_sistem_informasi"
@@ -287,3 +289,21 @@ def test_sla_page_and_sop_sheet_say_working_days_and_hold_p90_against_working_ti
     app.config["SLA_CALENDAR"] = make_calendar("calendar", "Asia/Jakarta", None, "", "ID")
     sheet = actions.client("owner1").get("/processes/pemeliharaan_sistem_informasi/sop")
     assert "1 hari kerja" not in sheet.get_data(as_text=True)
+
+
+def test_lint_timer_example_states_the_calendar_rule(app):
+    empty = {
+        "code": "timer-invalid",
+        "params": {"case": "empty", "label": "B", "kind": "timeDuration"},
+    }
+    app.config["SLA_CALENDAR"] = make_calendar("working-hours", "Asia/Jakarta", None, "", "ID")
+    with app.test_request_context():
+        worded = message(empty)
+        with force_locale("en"):
+            english = message(empty)
+    assert '"P1D" (1 hari kerja: jam yang sama pada hari kerja berikutnya)' in worded
+    assert '"PT2H" (2 jam kerja)' in worded
+    assert '"P1D" (1 working day: the same time on the next working day)' in english
+    app.config["SLA_CALENDAR"] = make_calendar("calendar", "Asia/Jakarta", None, "", "ID")
+    with app.test_request_context():
+        assert '"P1D" (1 hari).' in message(empty)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ..engine import durations
-from ..engine.calendar import SlaCalendar
+from ..engine.calendar import SlaCalendar, WorkingHoursCalendar
 from ..extensions import db
 from ..models import HumanTask, TaskStatus
 from ..models.types import utcnow
@@ -83,6 +83,11 @@ def standard_seconds(iso: str | None, calendar: SlaCalendar | None = None) -> fl
         return None if value is None else float(value)
     standard = durations.try_parse(iso)
     return None if standard is None else calendar.length(standard).total_seconds()
+
+
+def counts_working_days() -> bool:
+    """Return whether the office's calendar counts a standard's days as working days."""
+    return isinstance(sla_calendar(), WorkingHoursCalendar)
 
 
 def standard_words(iso: str | None, calendar: SlaCalendar) -> str:
