@@ -328,8 +328,17 @@ def test_days_of_a_standard_are_working_days_at_the_same_clock_time(
         ((CUTI_BERSAMA,), wib("2026-12-22", "14:00"), "P3D", wib("2026-12-29", "14:00")),
         ((CUTI_BERSAMA,), wib("2026-12-21", "10:00"), "P1W", wib("2026-12-30", "10:00")),
         ((CUTI_BERSAMA,), wib("2026-12-24", "10:00"), "P1D", wib("2026-12-29", "07:30")),
+        ((date(2026, 11, 23),), wib("2026-11-20", "10:00"), "P1D", wib("2026-11-24", "10:00")),
     ],
-    ids=["holiday", "no-cuti", "cuti-and-holiday", "p3d-over-both", "week-over-both", "on-cuti"],
+    ids=[
+        "holiday",
+        "no-cuti",
+        "cuti-and-holiday",
+        "p3d-over-both",
+        "week-over-both",
+        "on-cuti",
+        "monday-off",
+    ],
 )
 def test_working_days_skip_public_holidays_and_cuti_bersama(
     calendar_holidays: tuple[date, ...], start: datetime, iso: str, due: datetime
