@@ -1,4 +1,4 @@
-"""SLA calendars: working-hours due times (Perpres 21/2023), wall clock, settings parsing."""
+"""SLA calendars: working-hours due times (Perpres 21/2023), working days, wall clock, settings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from webapp.engine import durations
 from webapp.engine.calendar import (
     DEFAULT_WEEK,
     WallClockCalendar,
@@ -17,6 +18,7 @@ from webapp.engine.calendar import (
     parse_dates,
     parse_week,
 )
+from webapp.engine.durations import Duration
 
 WIB = ZoneInfo("Asia/Jakarta")
 DEFAULT_SPEC = "mon-thu 07:30-12:00,13:00-16:00; fri 07:30-11:30,13:00-16:30"
@@ -276,3 +278,175 @@ def test_week_mapping_is_validated() -> None:
         WorkingHoursCalendar(week={7: [(time(8), time(12))]})
     with pytest.raises(ValueError, match="overlapping"):
         WorkingHoursCalendar(week={0: [(time(8), time(12)), (time(11), time(13))]})
+
+
+# Time standards as written (issue 12): days are working days, hours working time.
+
+
+def d(iso: str) -> Duration:
+    """Return the time standard ``iso`` as the engine reads it."""
+    return durations.parse(iso)
+
+
+@pytest.mark.parametrize(
+    ("start", "iso", "due"),
+    [
+        (wib("2026-11-20", "10:00"), "P1D", wib("2026-11-23", "10:00")),  # Friday -> Monday
+        (wib("2026-11-16", "10:00"), "P3D", wib("2026-11-19", "10:00")),  # Monday -> Thursday
+        (wib("2026-11-18", "10:00"), "P3D", wib("2026-11-23", "10:00")),  # over the weekend
+        (wib("2026-11-16", "07:30"), "P3D", wib("2026-11-19", "07:30")),  # not 72 working hours
+        (wib("2026-11-20", "10:00"), "P1DT2H", wib("2026-11-23", "12:00")),  # day, then hours
+        (wib("2026-11-19", "15:00"), "P1DT2H", wib("2026-11-23", "08:00")),  # hours spill over
+        (wib("2026-11-16", "10:00"), "P1W", wib("2026-11-23", "10:00")),  # a week: 5 days
+        (wib("2026-11-16", "10:00"), "P1WT30M", wib("2026-11-23", "10:30")),
+        (wib("2026-11-16", "11:00"), "PT2H", wib("2026-11-16", "14:00")),  # hours as before
+    ],
+    ids=[
+        "fri-p1d",
+        "mon-p3d",
+        "wed-p3d",
+        "p3d-days",
+        "p1dt2h",
+        "p1dt2h-spill",
+        "p1w",
+        "p1wt30m",
+        "pt2h",
+    ],
+)
+def test_days_of_a_standard_are_working_days_at_the_same_clock_time(
+    cal: WorkingHoursCalendar, start: datetime, iso: str, due: datetime
+) -> None:
+    assert cal.add(start, d(iso)) == due
+
+
+@pytest.mark.parametrize(
+    ("calendar_holidays", "start", "iso", "due"),
+    [
+        ((), wib("2026-12-24", "10:00"), "P1D", wib("2026-12-28", "10:00")),  # Christmas Friday
+        ((), wib("2026-12-23", "10:00"), "P1D", wib("2026-12-24", "10:00")),  # 24th worked
+        ((CUTI_BERSAMA,), wib("2026-12-23", "10:00"), "P1D", wib("2026-12-28", "10:00")),
+        ((CUTI_BERSAMA,), wib("2026-12-22", "14:00"), "P3D", wib("2026-12-29", "14:00")),
+        ((CUTI_BERSAMA,), wib("2026-12-21", "10:00"), "P1W", wib("2026-12-30", "10:00")),
+        ((CUTI_BERSAMA,), wib("2026-12-24", "10:00"), "P1D", wib("2026-12-29", "07:30")),
+        ((date(2026, 11, 23),), wib("2026-11-20", "10:00"), "P1D", wib("2026-11-24", "10:00")),
+    ],
+    ids=[
+        "holiday",
+        "no-cuti",
+        "cuti-and-holiday",
+        "p3d-over-both",
+        "week-over-both",
+        "on-cuti",
+        "monday-off",
+    ],
+)
+def test_working_days_skip_public_holidays_and_cuti_bersama(
+    calendar_holidays: tuple[date, ...], start: datetime, iso: str, due: datetime
+) -> None:
+    calendar = WorkingHoursCalendar(holidays=calendar_holidays)
+    assert calendar.add(start, d(iso)) == due
+
+
+@pytest.mark.parametrize(
+    ("start", "iso", "due"),
+    [
+        (wib("2026-11-20", "19:00"), "P1D", wib("2026-11-24", "07:30")),  # Friday evening
+        (wib("2026-11-21", "10:00"), "P1D", wib("2026-11-24", "07:30")),  # Saturday
+        (wib("2026-11-16", "06:00"), "P1D", wib("2026-11-17", "07:30")),  # before opening
+        (wib("2026-11-16", "16:00"), "P1D", wib("2026-11-18", "07:30")),  # at closing
+        (wib("2026-11-16", "12:30"), "P1D", wib("2026-11-17", "13:00")),  # midday break
+        (wib("2026-11-21", "10:00"), "P1DT1H", wib("2026-11-24", "08:30")),
+        (wib("2026-12-25", "09:00"), "P1D", wib("2026-12-29", "07:30")),  # on a holiday
+    ],
+    ids=["fri-evening", "saturday", "early", "closing", "break", "sat-p1dt1h", "holiday"],
+)
+def test_counting_starts_at_the_next_working_moment(
+    cal: WorkingHoursCalendar, start: datetime, iso: str, due: datetime
+) -> None:
+    assert cal.next_working_moment(start) <= due
+    assert cal.add(start, d(iso)) == due
+
+
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (wib("2026-11-19", "11:45"), wib("2026-11-20", "11:30")),  # Friday's longer break
+        (wib("2026-11-20", "16:15"), wib("2026-11-23", "16:00")),  # after Monday's closing
+    ],
+    ids=["into-friday-break", "past-monday-closing"],
+)
+def test_a_clock_time_outside_the_due_day_hours_ends_at_that_day_working_time(
+    cal: WorkingHoursCalendar, start: datetime, due: datetime
+) -> None:
+    assert cal.add(start, d("P1D")) == due
+
+
+def test_same_clock_time_that_many_working_days_later_for_random_starts(
+    cal: WorkingHoursCalendar,
+) -> None:
+    rng = random.Random(12)
+    origin = wib("2026-01-05", "00:00")
+    for _ in range(200):
+        start = origin + timedelta(days=rng.randrange(360), minutes=rng.choice(range(480, 690)))
+        count = rng.randrange(1, 12)
+        due = cal.add(start, Duration(days=count)).astimezone(WIB)
+        begin = cal.next_working_moment(start).astimezone(WIB)
+        working_days_between = sum(
+            1
+            for offset in range(1, (due.date() - begin.date()).days + 1)
+            if cal.intervals(begin.date() + timedelta(days=offset))
+        )
+        assert working_days_between == count, (start, count, due)
+        assert due.time() == begin.time(), (start, count, due)  # 08:00-11:30 works every day
+
+
+def test_months_and_years_count_calendar_days_then_move_off_a_day_off(
+    cal: WorkingHoursCalendar,
+) -> None:
+    assert cal.add(wib("2026-11-16", "10:00"), d("P1M")) == wib("2026-12-16", "10:00")
+    # 30 days after Friday 20 November is Sunday 20 December: due when the office opens.
+    assert cal.add(wib("2026-11-20", "10:00"), d("P1M")) == wib("2026-12-21", "07:30")
+    assert cal.add(wib("2026-11-20", "10:00"), d("P1MT1H")) == wib("2026-12-21", "08:30")
+    assert cal.add(wib("2026-11-20", "10:00"), d("P1MT0S")) == wib("2026-12-21", "07:30")
+    assert cal.add(wib("2026-11-16", "10:00"), d("P1Y")) == wib("2027-11-16", "10:00")
+
+
+def test_length_is_the_working_time_a_standard_stands_for(cal: WorkingHoursCalendar) -> None:
+    assert cal.length(d("P1D")) == 7.5 * H  # the average day of the 37.5-hour week
+    assert cal.length(d("P3D")) == 22.5 * H
+    assert cal.length(d("P1DT2H")) == 9.5 * H
+    assert cal.length(d("P1W")) == 37.5 * H
+    assert cal.length(d("PT30M")) == 30 * M
+    # A day-standard met to the minute took about one working day of working time.
+    friday, monday = wib("2026-11-20", "10:00"), wib("2026-11-23", "10:00")
+    assert cal.elapsed(friday, cal.add(friday, d("P1D"))) == cal.length(d("P1D"))
+    assert cal.elapsed(friday, monday) == 7.5 * H
+
+
+def test_standards_are_said_as_each_calendar_counts_them(cal: WorkingHoursCalendar) -> None:
+    assert cal.words_id(d("P3D")) == "3 hari kerja"
+    assert cal.words_id(d("P1DT2H")) == "1 hari kerja 2 jam"
+    assert cal.words_id(d("PT2H")) == "2 jam"
+    assert WallClockCalendar().words_id(d("P3D")) == "3 hari"
+
+
+def test_wall_clock_days_stay_24_hours() -> None:
+    clock = WallClockCalendar()
+    friday = wib("2026-11-20", "10:00")
+    assert clock.add(friday, d("P1D")) == wib("2026-11-21", "10:00")  # Saturday: no skipping
+    assert clock.add(friday, d("P3D")) == wib("2026-11-23", "10:00")
+    assert clock.add(friday, d("P1W")) == wib("2026-11-27", "10:00")
+    assert clock.add(friday, d("P1DT2H")) == wib("2026-11-21", "12:00")
+    assert clock.length(d("P3D")) == 72 * H
+
+
+def test_negative_standard_components_are_rejected(cal: WorkingHoursCalendar) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        cal.add(wib("2026-11-16", "08:00"), Duration(days=-1))
+    with pytest.raises(ValueError, match="negative"):
+        WallClockCalendar().add(wib("2026-11-16", "08:00"), Duration(hours=-1))
+
+
+def test_working_days_in_an_empty_week_raise_instead_of_looping() -> None:
+    with pytest.raises(ValueError, match="no working time within 1098 days"):
+        WorkingHoursCalendar(week={}).add(wib("2026-11-16", "08:00"), d("P1D"))

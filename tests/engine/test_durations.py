@@ -82,3 +82,25 @@ def test_durations_are_said_in_indonesian_as_on_the_sop_sheet(iso, words):
 
 def test_zero_duration_is_written_in_seconds():
     assert durations.parse("PT0M").iso() == "PT0S"
+
+
+@pytest.mark.parametrize(
+    ("iso", "words"),
+    [
+        ("P3D", "3 hari kerja"),
+        ("P1DT2H", "1 hari kerja 2 jam"),
+        ("P2W", "2 minggu kerja"),
+        ("PT2H", "2 jam"),
+        ("P1M", "1 bulan"),
+    ],
+)
+def test_working_days_are_said_as_such_and_hours_stay_plain(iso, words):
+    assert durations.words_id(iso, working=True) == words
+    assert durations.parse(iso).words_id(working=True) == words
+
+
+@pytest.mark.parametrize(
+    ("words", "iso"), [("3 hari kerja", "P3D"), ("1 hari kerja 2 jam", "P1DT2H")]
+)
+def test_working_day_words_read_back_to_the_same_standard(words, iso):
+    assert durations.from_words_id(words).iso() == iso

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 import time_machine
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.conftest import STEP2, STEP3
@@ -21,9 +23,13 @@ from webapp.models import (
     TaskStatus,
     User,
 )
+from webapp.services.processes import import_version
+from webapp.services.sla import step_figures
 from webapp.services.timers import fire_due_timers
+from webapp.views.findings import message
 
 WIB = timedelta(hours=7)
+SOP_DIR = Path(__file__).resolve().parents[2] / "processes" / "pemeliharaan_sistem_informasi"
 FRIDAY_1530_WIB = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)  # 15:30 WIB, a normal Friday
 
 
@@ -195,3 +201,109 @@ def test_notification_count_in_header_and_opening_marks_read(app, actions):
     assert 'class="count"' not in ketua.get("/").get_data(as_text=True)
     # Someone else's notification is not theirs to open.
     assert actions.client("tim1").post(f"/notifications/{notification_id}/open").status_code == 404
+
+
+def _publish_step3_standard(app, iso: str, waktu: str) -> None:
+    """Publish the SOP again with step 3's time standard set to ``iso`` (and sopWaktu)."""
+    sop = SOP_DIR / "pemeliharaan_sistem_informasi.bpmn"
+    bpmn = sop.read_bytes().replace(b'"PT2H"', f'"{iso}"'.encode())
+    bpmn = bpmn.replace(
+        b'name="sopWaktu" value="2 jam"', f'name="sopWaktu" value="{waktu}"'.encode()
+    )
+    forms = {f.name: f.read_bytes() for f in sorted((SOP_DIR / "forms").glob("*.json"))}
+    with app.app_context():
+        version, new = import_version("pemeliharaan_sistem_informasi", bpmn, forms, publish=True)
+        assert new and version.published_at is not None
+        db.session.commit()
+
+
+def test_p3d_step_opened_friday_is_due_three_working_days_later_and_fires_then(app, actions):
+    app.config["SLA_CALENDAR"] = make_calendar("working-hours", "Asia/Jakarta", None, "", "ID")
+    _publish_step3_standard(app, "P3D", "3 hari")
+    friday_1000_wib = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    with time_machine.travel(friday_1000_wib, tick=False):
+        instance_id = actions.run_to("Task_3_troubleshooting")
+        task = actions.open_task(instance_id, "Task_3_troubleshooting")
+    # Monday, Tuesday, Wednesday: due Wednesday 25 November 10:00 WIB, not 72 working hours on.
+    wednesday_1000_wib = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    assert task.due_at == wednesday_1000_wib
+    with app.app_context():
+        assert db.session.get(ProcessInstance, instance_id).next_timer_at == wednesday_1000_wib
+    with time_machine.travel(wednesday_1000_wib - timedelta(seconds=1), tick=False):
+        with app.app_context():
+            assert fire_due_timers().timers_fired == 0
+    assert _task(app, task.id).breached_at is None
+    # SpiffWorkflow fires a timer once its due time has passed, as the Friday test above does.
+    with time_machine.travel(wednesday_1000_wib + timedelta(seconds=1), tick=False):
+        with app.app_context():
+            fired = fire_due_timers()
+    assert (fired.timers_fired, fired.breaches) == (1, 1)
+    breached = _task(app, task.id)
+    assert breached.breached_at == wednesday_1000_wib and breached.status == TaskStatus.OPEN
+
+
+def test_p1d_armed_on_a_friday_evening_counts_from_monday_morning(app, actions):
+    app.config["SLA_CALENDAR"] = make_calendar(
+        "working-hours", "Asia/Jakarta", None, "2026-12-24", "ID"
+    )
+    _publish_step3_standard(app, "P1D", "1 hari")
+    wednesday_evening_wib = datetime(2026, 12, 23, 12, 0, tzinfo=UTC)  # 19:00 WIB
+    with time_machine.travel(wednesday_evening_wib, tick=False):
+        instance_id = actions.run_to("Task_3_troubleshooting")
+        task = actions.open_task(instance_id, "Task_3_troubleshooting")
+    # Counting starts when the office next opens: Thursday is cuti bersama, Friday Christmas,
+    # so Monday 28th 07:30; one working day on is Tuesday 29th 07:30 WIB.
+    assert task.due_at == datetime(2026, 12, 29, 0, 30, tzinfo=UTC)
+
+
+def test_sla_page_and_sop_sheet_say_working_days_and_hold_p90_against_working_time(app, actions):
+    app.config["SLA_CALENDAR"] = make_calendar("working-hours", "Asia/Jakarta", None, "", "ID")
+    _publish_step3_standard(app, "P1D", "1 hari")
+    friday_1000_wib = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    # Done Monday 11:00 WIB: 5 h on Friday and 3.5 h on Monday, past one working day (7.5 h).
+    with time_machine.travel(friday_1000_wib, tick=False):
+        instance_id = actions.run_to("Task_3_troubleshooting")
+        task = actions.open_task(instance_id, "Task_3_troubleshooting")
+    with time_machine.travel(datetime(2026, 11, 23, 4, 0, tzinfo=UTC), tick=False):
+        assert actions.complete("tim1", task.id, STEP3).status_code == 200
+        owner = actions.client("ketua1")
+        html = owner.get("/sla?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    row = html[html.index('data-step="Task_3_troubleshooting"') :].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("</td")[0] for c in row.split("<td")[1:]]
+    assert cells[2].strip() == "1 hari kerja"
+    assert cells[3].strip() == "1" and cells[4].strip() == "0 (0.0%)"
+    assert 'class="num late"' in row  # 8.5 working hours against a 7.5-hour working day
+    with app.app_context():
+        figures = {
+            f.bpmn_id: f
+            for f in step_figures(
+                "pemeliharaan_sistem_informasi",
+                friday_1000_wib,
+                friday_1000_wib + timedelta(days=9),
+            )
+        }
+    assert figures["Task_3_troubleshooting"].standard_seconds == 7.5 * 3600
+    assert figures["Task_3_troubleshooting"].median_seconds == 8.5 * 3600
+    sheet = actions.client("owner1").get("/processes/pemeliharaan_sistem_informasi/sop")
+    assert "1 hari kerja" in sheet.get_data(as_text=True)
+    app.config["SLA_CALENDAR"] = make_calendar("calendar", "Asia/Jakarta", None, "", "ID")
+    sheet = actions.client("owner1").get("/processes/pemeliharaan_sistem_informasi/sop")
+    assert "1 hari kerja" not in sheet.get_data(as_text=True)
+
+
+def test_lint_timer_example_states_the_calendar_rule(app):
+    empty = {
+        "code": "timer-invalid",
+        "params": {"case": "empty", "label": "B", "kind": "timeDuration"},
+    }
+    app.config["SLA_CALENDAR"] = make_calendar("working-hours", "Asia/Jakarta", None, "", "ID")
+    with app.test_request_context():
+        worded = message(empty)
+        with force_locale("en"):
+            english = message(empty)
+    assert '"P1D" (1 hari kerja: jam yang sama pada hari kerja berikutnya)' in worded
+    assert '"PT2H" (2 jam kerja)' in worded
+    assert '"P1D" (1 working day: the same time on the next working day)' in english
+    app.config["SLA_CALENDAR"] = make_calendar("calendar", "Asia/Jakarta", None, "", "ID")
+    with app.test_request_context():
+        assert '"P1D" (1 hari).' in message(empty)

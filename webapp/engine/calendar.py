@@ -1,14 +1,32 @@
-"""SLA calendars: turn a time standard into a due time, counting wall-clock or working time."""
+"""SLA calendars: turn a time standard into a due time, counting wall-clock or working time.
+
+Under working hours a time standard's parts count as an SOP table means them:
+
+* days (``D``) are working days and a week (``W``) is 5 of them: the due time is the same
+  clock time that many working days after counting starts, weekends, public holidays and cuti
+  bersama skipped (``P1D`` armed Friday 10:00 is due Monday 10:00). Where that clock time is
+  not working time on the due day (its break, or after a shorter day's closing), the due time is
+  the end of that day's working time before it;
+* hours, minutes and seconds are working time, counted after the days (``P1DT2H``);
+* months and years have no working meaning: they count 30 and 365 calendar days from the
+  start, before the working parts, and a due time on a day off moves to the next working moment.
+
+Counting starts at the next working moment: a step armed in the evening, at the weekend or in
+the midday break counts from when the office next opens.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
+
+from .durations import Duration
 
 Week = dict[int, list[tuple[time, time]]]
 
@@ -20,17 +38,40 @@ DEFAULT_WEEK: Week = {
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEARCH_LIMIT = timedelta(days=3 * 366)  # give up when no working time exists for this long
 MODES = ("working-hours", "calendar")
+WORKING_DAYS_PER_WEEK = 5  # a week of a time standard (P1W) is five working days
+
+
+def _parts(duration: Duration) -> tuple[int, int, timedelta]:
+    """Split a standard into calendar days, working days and working time, refusing negatives."""
+    if any(getattr(duration, f.name) < 0 for f in fields(duration)):
+        raise ValueError(f"duration must not be negative, got {duration}")
+    calendar_days = 365 * duration.years + 30 * duration.months
+    working_days = WORKING_DAYS_PER_WEEK * duration.weeks + duration.days
+    rest = timedelta(hours=duration.hours, minutes=duration.minutes, seconds=duration.seconds)
+    return calendar_days, working_days, rest
 
 
 class SlaCalendar(Protocol):
-    """Adds durations to instants and measures spans, in some notion of time."""
+    """Adds time standards to instants and measures spans, in some notion of time.
 
-    def add(self, start: datetime, duration: timedelta) -> datetime:
+    A ``Duration`` is a time standard as written (its days known apart from its hours); a
+    ``timedelta`` is a plain length of counted time.
+    """
+
+    def add(self, start: datetime, duration: Duration | timedelta) -> datetime:
         """Return the due time (UTC): ``start`` plus ``duration`` of counted time."""
         ...
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Return the counted time between two instants (zero if ``end <= start``)."""
+        ...
+
+    def length(self, duration: Duration) -> timedelta:
+        """Return the counted time a standard stands for, to compare with ``elapsed``."""
+        ...
+
+    def words_id(self, duration: Duration) -> str:
+        """Say a standard in Indonesian as this calendar counts it ('3 hari kerja')."""
         ...
 
 
@@ -50,14 +91,25 @@ def _check_duration(duration: timedelta) -> None:
 class WallClockCalendar:
     """Plain arithmetic: every second counts (``calendar`` mode)."""
 
-    def add(self, start: datetime, duration: timedelta) -> datetime:
-        """Return ``start + duration`` in UTC."""
+    def add(self, start: datetime, duration: Duration | timedelta) -> datetime:
+        """Return ``start + duration`` in UTC (a day is 24 hours, a week 7 days)."""
+        if isinstance(duration, Duration):
+            _parts(duration)  # refuses negative components
+            duration = duration.to_timedelta()
         _check_duration(duration)
         return _utc(start) + duration
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Return ``end - start``, or zero if negative."""
         return max(_utc(end) - _utc(start), timedelta(0))
+
+    def length(self, duration: Duration) -> timedelta:
+        """Return the standard's wall-clock length."""
+        return duration.to_timedelta()
+
+    def words_id(self, duration: Duration) -> str:
+        """Say the standard in plain days ('3 hari')."""
+        return duration.words_id()
 
 
 def _check_week(week: Mapping[int, Iterable[tuple[time, time]]]) -> Week:
@@ -125,7 +177,55 @@ class WorkingHoursCalendar:
             for begin, end in self.week.get(day.weekday(), [])
         ]
 
-    def add(self, start: datetime, duration: timedelta) -> datetime:
+    def add(self, start: datetime, duration: Duration | timedelta) -> datetime:
+        """Return the due time (UTC): a standard by the module's rule, a timedelta as work time."""
+        if isinstance(duration, timedelta):
+            return self._add_time(start, duration)
+        calendar_days, working_days, rest = _parts(duration)
+        current = _utc(start)
+        if calendar_days:  # same local clock time that many calendar days later
+            moved = current.astimezone(self.tz) + timedelta(days=calendar_days)
+            current = moved.astimezone(UTC)
+            if not working_days and not rest:
+                return self.next_working_moment(current)
+        if working_days:
+            current = self._add_days(current, working_days)
+        return self._add_time(current, rest)
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """Return ``moment`` if it is working time, else when working time next begins."""
+        current = _utc(moment)
+        day = current.astimezone(self.tz).date()
+        for _ in range(SEARCH_LIMIT.days + 1):
+            for begin, end in self.intervals(day):
+                if end > current:
+                    return max(begin, current)
+            day += timedelta(days=1)
+        raise ValueError(f"no working time within {SEARCH_LIMIT.days} days after {day}")
+
+    def _next_working_day(self, day: date) -> date:
+        """Return the first day after ``day`` that has working time."""
+        for offset in range(1, SEARCH_LIMIT.days + 2):
+            if self.intervals(day + timedelta(days=offset)):
+                return day + timedelta(days=offset)
+        raise ValueError(f"no working time within {SEARCH_LIMIT.days} days after {day}")
+
+    def _add_days(self, start: datetime, count: int) -> datetime:
+        """Return the same clock time ``count`` working days after counting starts."""
+        begin = self.next_working_moment(start).astimezone(self.tz)
+        day = begin.date()
+        for _ in range(count):
+            day = self._next_working_day(day)
+        target = datetime.combine(day, begin.time(), self.tz).astimezone(UTC)
+        spans = self.intervals(day)
+        if any(b <= target <= e for b, e in spans):
+            return target
+        # Outside that day's hours: the end of its working time before the clock time, so no
+        # working time of the due day is given beyond what the start day's clock time implies.
+        earlier = [e for _, e in spans if e <= target]
+        return max(earlier) if earlier else spans[0][0]
+
+    def _add_time(self, start: datetime, duration: timedelta) -> datetime:
         """Return the due time (UTC) after ``duration`` of working time from ``start``."""
         _check_duration(duration)
         current = _utc(start)
@@ -161,6 +261,24 @@ class WorkingHoursCalendar:
                     total += overlap
             day += timedelta(days=1)
         return total
+
+    def length(self, duration: Duration) -> timedelta:
+        """Return the working time a standard stands for: a day is the week's average day."""
+        calendar_days, working_days, rest = _parts(duration)
+        week = sum(
+            (
+                datetime.combine(date.min, e) - datetime.combine(date.min, b)
+                for spans in self.week.values()
+                for b, e in spans
+            ),
+            timedelta(0),
+        )
+        working_day = week / len(self.week) if self.week else timedelta(0)
+        return calendar_days * week / 7 + working_days * working_day + rest
+
+    def words_id(self, duration: Duration) -> str:
+        """Say the standard with its days as working days ('3 hari kerja')."""
+        return duration.words_id(working=True)
 
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")

@@ -3,8 +3,10 @@
 One strict reading for every Python caller: integer components only, in the order
 ``P[nY][nM][nW][nD][T[nH][nM][nS]]``, case and surrounding blanks ignored, never empty.
 A day is 86400 seconds, a week 7 days, a month 30 days and a year 365 days, so a standard
-means the same length whenever it is read. The modeler's JavaScript parser is tested against
-the same cases (tests/data/durations.json).
+means the same length whenever it is read; under the working-hours calendar its days are working
+days instead (webapp/engine/calendar.py), and it is said so: ``words_id(working=True)`` gives
+'3 hari kerja', and such words read back as the same duration. The modeler's JavaScript
+parser is tested against the same cases (tests/data/durations.json).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _UNITS = (
 _BY_WORD = {word: name for name, _, word, _ in _UNITS}
 _WORD_PAIR = re.compile(r"(\d+)\s*([a-z]+)")
 _NOT_WORDS = re.compile(r"[\d\s]|[a-z]+")
+_WORKING_UNITS = frozenset({"weeks", "days"})  # counted in working days under working hours
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,16 @@ class Duration:
             return "PT0S"
         return f"P{date}" + (f"T{time}" if time else "")
 
-    def words_id(self) -> str:
-        """Return it in Indonesian, e.g. '1 jam 30 menit'; '0 menit' when it is zero."""
-        parts = [f"{getattr(self, n)} {word}" for n, _, word, _ in _UNITS if getattr(self, n)]
+    def words_id(self, working: bool = False) -> str:
+        """Return it in Indonesian, e.g. '1 jam 30 menit'; '0 menit' when it is zero.
+
+        With ``working``, days and weeks are said as working ones ('3 hari kerja').
+        """
+        parts = [
+            f"{getattr(self, n)} {word}" + (" kerja" if working and n in _WORKING_UNITS else "")
+            for n, _, word, _ in _UNITS
+            if getattr(self, n)
+        ]
         return " ".join(parts) or "0 menit"
 
 
@@ -89,17 +99,18 @@ def seconds(text: str | None) -> int | None:
     return None if duration is None else duration.total_seconds
 
 
-def words_id(text: str | None) -> str | None:
+def words_id(text: str | None, working: bool = False) -> str | None:
     """Say an ISO-8601 duration in Indonesian ('PT10M' → '10 menit'), or return None."""
     duration = try_parse(text)
-    return None if duration is None else duration.words_id()
+    return None if duration is None else duration.words_id(working)
 
 
 def from_words_id(text: str) -> Duration | None:
-    """Read an Indonesian duration such as '2 jam' or '1 jam 30 menit', or return None."""
+    """Read an Indonesian duration such as '2 jam' or '3 hari kerja', or return None."""
     lowered = text.lower()
     pairs = _WORD_PAIR.findall(lowered)
-    # Anything besides numbers, words and blanks (punctuation, symbols) is not a duration.
+    # Anything besides numbers, words and blanks (punctuation, symbols) is not a duration; a word
+    # after a unit ('3 hari kerja') qualifies it and is read past.
     if not pairs or _NOT_WORDS.sub("", lowered):
         return None
     counts = dict.fromkeys(_BY_WORD.values(), 0)

@@ -69,8 +69,9 @@ def arm_with_calendar(workflow: BpmnWorkflow, calendar: SlaCalendar | None) -> i
     """Move newly armed duration timers to their due time in working time; return how many.
 
     SpiffWorkflow arms a duration timer at ``now + duration`` in wall-clock time. A time
-    standard counts working time, so the due time is recomputed once, from the same moment
-    of arming, by the calendar, and flagged so it is never moved again.
+    standard counts by the office's calendar (its days working days, its hours working time),
+    so the due time is recomputed once, from the same moment of arming, by the calendar from
+    the standard as written, and flagged so it is never moved again.
     """
     if calendar is None:
         return 0
@@ -89,9 +90,9 @@ def arm_with_calendar(workflow: BpmnWorkflow, calendar: SlaCalendar | None) -> i
             TimerEventDefinition.parse_iso_duration(expression)
         )
         standard = durations.try_parse(expression)
-        duration = standard.to_timedelta() if standard is not None else spiff_delta
         armed_at = parse_dt(value) - spiff_delta
-        due = calendar.add(armed_at, duration)
+        # The Duration keeps its day part apart, so the calendar can count it in working days.
+        due = calendar.add(armed_at, standard if standard is not None else spiff_delta)
         task.internal_data["event_value"] = due.astimezone(UTC).isoformat()
         task.internal_data[ARMED_FLAG] = True
         moved += 1

@@ -1,7 +1,9 @@
 """Time-standard figures per SOP step: SQL over human_task rows, never over workflow state.
 
 What "met" and "overdue" mean is defined here once, as SQL expressions, for this page and the
-dashboard alike.
+dashboard alike. "Met" compares with the task's due time, which the calendar set (days of a
+standard are working days under working hours); median and p90 are the working time a task took,
+held against the standard's counted length (a working day being the week's average day).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ..engine import durations
+from ..engine.calendar import SlaCalendar, WorkingHoursCalendar
 from ..extensions import db
 from ..models import HumanTask, TaskStatus
 from ..models.types import utcnow
 from .processes import parsed, published_version
+from .runtime import sla_calendar
 
 
 @dataclass
@@ -68,10 +72,28 @@ def met_percent(met_count: int, completed: int) -> float | None:
     return round(100 * met_count / completed, 1) if completed else None
 
 
-def standard_seconds(iso: str | None) -> float | None:
-    """Return the seconds of a time standard; None without one or when it is no duration."""
-    value = durations.seconds(iso)
-    return None if value is None else float(value)
+def standard_seconds(iso: str | None, calendar: SlaCalendar | None = None) -> float | None:
+    """Return the seconds of a time standard; None without one or when it is no duration.
+
+    Given the office's calendar, the seconds are the counted time the standard stands for
+    (under working hours a day is the average working day), comparable with ``working_seconds``.
+    """
+    if calendar is None:
+        value = durations.seconds(iso)
+        return None if value is None else float(value)
+    standard = durations.try_parse(iso)
+    return None if standard is None else calendar.length(standard).total_seconds()
+
+
+def counts_working_days() -> bool:
+    """Return whether the office's calendar counts a standard's days as working days."""
+    return isinstance(sla_calendar(), WorkingHoursCalendar)
+
+
+def standard_words(iso: str | None, calendar: SlaCalendar) -> str:
+    """Say a time standard as the calendar counts it ('3 hari kerja'), or return it as written."""
+    standard = durations.try_parse(iso)
+    return calendar.words_id(standard) if standard is not None else (iso or "")
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -88,13 +110,16 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
     if version is None:
         return []
     process = parsed(version)
+    # Median and p90 are working_seconds (counted by this calendar), so the standard is too.
+    calendar = sla_calendar()
     steps = {
         s.bpmn_id: StepFigures(
             bpmn_id=s.bpmn_id,
             name=s.name,
             lane=s.lane or "",
-            standard=s.properties.get("sopWaktu") or (s.time_standard or ""),
-            standard_seconds=standard_seconds(s.time_standard),
+            # The timer the due times come from, as counted; sopWaktu only for steps without one.
+            standard=standard_words(s.time_standard, calendar) or s.properties.get("sopWaktu", ""),
+            standard_seconds=standard_seconds(s.time_standard, calendar),
         )
         for s in process.user_steps
     }

@@ -189,10 +189,12 @@ def _waktu(nomor: str, step: StepInfo, warnings: list[str]) -> str:
     standard = durations.try_parse(step.time_standard)
     if standard is None:
         return written or EMPTY
-    timer = standard.words_id()
+    # Said as the office's calendar counts it: "3 hari kerja" under working hours.
+    calendar = current_app.config["SLA_CALENDAR"]
+    timer = calendar.words_id(standard)
     if written:
         said = durations.from_words_id(written)
-        if (said is None or said.total_seconds != standard.total_seconds) and (
+        if (said is None or calendar.length(said) != calendar.length(standard)) and (
             written.lower() != timer
         ):
             warnings.append(

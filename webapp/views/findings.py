@@ -10,16 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_babel.speaklater import LazyString
+
+from ..services import sla
 
 _TIMER_EXAMPLE = {
     "timeDuration": _l('"PT2H" (2 jam) atau "P1D" (1 hari)'),
     "timeDate": _l('"2026-12-01T08:00:00+07:00"'),
     "timeCycle": _l('"R3/PT1H" (3 kali setiap jam)'),
 }
+# Under the working-hours calendar a duration's days are working days and its hours working time.
+_WORKING_DURATION_EXAMPLE = _l(
+    '"PT2H" (2 jam kerja) atau "P1D" (1 hari kerja: jam yang sama pada hari kerja berikutnya)'
+)
 _TIMER_WHAT = {"timeDuration": _l("durasi"), "timeDate": _l("tanggal"), "timeCycle": _l("siklus")}
 _SOP_FIELD = {
     "sopKelengkapan": _l("kelengkapan"),
@@ -227,7 +234,8 @@ def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
     words: dict[str, Any] = {}
     kind = str(params.get("kind", ""))
     if kind in _TIMER_EXAMPLE:
-        words["example"] = str(_TIMER_EXAMPLE[kind])
+        working = kind == "timeDuration" and has_app_context() and sla.counts_working_days()
+        words["example"] = str(_WORKING_DURATION_EXAMPLE if working else _TIMER_EXAMPLE[kind])
         words["what"] = str(_TIMER_WHAT[kind])
     if "operators" in params:
         words["known"] = _names(params["operators"], _("(belum ada)"))

@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..services import forms as form_service
-from ..services import users, versions
+from ..services import sla, users, versions
 from ..services.errors import Invalid
 from ..services.processes import parsed, published_version
 from .common import me, role_required
@@ -220,7 +220,12 @@ def modeler(process_id: str):
     v = versions.get_version(process_id, number) if number else published_version(process_id)
     if v is None:
         abort(404)
-    return render_template("processes/modeler.html", v=v, process_id=process_id)
+    return render_template(
+        "processes/modeler.html",
+        v=v,
+        process_id=process_id,
+        working_days=sla.counts_working_days(),  # the duration hint states the calendar's rule
+    )
 
 
 @bp.route("/forms/preview", methods=["POST"])

@@ -241,6 +241,17 @@ function parametersGroup(element, op) {
   return group;
 }
 
+// The rule of the office's calendar (data-working-days on the page): SOP tables mean working days.
+function durationHint() {
+  if (state.root && state.root.dataset.workingDays === "true") {
+    return "Format ISO 8601; hari = hari kerja, jam = jam kerja: PT30M = 30 menit, PT2H = 2 jam, " +
+      "P1D = 1 hari kerja (jam yang sama pada hari kerja berikutnya), P3D = 3 hari kerja, " +
+      "P1W = 5 hari kerja, P1DT2H = 1 hari kerja lalu 2 jam kerja.";
+  }
+  return "Format ISO 8601: PT30M = 30 menit, PT2H = 2 jam, P1D = 1 hari (24 jam), " +
+    "P1DT4H = 1 hari 4 jam.";
+}
+
 function renderTimer(element) {
   const b = bo(element), def = timerOf(element);
   section("Timer (mutu baku)");
@@ -253,8 +264,7 @@ function renderTimer(element) {
   const raw = def.timeDuration ? (def.timeDuration.body || "") : "";
   const shown = unquote(raw);
   const input = textInput(shown, { placeholder: "PT2H", spellcheck: "false" });
-  const durationField = field("timer-duration", "Durasi", input,
-    "Format ISO 8601: PT30M = 30 menit, PT2H = 2 jam, P1D = 1 hari, P1DT4H = 1 hari 4 jam.",
+  const durationField = field("timer-duration", "Durasi", input, durationHint(),
     function (value, errorNode) {
       const iso = value.trim().toUpperCase();
       const problem = durationProblem(iso);
