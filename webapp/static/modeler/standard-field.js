@@ -3,21 +3,13 @@
 import { h, showError } from "./dom.js";
 import { durationWords, isDuration } from "./durations.js";
 import { field, textInput } from "./fields.js";
-import { bo, spiffProp } from "./model.js";
-import { setStandard, standardOf, standardValue } from "./standard.js";
+import { bo } from "./model.js";
+import { isInPlace, setStandard, standardOf, standardValue } from "./standard.js";
 
 function problem(iso) {
   if (!iso || isDuration(iso)) return "";
   return "Mutu baku tidak sah: “" + iso + "”. Gunakan durasi ISO 8601, mis. PT30M atau PT2H, " +
     "atau kosongkan untuk menghapus.";
-}
-
-// Whether the diagram already says exactly this standard (so a change would be empty).
-function inPlace(task, iso) {
-  const drawn = standardOf(task), waktu = spiffProp(bo(task), "sopWaktu");
-  if (!iso) return !drawn.timer && !waktu;
-  return standardValue(task) === iso && !!drawn.escalation && !!drawn.end &&
-    waktu === durationWords(iso);
 }
 
 // What is drawn now, in words, so the owner sees the field's effect on the diagram.
@@ -43,7 +35,7 @@ export function standardField(task) {
       const iso = value.trim().toUpperCase();
       const why = problem(iso);
       showError(errorNode, input, why);
-      if (!why && !inPlace(task, iso)) setStandard(task, iso);
+      if (!why && !isInPlace(task, iso)) setStandard(task, iso);
     });
   input.addEventListener("input", function () {
     showError(wrap.errorNode, input, problem(input.value.trim().toUpperCase()));

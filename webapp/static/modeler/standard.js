@@ -41,8 +41,10 @@ function firstTarget(shape, test) {
 
 // The drawn time standard of a task ({timer, escalation, end}, absent parts null), hand-drawn or not.
 export function standardOf(task) {
+  // A timer on a date or a cycle is something else than a time standard: left alone.
   const timers = (task.attachers || []).filter(function (a) {
-    return isA(a, "bpmn:BoundaryEvent") && timerDef(a);
+    const def = isA(a, "bpmn:BoundaryEvent") && timerDef(a);
+    return def && !def.timeDate && !def.timeCycle;
   });
   // Prefer the timer that escalates, then a non-interrupting one: that is the time standard.
   timers.sort(function (a, b) {
@@ -60,6 +62,16 @@ export function standardValue(task) {
   const timer = standardOf(task).timer;
   const def = timer && timerDef(timer);
   return def && def.timeDuration ? unquote(def.timeDuration.body) : "";
+}
+
+// Whether the diagram already says exactly this standard everywhere (a change would be empty).
+export function isInPlace(task, iso) {
+  const drawn = standardOf(task), waktu = spiffProp(bo(task), "sopWaktu");
+  if (!iso) return !drawn.timer && !waktu;
+  const words = durationWords(iso);
+  if (standardValue(task) !== iso || !drawn.escalation || !drawn.end || waktu !== words) return false;
+  const batas = paramsOf(operatorOf(drawn.escalation)).filter(function (p) { return p.id === "batas"; })[0];
+  return bo(drawn.timer).name === "Melewati " + words && !!batas && batas.value === JSON.stringify(words);
 }
 
 // Whether the task is itself an escalation (it gets no time standard of its own).
