@@ -272,17 +272,17 @@ def test_one_time_standard_field_draws_updates_and_removes_timer_escalation_and_
     assert float(escalation_box.get("y")) > float(task_box.get("y")) + float(task_box.get("height"))
 
     # The task stays selected (clicking it again would deselect it).
-    set_standard(page, "P1DT4H")
-    expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 1 hari 4 jam.")
+    set_standard(page, "PT1H30M")
+    expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 1 jam 30 menit.")
     drawn = drawn_standard(exported(page, tmp_path), TASK_6)
     [timer] = drawn["timers"]
     assert timer.get("id") == ids["timer"]
-    assert timer_expression(timer) == '"P1DT4H"'
-    assert timer.get("name") == "Melewati 1 hari 4 jam"
+    assert timer_expression(timer) == '"PT1H30M"'
+    assert timer.get("name") == "Melewati 1 jam 30 menit"
     assert [e.get("id") for e in drawn["escalations"]] == [ids["escalation"]]
-    assert drawn["params"]["batas"] == '"1 hari 4 jam"'
+    assert drawn["params"]["batas"] == '"1 jam 30 menit"'
     assert [e.get("id") for e in drawn["ends"]] == [ids["end"]]
-    assert drawn["props"]["sopWaktu"] == "1 hari 4 jam"
+    assert drawn["props"]["sopWaktu"] == "1 jam 30 menit"
 
     set_standard(page, "")
     expect(timer_shape).to_have_count(0)
@@ -299,7 +299,7 @@ def test_one_time_standard_field_draws_updates_and_removes_timer_escalation_and_
     drawn = drawn_standard(exported(page, tmp_path), TASK_6)
     assert [t.get("id") for t in drawn["timers"]] == [ids["timer"]]
     assert [e.get("id") for e in drawn["ends"]] == [ids["end"]]
-    assert drawn["props"]["sopWaktu"] == "1 hari 4 jam"
+    assert drawn["props"]["sopWaktu"] == "1 jam 30 menit"
 
     page.get_by_role("button", name="Simpan draf").click()
     expect(page.locator("#save-result")).to_contain_text("Draf versi 2 tersimpan")
