@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from playwright.sync_api import Page, expect
 
 from webapp.services import versions
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.browser
 PROCESS = "pemeliharaan_sistem_informasi"
 SOP_DIR = Path(__file__).resolve().parents[2] / "processes" / PROCESS
 SOP_BPMN = SOP_DIR / f"{PROCESS}.bpmn"
+TASK_6 = "Task_6_laporan"
 STEP3_SCHEMA = SOP_DIR / "forms" / "langkah_3_troubleshooting.schema.json"
 
 
@@ -156,4 +158,178 @@ def test_uploaded_bpmn_file_loads_and_saves_as_new_draft(new_page, live_server, 
     assert renamed in draft.bpmn_xml
     assert original not in draft.bpmn_xml
     assert "spiffworkflow:properties" in draft.bpmn_xml
+    assert errors == []
+
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+DC = "{http://www.omg.org/spec/DD/20100524/DC}"
+
+
+def exported(page: Page, tmp_path: Path) -> etree._Element:
+    """The diagram as the modeler exports it (the "Unduh .bpmn" button), parsed."""
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Unduh .bpmn").click()
+    target = tmp_path / "unduhan.bpmn"
+    info.value.save_as(target)
+    return etree.fromstring(target.read_bytes())
+
+
+def drawn_standard(root: etree._Element, task_id: str) -> dict:
+    """The boundary timers on the task and what each leads to, read from the exported XML."""
+    process = root.find(f"{BPMN}process")
+    by_id = {el.get("id"): el for el in process.iter() if el.get("id")}
+    flows = process.findall(f"{BPMN}sequenceFlow")
+
+    def after(node_id: str) -> list[etree._Element]:
+        return [by_id[f.get("targetRef")] for f in flows if f.get("sourceRef") == node_id]
+
+    timers = [
+        el for el in process.findall(f"{BPMN}boundaryEvent") if el.get("attachedToRef") == task_id
+    ]
+    task = by_id[task_id]
+    props = {p.get("name"): p.get("value") for p in task.iter(f"{SPIFF}property") if p.get("name")}
+    lanes = {
+        ref.text: lane.get("name")
+        for lane in process.iter(f"{BPMN}lane")
+        for ref in lane.findall(f"{BPMN}flowNodeRef")
+    }
+    bounds = {
+        shape.get("bpmnElement"): shape.find(f"{DC}Bounds") for shape in root.iter(f"{DI}BPMNShape")
+    }
+    result: dict = {"timers": timers, "props": props, "lanes": lanes, "bounds": bounds}
+    if len(timers) == 1:
+        escalations = after(timers[0].get("id"))
+        result["escalations"] = escalations
+        if len(escalations) == 1:
+            escalation = escalations[0]
+            result["params"] = {
+                p.get("id"): p.get("value") for p in escalation.iter(f"{SPIFF}parameter")
+            }
+            result["operator"] = escalation.find(f".//{SPIFF}serviceTaskOperator").get("id")
+            result["ends"] = after(escalation.get("id"))
+    return result
+
+
+def timer_expression(timer: etree._Element) -> str:
+    return timer.find(f"{BPMN}timerEventDefinition/{BPMN}timeDuration").text
+
+
+def set_standard(page: Page, value: str) -> None:
+    standard = props_field(page, "Mutu baku waktu")
+    standard.fill(value)
+    standard.press("Tab")
+
+
+def test_one_time_standard_field_draws_updates_and_removes_timer_escalation_and_end(
+    new_page, live_server, live_app, tmp_path
+):
+    page = new_page("owner1")
+    errors = watch_errors(page)
+    open_modeler(page, live_server)
+
+    select_shape(page, TASK_6)
+    number = props_field(page, "Nomor langkah")
+    number.fill("6")
+    number.press("Tab")
+    standard = props_field(page, "Mutu baku waktu")
+    expect(standard).to_have_value("")
+    expect(page.locator("#props-body")).to_contain_text("Belum ada timer mutu baku")
+    standard.fill("2 jam")
+    expect(page.locator("#props-body .field.has-error .error")).to_contain_text("tidak sah")
+    set_standard(page, "pt2h")  # typed in lower case: written as ISO upper case
+
+    timer_shape = page.locator(f'g.djs-shape[data-element-id="Timer_mutu_baku_{TASK_6}"]')
+    expect(timer_shape).to_be_visible()
+    expect(page.locator(f'g.djs-shape[data-element-id="Eskalasi_{TASK_6}"]')).to_be_visible()
+    expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 2 jam.")
+    expect(page.locator("#props-body")).to_contain_text("Melewati 2 jam")
+    expect(props_field(page, "Waktu")).to_have_value("2 jam")
+
+    drawn = drawn_standard(exported(page, tmp_path), TASK_6)
+    [timer] = drawn["timers"]
+    assert timer_expression(timer) == '"PT2H"'
+    assert timer.get("cancelActivity") == "false"
+    assert timer.get("name") == "Melewati 2 jam"
+    [escalation] = drawn["escalations"]
+    assert escalation.tag == f"{BPMN}serviceTask"
+    assert escalation.get("name") == "Eskalasi keterlambatan langkah 6"
+    assert drawn["operator"] == "notify_sla_breach"
+    assert drawn["params"] == {
+        "langkah": f'"{TASK_6}"',
+        "batas": '"2 jam"',
+        "kepada": '"assignee, role:Ketua Tim"',
+    }
+    [end] = drawn["ends"]
+    assert end.tag == f"{BPMN}endEvent"
+    assert drawn["props"]["sopWaktu"] == "2 jam"
+    ids = {"timer": timer.get("id"), "escalation": escalation.get("id"), "end": end.get("id")}
+    # Laid out in the task's lane, below the task.
+    for element_id in (TASK_6, ids["escalation"], ids["end"]):
+        assert drawn["lanes"][element_id] == "Tim"
+    task_box, escalation_box = drawn["bounds"][TASK_6], drawn["bounds"][ids["escalation"]]
+    assert float(escalation_box.get("y")) > float(task_box.get("y")) + float(task_box.get("height"))
+
+    # The task stays selected (clicking it again would deselect it).
+    set_standard(page, "PT1H30M")
+    expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 1 jam 30 menit.")
+    drawn = drawn_standard(exported(page, tmp_path), TASK_6)
+    [timer] = drawn["timers"]
+    assert timer.get("id") == ids["timer"]
+    assert timer_expression(timer) == '"PT1H30M"'
+    assert timer.get("name") == "Melewati 1 jam 30 menit"
+    assert [e.get("id") for e in drawn["escalations"]] == [ids["escalation"]]
+    assert drawn["params"]["batas"] == '"1 jam 30 menit"'
+    assert [e.get("id") for e in drawn["ends"]] == [ids["end"]]
+    assert drawn["props"]["sopWaktu"] == "1 jam 30 menit"
+
+    set_standard(page, "")
+    expect(timer_shape).to_have_count(0)
+    root = exported(page, tmp_path)
+    drawn = drawn_standard(root, TASK_6)
+    assert drawn["timers"] == []
+    assert "sopWaktu" not in drawn["props"]
+    assert root.find(f".//*[@id='{ids['escalation']}']") is None
+    assert root.find(f".//*[@id='{ids['end']}']") is None
+
+    # One undo brings the whole standard back, as one step.
+    page.get_by_role("button", name="Urungkan").click()
+    expect(timer_shape).to_have_count(1)
+    drawn = drawn_standard(exported(page, tmp_path), TASK_6)
+    assert [t.get("id") for t in drawn["timers"]] == [ids["timer"]]
+    assert [e.get("id") for e in drawn["ends"]] == [ids["end"]]
+    assert drawn["props"]["sopWaktu"] == "1 jam 30 menit"
+
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("#save-result")).to_contain_text("Draf versi 2 tersimpan")
+    draft = saved_draft(live_app, 2)
+    mine = {TASK_6, *ids.values()}
+    assert [f for f in draft.findings or [] if f["element"] in mine] == []
+    assert errors == []
+
+
+def test_the_field_updates_a_hand_drawn_timer_and_its_escalation_instead_of_adding_one(
+    new_page, live_server, tmp_path
+):
+    page = new_page("owner1")
+    errors = watch_errors(page)
+    open_modeler(page, live_server)
+
+    select_shape(page, "Task_3_troubleshooting")
+    standard = props_field(page, "Mutu baku waktu")
+    expect(standard).to_have_value("PT2H")
+    expect(page.locator("#props-body")).to_contain_text("Timer “Melewati 2 jam” → eskalasi")
+    set_standard(page, "PT3H")
+    expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 3 jam.")
+
+    drawn = drawn_standard(exported(page, tmp_path), "Task_3_troubleshooting")
+    [timer] = drawn["timers"]
+    assert (timer.get("id"), timer_expression(timer)) == ("Timer_3_mutu_baku", '"PT3H"')
+    assert timer.get("name") == "Melewati 3 jam"
+    assert [e.get("id") for e in drawn["escalations"]] == ["Escalate_3"]
+    assert drawn["params"]["batas"] == '"3 jam"'
+    assert drawn["params"]["kepada"] == '"assignee, role:Ketua Tim"'
+    assert [e.get("id") for e in drawn["ends"]] == ["EndEvent_eskalasi_3"]
+    assert drawn["props"]["sopWaktu"] == "3 jam"
     assert errors == []

@@ -9,6 +9,7 @@ import random
 import zipfile
 
 import pytest
+from flask_babel import force_locale
 from lxml import etree
 
 from service_tasks import REGISTRY
@@ -38,6 +39,7 @@ OPERATORS = REGISTRY
 SOP = SOP_BPMN.read_text(encoding="utf-8")
 FORMS = {p.name: p.read_bytes() for p in SOP_FORMS.iterdir()}
 TIMER_3 = "Timer_3_mutu_baku"
+TASK_5 = "Task_5_upload_colocation"
 TASK_6 = "Task_6_laporan"
 GATEWAY = "Gateway_hasil_uji"
 
@@ -242,6 +244,16 @@ BROKEN = {
         lambda: _sop(f'attachedToRef="{TASK_4}"', 'attachedToRef="Task_5_upload_colocation"'),
         "warning",
         TASK_4,
+    ),
+    "step-no-time-standard": (
+        lambda: _sop(f'attachedToRef="{TASK_5}"', f'attachedToRef="{TASK_4}"'),
+        "warning",
+        TASK_5,
+    ),
+    "step-not-numbered": (
+        lambda: _sop('<spiffworkflow:property name="sopNomor" value="2" />', ""),
+        "warning",
+        TASK_2,
     ),
 }
 
@@ -454,6 +466,84 @@ def test_sop_data_missing_names_the_missing_fields():
     assert finding.fix == {"missing": ["sopProduk"]}
     assert finding.params["missing"] == ["sopProduk"]
     assert "produk (sopProduk)" in _words(finding)
+
+
+def _without_task_5_waktu(bpmn: str) -> str:
+    """The diagram with the sopWaktu of step 5 (a service task) removed."""
+    start = bpmn.index(f'<bpmn:serviceTask id="{TASK_5}"')
+    end = bpmn.index("</bpmn:serviceTask>", start)
+    waktu = '<spiffworkflow:property name="sopWaktu" value="30 menit" />'
+    assert waktu in bpmn[start:end]
+    return bpmn[:start] + bpmn[start:end].replace(waktu, "") + bpmn[end:]
+
+
+def test_numbered_step_without_timer_or_waktu_will_have_an_empty_waktu_on_the_sheet():
+    bpmn = _without_task_5_waktu(BROKEN["step-no-time-standard"][0]())
+    finding = _only(_lint(bpmn))
+    assert (finding.code, finding.element) == ("step-no-time-standard", TASK_5)
+    assert finding.params == {"label": "Upload ke server colocation", "nomor": "5"}
+    words = _words(finding)
+    assert words.startswith("Langkah 5 “Upload ke server colocation”")
+    assert "kolom Waktu pada lembar SOP akan kosong" in words
+    assert "Mutu baku waktu" in words
+
+
+def test_numbered_step_with_only_a_written_waktu_is_incomplete_on_the_sheet():
+    finding = _only(_lint(BROKEN["step-no-time-standard"][0]()))
+    assert finding.params["case"] == "written"
+    assert finding.params["written"] == "30 menit"
+    words = _words(finding)
+    assert "“30 menit”" in words
+    assert "tidak ada timer yang mengawasinya" in words
+    assert "lembar SOP tidak lengkap" in words
+
+
+def test_numbered_step_with_a_timer_has_no_step_finding_even_without_waktu():
+    assert [f.code for f in _lint(_without_task_5_waktu(SOP))] == []
+
+
+def test_numbered_user_task_without_timer_keeps_only_the_existing_finding():
+    finding = _only(_lint(BROKEN["no-time-standard"][0]()))
+    assert finding.code == "no-time-standard"
+
+
+def test_user_task_without_sop_nomor_will_be_missing_from_the_sheet():
+    finding = _only(_lint(BROKEN["step-not-numbered"][0]()))
+    assert finding.params == {
+        "label": "Menerima dan menganalisa permasalahan, meneruskan ke Tim untuk troubleshooting",
+        "case": "",
+    }
+    words = _words(finding)
+    assert "tidak memiliki nomor langkah (sopNomor)" in words
+    assert "tidak akan tercantum pada lembar SOP" in words
+
+
+def test_unnumbered_service_task_is_not_a_sheet_finding():
+    task_6 = SOP[SOP.index(f'id="{TASK_6}"') :]
+    assert "sopNomor" not in task_6[: task_6.index("</bpmn:serviceTask>")]
+    assert _lint(SOP) == []
+
+
+def test_when_no_step_is_numbered_every_user_task_says_the_sheet_follows_the_flow():
+    bpmn = SOP
+    for n in range(1, 6):
+        old = f'<spiffworkflow:property name="sopNomor" value="{n}" />'
+        assert old in bpmn
+        bpmn = bpmn.replace(old, "")
+    findings = [f for f in _lint(bpmn) if f.code == "step-not-numbered"]
+    assert sorted(f.element for f in findings) == [TASK_1, TASK_2, TASK_3, TASK_4]
+    assert {f.params["case"] for f in findings} == {"none-numbered"}
+    assert "mengurutkan langkah menurut alur" in _words(findings[0])
+    assert all(f.code == "step-not-numbered" for f in _lint(bpmn))
+
+
+def test_the_sheet_warnings_are_worded_in_english_for_an_english_reader(app):
+    step = _only(_lint(_without_task_5_waktu(BROKEN["step-no-time-standard"][0]())))
+    unnumbered = _only(_lint(BROKEN["step-not-numbered"][0]()))
+    with app.test_request_context(), force_locale("en"):
+        assert _words(step).startswith("Step 5 “Upload ke server colocation” has no time standard")
+        assert "will be empty" in _words(step)
+        assert "will not appear on the SOP sheet" in _words(unnumbered)
 
 
 def test_findings_are_ordered_errors_first_then_by_element():

@@ -79,6 +79,20 @@ KNOWN_SPIFF_TAGS = frozenset(
 # The task properties the SOP sheet's table reads.
 SOP_PROPERTIES = ("sopKelengkapan", "sopWaktu", "sopProduk")
 
+# The activities the SOP sheet lists as steps when they carry a sopNomor.
+SHEET_TASKS = (
+    "task",
+    "userTask",
+    "serviceTask",
+    "manualTask",
+    "scriptTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+)
+
 TIMER_KINDS = ("timeDuration", "timeDate", "timeCycle")
 
 # Bare ISO-8601 values as Camunda Modeler writes them into timer definitions.
@@ -544,6 +558,27 @@ class _Linter:
                 self.add(WARNING, "sop-data-missing", task, params, {"missing": missing})
             if not self.boundary_timers.get(task.get("id", "")):
                 self.add(WARNING, "no-time-standard", task, {"label": label(task)})
+        self.check_sheet_steps(process)
+
+    def check_sheet_steps(self, process: etree._Element) -> None:
+        """Warn where a step will be missing from, or incomplete on, the SOP sheet."""
+        numbered = [
+            el
+            for el in process.iter(*(q(tag) for tag in SHEET_TASKS))
+            if properties(el).get("sopNomor", "").strip()
+        ]
+        for task in numbered:
+            if task.tag == q("userTask") or self.boundary_timers.get(task.get("id", "")):
+                continue  # user tasks have no-time-standard and sop-data-missing already
+            params = {"label": label(task), "nomor": properties(task)["sopNomor"].strip()}
+            written = properties(task).get("sopWaktu", "").strip()
+            if written:
+                params.update(case="written", written=written)
+            self.add(WARNING, "step-no-time-standard", task, params)
+        for task in self.user_tasks:
+            if not properties(task).get("sopNomor", "").strip():
+                params = {"label": label(task), "case": "" if numbered else "none-numbered"}
+                self.add(WARNING, "step-not-numbered", task, params)
 
 
 def lint(

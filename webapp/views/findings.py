@@ -221,6 +221,25 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "Tugas “%(label)s” tidak memiliki mutu baku waktu. Tempelkan timer batas "
         '(non-interrupting) pada tugas, misalnya "PT2H" untuk 2 jam.'
     ),
+    ("step-no-time-standard", ""): _l(
+        "Langkah %(nomor)s “%(label)s” tidak memiliki mutu baku waktu, sehingga kolom Waktu pada "
+        "lembar SOP akan kosong. Isi “Mutu baku waktu” pada panel properti, misalnya PT2H untuk "
+        "2 jam."
+    ),
+    ("step-no-time-standard", "written"): _l(
+        "Langkah %(nomor)s “%(label)s” hanya bertuliskan waktu “%(written)s”: tidak ada timer yang "
+        "mengawasinya, sehingga lembar SOP tidak lengkap untuk pelampauan mutu baku. Isi “Mutu "
+        "baku waktu” pada panel properti, misalnya PT2H untuk 2 jam."
+    ),
+    ("step-not-numbered", ""): _l(
+        "Tugas “%(label)s” tidak memiliki nomor langkah (sopNomor), sehingga tidak akan tercantum "
+        "pada lembar SOP. Isi “Nomor langkah” pada panel properti."
+    ),
+    ("step-not-numbered", "none-numbered"): _l(
+        "Tugas “%(label)s” tidak memiliki nomor langkah (sopNomor); karena tidak ada langkah yang "
+        "bernomor, lembar SOP mengurutkan langkah menurut alur dan bisa keliru. Isi “Nomor "
+        "langkah” pada setiap langkah."
+    ),
 }
 
 

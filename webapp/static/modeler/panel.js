@@ -9,6 +9,8 @@ import {
   setDocumentation, setDuration, setName, setOperatorAttr, setParamAttr, setSpiffProp, spiffProp,
   spiffProps, timerOf, unquote
 } from "./model.js";
+import { standardField } from "./standard-field.js";
+import { isEscalationTask } from "./standard.js";
 import { state } from "./state.js";
 
 const NEW_FILE = "__new__";
@@ -174,6 +176,7 @@ function renderUserTask(element) {
 function renderSop(element) {
   const b = bo(element);
   section("Tabel SOP");
+  if (!isEscalationTask(element)) add(standardField(element));
   SOP_FIELDS.forEach(function (f) {
     const control = f[0] === "sopNomor" ? textInput(spiffProp(b, f[0]), { inputmode: "numeric" }) : textArea(spiffProp(b, f[0]), 2);
     add(field(f[0], f[1], control, f[2] || null, function (value) {
