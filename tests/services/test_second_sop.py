@@ -20,6 +20,7 @@ them at the merge):
 - ``sopStarterLane`` (item 2): ``test_only_the_starter_sees_and_works_the_applicants_task``.
 - private cases (item 3): ``test_another_applicant_cannot_read_the_case``.
 - working days (item 1): ``test_p3d_is_three_working_days_from_a_friday``.
+- the SOP's own header (item 4): ``test_the_sop_sheet_is_the_second_sops_own``.
 - ``external`` roles (item 3): the Pemohon role is created external when ``create_role`` takes
   the keyword; nothing asserts it here.
 """
@@ -41,6 +42,7 @@ from webapp.engine.lint import ERROR
 from webapp.extensions import db
 from webapp.models import HumanTask, InstanceStatus, Notification, TaskStatus, User
 from webapp.services import service_calls, users, versions
+from webapp.services.timers import fire_due_timers
 
 PID = "penerbitan_izin_reklame"
 SOP_DIR = Path(__file__).resolve().parents[1] / "data" / PID
@@ -358,3 +360,43 @@ def test_p3d_is_three_working_days_from_a_friday(office):
     assert survey.due_at == wednesday_0900_wib
     shown = office.api("GET", f"/api/v1/tasks/{survey.id}", "survei1").get_json()
     assert shown["due_at"] == wednesday_0900_wib.isoformat()
+
+
+def test_a_late_check_is_escalated_to_its_holder_and_the_kepala_bidang(office):
+    start = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 09:00 WIB
+    with time_machine.travel(start, tick=False):
+        instance_id = office.start()
+        check = office.actions.open_task(instance_id, "Task_2_pemeriksaan")
+        claimed = office.api("POST", f"/api/v1/tasks/{check.id}/claim", "fo1")
+        assert claimed.status_code == 200, claimed.get_json()
+    assert check.due_at == start + timedelta(minutes=30)  # "30 menit", the test calendar
+    with time_machine.travel(start + timedelta(minutes=31), tick=False):
+        with office.app.app_context():
+            result = fire_due_timers()
+    assert (result.timers_fired, result.breaches) == (1, 1)
+    told = {name for name in PEOPLE if office.notifications(name)}
+    assert told == {"fo1", "kabid1"}  # the holder and role:Kepala Bidang, not the applicant
+    late = office.actions.open_task(instance_id, "Task_2_pemeriksaan")
+    assert late.breached_at == check.due_at and late.assigned_user_id is not None
+
+
+def test_the_sop_sheet_is_the_second_sops_own(office):
+    page = office.web("pemohon1").get(f"/processes/{PID}/sop")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for text in (
+        "PEMERINTAH KABUPATEN SUMEDANG",
+        "503/07/SOP-DPMPTSP/2024",
+        "15 Januari 2024",
+        "Penerbitan Izin Reklame",
+        "Peraturan Bupati Sumedang tentang Penyelenggaraan Reklame",
+        "Meteran dan kamera",
+        *LANES,
+        "Memeriksa kelengkapan dan keabsahan berkas permohonan",
+        "3 hari",
+        "Berita Acara Pemeriksaan (BAP)",
+    ):
+        assert text in html, text
+    # Nothing of the first SOP's document leaks onto another SOP's sheet.
+    for text in ("62/1671/DATIN/2023", "PROVINSI JAWA BARAT", "Unit Kerja/Koordinator"):
+        assert text not in html, text
