@@ -270,3 +270,16 @@ def test_json_nested_thousands_deep_is_refused_by_every_owner_endpoint_not_a_500
     )
     assert draft.status_code == 422
     assert "JSON" in draft.get_json()["message"]
+
+
+def test_creating_a_lanes_role_lints_the_waiting_draft_again_so_it_can_be_published(app, actions):
+    renamed = SOP.replace(b'name="Tim"', b'name="Tim Aplikasi"')
+    body = upload(app, actions, renamed).get_json()
+    assert [f["code"] for f in body["findings"] if f["level"] == "error"] == ["lane-no-role"]
+    client = actions.client("owner1")
+    assert client.post("/processes/roles", data={"name": "Tim Aplikasi"}).status_code == 302
+    with app.app_context():
+        draft = versions.get_version(PID, body["version"])
+        assert not [f for f in draft.findings if f["level"] == "error"]
+    published = client.post(f"{API}/{body['version']}/publish", headers=actions.token("owner1"))
+    assert published.status_code == 200, published.get_json()

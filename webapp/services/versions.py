@@ -31,7 +31,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit, runtime
+from . import audit, runtime, users
 from .errors import Forbidden, Invalid, NotFound, ServiceError
 from .processes import (
     add_version,
@@ -162,6 +162,24 @@ def get_version(process_id: str, number: int) -> ProcessVersion:
     if version is None:
         raise NotFound(_("Versi %(n)s dari proses %(p)s tidak ditemukan.", n=number, p=process_id))
     return version
+
+
+def create_lane_role(user: User, name: str) -> Role:
+    """Create the role a lane needs, then lint again the drafts that were waiting for it.
+
+    Findings are stored at upload; without this a draft would keep its "lane has no role"
+    error after the role exists, and Terbitkan would stay disabled until the next upload.
+    """
+    role = users.create_role(user, name)
+    drafts = db.session.scalars(select(ProcessVersion).where(ProcessVersion.published_at.is_(None)))
+    for version in drafts:
+        fixes = [(f.get("fix") or {}).get("create_role") for f in version.findings or []]
+        if role.name in fixes:
+            forms = {k: v.encode("utf-8") for k, v in version.forms.items()}
+            process_id = version.definition.process_id
+            version.findings = findings_for(version.bpmn_xml.encode("utf-8"), forms, process_id)
+    db.session.commit()
+    return role
 
 
 def publish(user: User, process_id: str, number: int) -> ProcessVersion:

@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..services import forms as form_service
-from ..services import sla, users, versions
+from ..services import sla, versions
 from ..services.errors import Invalid
 from ..services.processes import parsed, published_version
 from .common import me, role_required
@@ -267,7 +267,7 @@ def publish(process_id: str, number: int):
 def create_role():
     """Create the role a new lane needs (offered next to the lint finding)."""
     try:
-        role = users.create_role(me(), request.form.get("name", ""))
+        role = versions.create_lane_role(me(), request.form.get("name", ""))
     except Invalid as exc:
         flash(exc.message, "error")
     else:
