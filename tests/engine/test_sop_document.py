@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import service_tasks
+from webapp.engine.lint import lint
 from webapp.engine.sop_document import (
     DOCUMENT_FIELDS,
     SopDocument,
@@ -11,6 +14,14 @@ from webapp.engine.sop_document import (
     items,
     lines,
     parse_date,
+)
+from webapp.views.findings import message
+
+BPMN_FILE = (
+    Path(__file__).resolve().parents[2]
+    / "processes"
+    / "pemeliharaan_sistem_informasi"
+    / "pemeliharaan_sistem_informasi.bpmn"
 )
 
 XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -99,3 +110,25 @@ def test_dates_are_iso_only_and_items_are_lines_or_bullets():
     assert items("- Undang-undang No 11 - Perpres 97") == ["Undang-undang No 11", "Perpres 97"]
     assert items("satu - dua\ntiga") == ["satu - dua", "tiga"]  # lines: a dash inside stays
     assert items("") == []
+
+
+def test_an_sop_without_number_or_agency_gets_one_lint_warning_naming_them(engine_app):
+    bpmn = BPMN_FILE.read_text(encoding="utf-8")
+    for name in ("sopNomor", "sopInstansi"):
+        start = bpmn.index(f'<spiffworkflow:property name="{name}" value="')
+        bpmn = bpmn[:start] + bpmn[bpmn.index("/>", start) + 2 :]
+    bpmn = bpmn.replace("SOP 62/1671/DATIN/2023 — ", "")  # no number in the documentation either
+    forms = {p.name: p.read_bytes() for p in (BPMN_FILE.parent / "forms").glob("*.json")}
+    roles = {"Unit Kerja/Koordinator", "Ketua Tim", "Tim"}
+    args = (forms, service_tasks.REGISTRY, roles, "pemeliharaan_sistem_informasi")
+    assert lint(BPMN_FILE.read_bytes(), *args) == []
+    [finding] = lint(bpmn.encode("utf-8"), *args)
+    assert (finding.level, finding.code, finding.element) == (
+        "warning",
+        "sop-document-missing",
+        "pemeliharaan_sistem_informasi",
+    )
+    assert finding.params["missing"] == ["sopNomor", "sopInstansi"]
+    with engine_app.test_request_context():
+        words = message(finding.to_dict())
+    assert "sopNomor, sopInstansi" in words and "kepala lembar SOP" in words

@@ -156,8 +156,17 @@ def flow_label(flow: etree._Element) -> str:
 class SopDocument:
     """The SOP-sheet view of one process in a BPMN document."""
 
-    def __init__(self, xml: str, process_id: str) -> None:
-        root = parse_bpmn_xml(xml)
+    def __init__(self, xml: str | bytes, process_id: str) -> None:
+        self._read(parse_bpmn_xml(xml), process_id)
+
+    @classmethod
+    def from_root(cls, root: etree._Element, process_id: str) -> SopDocument:
+        """Read an already parsed document (the linter has one)."""
+        document = cls.__new__(cls)
+        document._read(root, process_id)
+        return document
+
+    def _read(self, root: etree._Element, process_id: str) -> None:
         process = next((p for p in root.iter(f"{BPMN}process") if p.get("id") == process_id), None)
         collaboration = None
         for candidate in root.iter(f"{BPMN}collaboration"):
