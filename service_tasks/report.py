@@ -22,13 +22,12 @@ def render_html(case: dict[str, Any]) -> str:
     return _env.get_template("laporan.html").render(case=case)
 
 
-def generate_repair_report(
-    *, case: dict[str, Any], kepada: str = "starter, role:Ketua Tim"
-) -> dict:
+def generate_repair_report(*, case: dict[str, Any], kepada: str = "starter") -> dict:
     """Produce the report of a finished case as HTML and PDF, and say who receives it.
 
     ``case`` is the case history the worker assembles from sopflow's records; ``kepada``
-    (set in the diagram) lists recipients: ``starter``, ``role:<name>``, ``user:<name>``.
+    (set in the diagram; unset, the case's starter) lists recipients: ``starter``,
+    ``role:<name>``, ``user:<name>``. No lane is assumed: the diagram names its own.
     """
     html = render_html(case)
     return {

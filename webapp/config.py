@@ -79,9 +79,9 @@ SETTINGS = [
     ),
     Setting(
         "AGENCY_LINES",
-        "PEMERINTAH PROVINSI JAWA BARAT|"
-        "DINAS PENANAMAN MODAL DAN PELAYANAN TERPADU SATU PINTU PROVINSI JAWA BARAT",
-        "The agency's name as the SOP sheet's header prints it, one line per `|`.",
+        None,
+        "Fallback agency name for a diagram without `sopInstansi`, one line per `|`; "
+        "empty = the SOP sheet prints no agency line and warns.",
     ),
     Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in e-mail links."),
     # Read by the deployment connector itself (service_tasks does not import the web app):
@@ -147,9 +147,11 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             f"SOPFLOW_TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES} "
             f"(how many reverse proxies stand in front of the app), not {proxies!r}"
         )
-    agency_lines = tuple(line.strip() for line in (env("AGENCY_LINES") or "").split("|"))
+    # Only a fallback: each diagram names its own agency (sopInstansi).
+    raw_agency = (env("AGENCY_LINES") or "").strip()
+    agency_lines = tuple(line.strip() for line in raw_agency.split("|")) if raw_agency else ()
     if not all(agency_lines):
-        raise ConfigError("SOPFLOW_AGENCY_LINES: one or more lines separated by |, none empty")
+        raise ConfigError("SOPFLOW_AGENCY_LINES: lines separated by |, none empty")
     timezone = env("WORK_TIMEZONE") or "Asia/Jakarta"
     try:  # the dashboard and the SOP sheet use it even when time standards count calendar time
         ZoneInfo(timezone)

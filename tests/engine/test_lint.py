@@ -55,6 +55,12 @@ def _lint(bpmn: str | bytes, forms=None, roles=None, process_id=SOP_ID) -> list[
     )
 
 
+# Step 1's properties (the process's own come first in the file).
+TASK_1_PROPERTIES = (
+    '<spiffworkflow:properties>\n          <spiffworkflow:property name="sopNomor" value="1" />'
+)
+
+
 def _sop(old: str, new: str, count: int = 1) -> str:
     """The SOP with ``old`` replaced by ``new``; fails loudly if ``old`` is not in the file."""
     assert SOP.count(old) >= count, f"{old!r} not found {count} time(s) in the SOP"
@@ -150,10 +156,9 @@ BROKEN = {
     # c: a misspelled spiffworkflow: tag
     "unknown-extension": (
         lambda: _sop(
-            "<spiffworkflow:properties>",
+            TASK_1_PROPERTIES,
             "<spiffworkflow:instructionForEndUser>Isi formulir."
-            "</spiffworkflow:instructionForEndUser>"
-            "<spiffworkflow:properties>",
+            "</spiffworkflow:instructionForEndUser>" + TASK_1_PROPERTIES,
         ),
         "error",
         TASK_1,
@@ -407,8 +412,8 @@ def test_service_parameter_that_does_not_parse_is_expression_invalid():
 
 def test_pre_script_that_imports_is_expression_invalid():
     bpmn = _sop(
-        "<spiffworkflow:properties>",
-        "<spiffworkflow:preScript>import os</spiffworkflow:preScript><spiffworkflow:properties>",
+        TASK_1_PROPERTIES,
+        "<spiffworkflow:preScript>import os</spiffworkflow:preScript>" + TASK_1_PROPERTIES,
     )
     finding = _only(_lint(bpmn))
     assert (finding.code, finding.element) == ("expression-invalid", TASK_1)

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from webapp.engine.sop_document import SopDocument, doc_sections
+from datetime import date
+from pathlib import Path
+
+import service_tasks
+from webapp.engine.lint import lint
+from webapp.engine.sop_document import (
+    DOCUMENT_FIELDS,
+    SopDocument,
+    doc_sections,
+    items,
+    lines,
+    parse_date,
+)
+from webapp.views.findings import message
+
+BPMN_FILE = (
+    Path(__file__).resolve().parents[2]
+    / "processes"
+    / "pemeliharaan_sistem_informasi"
+    / "pemeliharaan_sistem_informasi.bpmn"
+)
 
 XML = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -58,3 +78,57 @@ def test_documentation_sections_run_on_to_the_next_label():
         "peringatan": "satu\ndua",
         "pencatatan": "tiga",
     }
+
+
+def test_the_document_fields_are_the_process_properties_and_sopnomor_is_the_sops():
+    xml = XML.replace(
+        '<spiffworkflow:property name="sopDisahkan" value=" Kepala Dinas "/>',
+        '<spiffworkflow:property name="sopDisahkan" value=" Kepala Dinas "/>'
+        '<spiffworkflow:property name="sopNomor" value="7/ UJI /2025"/>'
+        '<spiffworkflow:property name="sopInstansi" value="PEMKAB A&#10;DINAS B"/>'
+        '<spiffworkflow:property name="sopTanggalBerlaku" value="2025-01-02"/>'
+        '<spiffworkflow:property name="sopPeralatan" value="Server&#10;- Printer"/>',
+    ).replace('<bpmn:userTask id="uji" name="Uji"/>', USER_TASK_WITH_NUMBER)
+    document = SopDocument(xml, "proses").document()
+    assert [f.prop for f in DOCUMENT_FIELDS] == list(document)
+    assert document["sopNomor"] == "7/ UJI /2025"  # the process's, not step 3's
+    assert lines(document["sopInstansi"]) == ["PEMKAB A", "DINAS B"]
+    assert parse_date(document["sopTanggalBerlaku"]) == date(2025, 1, 2)
+    assert items(document["sopPeralatan"]) == ["Server", "Printer"]
+    assert items(document["sopDasarHukum"]) == ["Perda 1", "Pergub 2"]  # documentation
+    assert document["sopTanggalRevisi"] == ""
+
+
+USER_TASK_WITH_NUMBER = """<bpmn:userTask id="uji" name="Uji"><bpmn:extensionElements>
+<spiffworkflow:properties><spiffworkflow:property name="sopNomor" value="3"/>
+</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>"""
+
+
+def test_dates_are_iso_only_and_items_are_lines_or_bullets():
+    assert parse_date("2023-06-27") == date(2023, 6, 27)
+    assert parse_date("27 Juni 2023") is None and parse_date("2023-02-30") is None
+    assert items("- Undang-undang No 11 - Perpres 97") == ["Undang-undang No 11", "Perpres 97"]
+    assert items("satu - dua\ntiga") == ["satu - dua", "tiga"]  # lines: a dash inside stays
+    assert items("") == []
+
+
+def test_an_sop_without_number_or_agency_gets_one_lint_warning_naming_them(engine_app):
+    bpmn = BPMN_FILE.read_text(encoding="utf-8")
+    for name in ("sopNomor", "sopInstansi"):
+        start = bpmn.index(f'<spiffworkflow:property name="{name}" value="')
+        bpmn = bpmn[:start] + bpmn[bpmn.index("/>", start) + 2 :]
+    bpmn = bpmn.replace("SOP 62/1671/DATIN/2023 — ", "")  # no number in the documentation either
+    forms = {p.name: p.read_bytes() for p in (BPMN_FILE.parent / "forms").glob("*.json")}
+    roles = {"Unit Kerja/Koordinator", "Ketua Tim", "Tim"}
+    args = (forms, service_tasks.REGISTRY, roles, "pemeliharaan_sistem_informasi")
+    assert lint(BPMN_FILE.read_bytes(), *args) == []
+    [finding] = lint(bpmn.encode("utf-8"), *args)
+    assert (finding.level, finding.code, finding.element) == (
+        "warning",
+        "sop-document-missing",
+        "pemeliharaan_sistem_informasi",
+    )
+    assert finding.params["missing"] == ["sopNomor", "sopInstansi"]
+    with engine_app.test_request_context():
+        words = message(finding.to_dict())
+    assert "sopNomor, sopInstansi" in words and "kepala lembar SOP" in words

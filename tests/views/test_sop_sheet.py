@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import lxml.html
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import ProcessVersion, User
 from webapp.services import sop_sheet
-from webapp.services.processes import import_version, published_version
+from webapp.services.processes import import_version
 from webapp.views.sop_sheet import bp
 
 PROCESS = "pemeliharaan_sistem_informasi"
@@ -23,19 +23,19 @@ BPMN = (Path(__file__).resolve().parents[2] / "processes" / PROCESS / f"{PROCESS
     encoding="utf-8"
 )
 LANES = ["Unit Kerja/Koordinator", "Ketua Tim", "Tim"]
-# The seed SOP (000_aaf86235defc21c3.txt), as the diagram spells its names.
+# The seed SOP (000_aaf86235defc21c3.txt); tests/views/test_sop_sheet_seed.py reads it itself.
 SEED = [
     (
         "1",
         "Menyampaikan pesan perbaikan sistem informasi",
         "Unit Kerja/Koordinator",
-        "Web dan Aplikasi DPMPTSP",
+        "Web dan Aplikasi DPMPSTP",
         "10 menit",
         "Disposisi helpdesk pengembangan sistem informasi",
     ),
     (
         "2",
-        "Menerima dan menganalisa permasalahan, meneruskan ke Tim untuk troubleshooting",
+        "- Menerima dan menganalisa permasalahan - Meneruskan ke Tim untuk di troubleshooting",
         "Ketua Tim",
         "Disposisi helpdesk pengembangan sistem informasi",
         "30 menit",
@@ -43,7 +43,7 @@ SEED = [
     ),
     (
         "3",
-        "Melakukan pemecahan masalah sistem sesuai bahasa pemrograman eksisting",
+        "Melakukan pemecahan masalah sistem sesuai Bahasa pemrograman eksisting",
         "Tim",
         "Arahan pengembangan sistem informasi",
         "2 jam",
@@ -55,18 +55,21 @@ SEED = [
         "Tim",
         "Rekomendasi perbaikan eror sistem",
         "1 jam",
-        "Permasalahan selesai",
+        "Permasalahan Selesai",
     ),
     (
         "5",
         "Upload ke server colocation",
         "Tim",
-        "Permasalahan selesai",
+        "Permasalahan Selesai",
         "30 menit",
-        "Laporan hasil perbaikan",
+        "Laporan Hasil perbaikan",
     ),
 ]
-MONTHS = "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
+# The process-level properties (the SOP document's fields), to test a diagram without them.
+DOCUMENT_PROPERTIES = re.compile(
+    r"(<bpmn:process [^>]*>)\s*<bpmn:extensionElements>.*?</bpmn:extensionElements>", re.S
+)
 
 
 @pytest.fixture(autouse=True)
@@ -76,9 +79,10 @@ def _blueprint(app):
         app.register_blueprint(bp)
 
 
-def jakarta(value: datetime) -> str:
-    local = value.astimezone(ZoneInfo("Asia/Jakarta"))
-    return f"{local.day} {MONTHS.split()[local.month - 1]} {local.year}"
+def without_document_fields(bpmn: str) -> str:
+    """The diagram with no SOP document fields: no process properties, no SOP number text."""
+    bare = DOCUMENT_PROPERTIES.sub(r"\1", bpmn, count=1)
+    return bare.replace("SOP 62/1671/DATIN/2023 — ", "")
 
 
 def css(node, selector: str) -> list:
@@ -152,9 +156,11 @@ def test_sheet_has_the_five_steps_in_order_with_lane_marks_and_mutu_baku(actions
         assert row["marked"] == [lane], row
         assert (row["kelengkapan"], row["waktu"], row["produk"]) == (kelengkapan, waktu, produk)
     assert got[1]["marked"] == ["Ketua Tim"]
-    # The gateway after step 4 sends a failed test back to step 3.
-    assert got[3]["keterangan"] == "Jika gagal kembali ke langkah 3"
-    assert [r["keterangan"] for r in got if r["no"] != "4"] == ["", "", "", ""]
+    # The gateway after step 4 sends a failed test back to step 3: drawn in the lane column,
+    # where the paper form draws the arrow; Keterangan stays the signed document's (empty).
+    flows = [text(t) for t in css(doc, "table.steps tr[data-step] td.lane.on small.flow")]
+    assert flows == ["↺ Jika gagal kembali ke langkah 3"]
+    assert [r["keterangan"] for r in got] == [""] * 5
     # Escalations and the automatic report carry no sopNomor: they are not SOP steps.
     assert "Eskalasi" not in html and "Menyusun laporan" not in html
     # Grouped headers as on the office's form.
@@ -162,25 +168,31 @@ def test_sheet_has_the_five_steps_in_order_with_lane_marks_and_mutu_baku(actions
     assert groups == ["No", "Uraian", "Pelaksana", "Mutu Baku", "Keterangan"]
 
 
-def test_header_reads_the_diagram_and_leaves_absent_fields_empty(actions, app):
+def test_header_reads_the_sop_document_fields_from_the_diagram(actions, app):
     response = actions.client("owner1").get(URL)
     html = response.get_data(as_text=True)
     assert response.headers["Content-Security-Policy"] == (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     )
     assert "<script" not in html and "http://" not in html and "https://" not in html
-    assert "PEMERINTAH PROVINSI JAWA BARAT" in html
-    assert "DINAS PENANAMAN MODAL DAN PELAYANAN TERPADU SATU PINTU PROVINSI JAWA BARAT" in html
-    with app.app_context():
-        published = published_version(PROCESS).published_at
+    doc = lxml.html.fromstring(html)
+    assert [text(span) for span in css(doc, "td.agency span.line")] == [
+        "PEMERINTAH PROVINSI JAWA BARAT",
+        "DINAS PENANAMAN MODAL DAN PELAYANAN TERPADU SATU PINTU PROVINSI JAWA BARAT",
+    ]
     head = header(html)
     assert head["Nama SOP"] == "Pemeliharaan Sistem Informasi"
-    assert head["Nomor SOP"] == "62/1671/DATIN/2023"  # from the collaboration documentation
-    assert head["Tanggal Berlaku"] == jakarta(published)
-    assert head["Tanggal Pembuatan"] == jakarta(published)  # version 1 created = published
-    assert head["Tanggal Revisi"] == "—"  # version 1 is no revision
-    assert head["Disahkan"] == "—"  # the signature is not in the diagram: not invented
-    doc = lxml.html.fromstring(html)
+    assert head["Nomor SOP"] == "62/ 1671 / DATIN /2023"  # as signed, spaces and all
+    # The document's own dates (sopTanggal*), not when sopflow imported or published it.
+    assert head["Tanggal Pembuatan"] == "27 Juni 2023"
+    assert head["Tanggal Berlaku"] == "27 Juni 2023"
+    assert head["Tanggal Revisi"] == ""  # a first edition: never revised
+    assert [text(span) for span in css(doc, "td.disahkan span.line")] == [
+        "Ditandatangani secara elektronik oleh :",
+        "KEPALA DINAS PENANAMAN MODAL DAN PELAYANAN TERPADU SATU PINTU",
+        "NINING YULIASTIANI, S.T., M.Sc.",
+        "Pembina Utama Muda",
+    ]
     labels = [text(th) for th in css(doc, "table.meta th")]
     assert labels == [
         "Dasar Hukum",
@@ -190,9 +202,79 @@ def test_header_reads_the_diagram_and_leaves_absent_fields_empty(actions, app):
         "Peringatan",
         "Pencatatan dan Pendataan",
     ]
-    assert [text(td) for td in css(doc, "table.meta td")] == ["—"] * 6
-    assert "Undang-undang" not in html  # the seed's legal basis is not in the diagram
+    blocks = css(doc, "table.meta td")
+    assert [len(css(td, "li")) for td in blocks] == [6, 7, 0, 4, 0, 0]
+    assert text(blocks[2]) == "SOP Pelayanan perizinan"
+    assert [text(li) for li in css(blocks[3], "li")] == [
+        "Server",
+        "Komputer",
+        "smartphone",
+        "Printer",
+    ]
     assert "<h2>Pemeliharaan Sistem Informasi</h2>" in html
+    assert not css(doc, "div.warnings")
+
+
+def test_dates_are_the_documents_whatever_day_it_is(actions, app):
+    with time_machine.travel(datetime(2031, 3, 4, 2, 0, tzinfo=UTC), tick=False):
+        new_version(app, BPMN.replace('"PT2H"', '"PT3H"'))
+        html = actions.client("tim1").get(URL).get_data(as_text=True)
+    head = header(html)
+    assert (head["Tanggal Pembuatan"], head["Tanggal Berlaku"]) == ("27 Juni 2023", "27 Juni 2023")
+    assert head["Tanggal Revisi"] == ""
+    assert "2031" not in html
+
+
+def test_a_diagram_without_document_fields_prints_them_empty_and_warns(actions, app):
+    app.config["AGENCY_LINES"] = ()  # the default: no fallback agency
+    new_version(app, without_document_fields(BPMN))
+    html = actions.client("owner1").get(URL).get_data(as_text=True)
+    doc = lxml.html.fromstring(html)
+    assert text(css(doc, "td.agency")[0]) == ""
+    assert "JAWA BARAT" not in html and "DATIN" not in html
+    head = header(html)
+    assert head["Nomor SOP"] == "—"
+    assert (head["Tanggal Pembuatan"], head["Tanggal Berlaku"], head["Tanggal Revisi"]) == (
+        "—",
+        "—",
+        "",
+    )
+    assert head["Disahkan"] == "—"  # the signature is not in the diagram: not invented
+    assert [text(td) for td in css(doc, "table.meta td")] == ["—"] * 6
+    warning = text(css(doc, ".warnings.screen-only")[0])
+    assert "sopInstansi" in warning and "tidak mencetak nama instansi" in warning
+    assert "sopNomor" in warning
+
+
+def test_the_agency_setting_is_only_a_fallback(actions, app):
+    app.config["AGENCY_LINES"] = ("PEMERINTAH KABUPATEN CONTOH", "DINAS CONTOH")
+    assert "PEMERINTAH KABUPATEN CONTOH" not in actions.client("tim1").get(URL).get_data(
+        as_text=True
+    )  # the diagram names its own agency
+    new_version(app, without_document_fields(BPMN))
+    doc = lxml.html.fromstring(actions.client("owner1").get(URL).get_data(as_text=True))
+    assert [text(span) for span in css(doc, "td.agency span.line")] == [
+        "PEMERINTAH KABUPATEN CONTOH",
+        "DINAS CONTOH",
+    ]
+    assert "SOPFLOW_AGENCY_LINES" in text(css(doc, ".warnings.screen-only")[0])
+
+
+def test_a_date_that_is_not_iso_is_printed_as_written_and_flagged(actions, app):
+    new_version(
+        app,
+        BPMN.replace(
+            'name="sopTanggalRevisi" value=""', 'name="sopTanggalRevisi" value="awal 2024"'
+        ).replace(
+            'name="sopTanggalBerlaku" value="2023-06-27"',
+            'name="sopTanggalBerlaku" value="2024-01-15"',
+        ),
+    )
+    html = actions.client("owner1").get(URL).get_data(as_text=True)
+    assert header(html)["Tanggal Revisi"] == "awal 2024"
+    assert header(html)["Tanggal Berlaku"] == "15 Januari 2024"
+    warning = text(css(lxml.html.fromstring(html), ".warnings.screen-only")[0])
+    assert "Tanggal Revisi “awal 2024” bukan tanggal YYYY-MM-DD" in warning
 
 
 def test_pdf_is_printed_by_weasyprint_from_the_same_page(actions):
@@ -215,7 +297,10 @@ def test_pdf_is_printed_by_weasyprint_from_the_same_page(actions):
 
 def test_a_new_diagram_version_changes_the_sheet_and_old_versions_stay_printable(actions, app):
     assert BPMN.count('"PT2H"') == 2  # the timer and the escalation's limit
-    number = new_version(app, BPMN.replace('"PT2H"', '"PT3H"'))
+    revised = BPMN.replace('"PT2H"', '"PT3H"').replace(
+        'name="sopTanggalRevisi" value=""', 'name="sopTanggalRevisi" value="2024-02-01"'
+    )
+    number = new_version(app, revised)
     assert number == 2
     client = actions.client("unit1")
 
@@ -225,14 +310,11 @@ def test_a_new_diagram_version_changes_the_sheet_and_old_versions_stay_printable
     doc = lxml.html.fromstring(html)
     warning = text(css(doc, ".warnings.screen-only")[0])
     assert "Langkah 3" in warning and "2 jam" in warning and "PT3H" in warning
-    with app.app_context():
-        v2 = published_version(PROCESS).published_at
-    assert header(html)["Tanggal Revisi"] == jakarta(v2)
-    assert header(html)["Tanggal Berlaku"] == jakarta(v2)
+    assert header(html)["Tanggal Revisi"] == "1 Februari 2024"
 
     old = client.get(f"{URL}?version=1").get_data(as_text=True)
     assert rows(old)[2]["waktu"] == "2 jam"
-    assert header(old)["Tanggal Revisi"] == "—"
+    assert header(old)["Tanggal Revisi"] == ""
     assert not css(lxml.html.fromstring(old), "div.warnings")
 
     pdf = client.get(f"{URL}.pdf?version=1")
@@ -252,7 +334,7 @@ def test_a_draft_version_is_only_previewed_by_process_owners(actions, app):
     assert rows(actions.client("tim1").get(URL).get_data(as_text=True))[2]["waktu"] == "2 jam"
     draft = actions.client("owner1").get(f"{URL}?version={number}").get_data(as_text=True)
     assert "DRAF" in draft and rows(draft)[2]["waktu"] == "4 jam"
-    assert header(draft)["Tanggal Berlaku"] == "—"
+    assert header(draft)["Tanggal Berlaku"] == "27 Juni 2023"  # the document's, drafted
 
 
 def test_names_from_the_diagram_are_escaped(actions, app):
@@ -260,7 +342,7 @@ def test_names_from_the_diagram_are_escaped(actions, app):
         'name="Uji implementasi aplikasi"',
         'name="Uji &lt;script&gt;alert(1)&lt;/script&gt; aplikasi"',
     ).replace(
-        'name="sopProduk" value="Permasalahan selesai"',
+        'name="sopProduk" value="Permasalahan Selesai"',
         'name="sopProduk" value="&lt;img src=x onerror=alert(2)&gt;"',
     )
     new_version(app, hostile)
@@ -272,19 +354,24 @@ def test_names_from_the_diagram_are_escaped(actions, app):
     assert client.get(f"{URL}.pdf").data.startswith(b"%PDF")
 
 
-def test_metadata_written_in_the_diagram_is_shown(actions, app):
-    documented = BPMN.replace(
-        "(berlaku 27 Juni 2023).</bpmn:documentation>",
-        "(berlaku 27 Juni 2023).\nDasar Hukum:\n- Undang-undang Nomor 11 thn 2008\n"
-        "- Peraturan Presiden Nomor 97 thn 2014\nPeringatan: Semua proses harus sesuai"
-        "</bpmn:documentation>",
-    ).replace(
-        '<bpmn:process id="pemeliharaan_sistem_informasi" name="Pemeliharaan Sistem Informasi"'
-        ' isExecutable="true">',
-        '<bpmn:process id="pemeliharaan_sistem_informasi" name="Pemeliharaan Sistem Informasi"'
-        ' isExecutable="true"><bpmn:extensionElements><spiffworkflow:properties>'
-        '<spiffworkflow:property name="sopKeterkaitan" value="SOP Pelayanan perizinan" />'
-        "</spiffworkflow:properties></bpmn:extensionElements>",
+def test_metadata_written_in_the_documentation_is_the_fallback(actions, app):
+    documented = (
+        without_document_fields(BPMN)
+        .replace(
+            "(berlaku 27 Juni 2023).</bpmn:documentation>",
+            "(berlaku 27 Juni 2023).\nNomor SOP: 9/UJI/2024\n"
+            "Dasar Hukum:\n- Undang-undang Nomor 11 thn 2008\n"
+            "- Peraturan Presiden Nomor 97 thn 2014\nPeringatan: Semua proses harus sesuai"
+            "</bpmn:documentation>",
+        )
+        .replace(
+            '<bpmn:process id="pemeliharaan_sistem_informasi" name="Pemeliharaan Sistem Informasi"'
+            ' isExecutable="true">',
+            '<bpmn:process id="pemeliharaan_sistem_informasi" name="Pemeliharaan Sistem Informasi"'
+            ' isExecutable="true"><bpmn:extensionElements><spiffworkflow:properties>'
+            '<spiffworkflow:property name="sopKeterkaitan" value="SOP Pelayanan perizinan" />'
+            "</spiffworkflow:properties></bpmn:extensionElements>",
+        )
     )
     new_version(app, documented)
     html = actions.client("tim1").get(URL).get_data(as_text=True)
@@ -297,6 +384,7 @@ def test_metadata_written_in_the_diagram_is_shown(actions, app):
     assert cells[2] == "SOP Pelayanan perizinan"
     assert cells[4] == "Semua proses harus sesuai"
     assert cells[1] == cells[3] == cells[5] == "—"
+    assert header(html)["Nomor SOP"] == "9/UJI/2024"
 
 
 def test_anonymous_is_sent_to_login_and_roleless_users_are_refused(client, app, actions):

@@ -41,6 +41,7 @@ from .lint_base import (
 from .lint_forms import check_forms
 from .lint_services import check_service_tasks
 from .scripting import SopScriptEngine
+from .sop_document import SopDocument
 from .spec import DiagramError, parse_process
 from .xml import UnsafeXmlError, parse_bpmn_xml
 
@@ -75,6 +76,9 @@ KNOWN_SPIFF_TAGS = frozenset(
         "calledElement",
     }
 )
+
+# The process properties without which the SOP sheet's header is left blank.
+SOP_DOCUMENT_REQUIRED = ("sopNomor", "sopInstansi")
 
 # The task properties the SOP sheet's table reads.
 SOP_PROPERTIES = ("sopKelengkapan", "sopWaktu", "sopProduk")
@@ -293,6 +297,7 @@ class _Linter:
             self.check_gateways(process)
             self.check_expressions(process)
             self.check_sop_data(process)
+            self.check_sop_document(root, process)
             self.check_spiff_parse(process)
         return self.found.items
 
@@ -579,6 +584,17 @@ class _Linter:
             if not properties(task).get("sopNomor", "").strip():
                 params = {"label": label(task), "case": "" if numbered else "none-numbered"}
                 self.add(WARNING, "step-not-numbered", task, params)
+
+    def check_sop_document(self, root: etree._Element, process: etree._Element) -> None:
+        # Only a diagram drawn as an SOP table (numbered steps) has a sheet header to fill.
+        tasks = list(self.user_tasks) + list(self.service_tasks)
+        if not any(properties(t).get("sopNomor", "").strip() for t in tasks):
+            return
+        document = SopDocument.from_root(root, process.get("id", ""))
+        missing = [p for p in SOP_DOCUMENT_REQUIRED if not document.document_field(p)]
+        if missing:
+            params = {"label": label(process), "missing": missing}
+            self.add(WARNING, "sop-document-missing", process, params, {"missing": missing})
 
 
 def lint(

@@ -1,8 +1,9 @@
 """Read what an SOP sheet needs from a BPMN diagram that the parsed spec does not keep.
 
-The header fields (``spiffworkflow:properties`` and ``Label: value`` documentation sections
-on the collaboration or the process), the SOP number, and the sequence flows: the order of
-the nodes from the start event and the loop-backs to earlier steps with their conditions.
+The SOP document's own fields (``DOCUMENT_FIELDS``: ``spiffworkflow:properties`` on the
+process, else on the collaboration, else ``Label: value`` documentation sections), the SOP
+number, and the sequence flows: the order of the nodes from the start event and the
+loop-backs to earlier steps with their conditions.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from datetime import date
 
 from lxml import etree
 
@@ -21,6 +23,81 @@ SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 _LABEL_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z /]{2,40}?)\s*:\s*(.*)$")
 _SOP_NUMBER = re.compile(r"\s*SOP\s+(?:Nomor\s+|No\.\s*)?([^\s—–,;()]*\d[^\s—–,;()]*)")
 _EQUALS_TEXT = re.compile(r"[\w.]+\s*==\s*(['\"])(.+?)\1")
+
+
+@dataclass(frozen=True)
+class DocumentField:
+    """One field of the SOP document's header, kept as a process-level property.
+
+    ``kind`` says how it is written: ``text`` one value, ``lines`` a value printed line by
+    line, ``date`` an ISO date (YYYY-MM-DD), ``items`` a list, one item per line.
+    """
+
+    prop: str
+    kind: str
+    label: str
+    doc_labels: tuple[str, ...]
+
+
+# The complete set, in the order the signed document prints them. On a task, ``sopNomor`` is
+# the step number; on the process it is the SOP's number.
+DOCUMENT_FIELDS = (
+    DocumentField("sopInstansi", "lines", "Instansi", ("instansi",)),
+    DocumentField("sopNomor", "text", "Nomor SOP", ("nomor sop", "nomor")),
+    DocumentField("sopTanggalPembuatan", "date", "Tanggal Pembuatan", ("tanggal pembuatan",)),
+    DocumentField("sopTanggalRevisi", "date", "Tanggal Revisi", ("tanggal revisi",)),
+    DocumentField(
+        "sopTanggalBerlaku", "date", "Tanggal Berlaku", ("tanggal berlaku", "tanggal efektif")
+    ),
+    DocumentField("sopDisahkan", "lines", "Disahkan", ("disahkan oleh", "disahkan")),
+    DocumentField("sopDasarHukum", "items", "Dasar Hukum", ("dasar hukum",)),
+    DocumentField(
+        "sopKualifikasiPelaksana",
+        "items",
+        "Kualifikasi Pelaksana",
+        ("kualifikasi pelaksana", "kualifikasi"),
+    ),
+    DocumentField("sopKeterkaitan", "items", "Keterkaitan", ("keterkaitan",)),
+    DocumentField(
+        "sopPeralatan",
+        "items",
+        "Peralatan/Perlengkapan",
+        ("peralatan/perlengkapan", "peralatan / perlengkapan", "peralatan", "perlengkapan"),
+    ),
+    DocumentField("sopPeringatan", "items", "Peringatan", ("peringatan",)),
+    DocumentField(
+        "sopPencatatan", "items", "Pencatatan dan Pendataan", ("pencatatan dan pendataan",)
+    ),
+)
+FIELDS_BY_PROP = {f.prop: f for f in DOCUMENT_FIELDS}
+
+
+def parse_date(value: str) -> date | None:
+    """Return the date of an ISO 'YYYY-MM-DD' value, None when it is not one."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def lines(value: str) -> list[str]:
+    """Return the non-empty lines of a value, each stripped."""
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+def items(value: str) -> list[str]:
+    """Return the items of a list field: one per line, else '- item' bullets run together."""
+    text = value.strip()
+    parts = text.splitlines() if "\n" in text else re.split(r"(?:^|\s)-\s+(?=\S)", text)
+    found = []
+    for part in parts:
+        part = part.strip()
+        part = part[1:].strip() if part[:1] in ("-", "•") else part
+        if part:
+            found.append(part)
+    return found
 
 
 @dataclass(frozen=True)
@@ -79,8 +156,17 @@ def flow_label(flow: etree._Element) -> str:
 class SopDocument:
     """The SOP-sheet view of one process in a BPMN document."""
 
-    def __init__(self, xml: str, process_id: str) -> None:
-        root = parse_bpmn_xml(xml)
+    def __init__(self, xml: str | bytes, process_id: str) -> None:
+        self._read(parse_bpmn_xml(xml), process_id)
+
+    @classmethod
+    def from_root(cls, root: etree._Element, process_id: str) -> SopDocument:
+        """Read an already parsed document (the linter has one)."""
+        document = cls.__new__(cls)
+        document._read(root, process_id)
+        return document
+
+    def _read(self, root: etree._Element, process_id: str) -> None:
         process = next((p for p in root.iter(f"{BPMN}process") if p.get("id") == process_id), None)
         collaboration = None
         for candidate in root.iter(f"{BPMN}collaboration"):
@@ -113,6 +199,17 @@ class SopDocument:
             if self.sections.get(label):
                 return self.sections[label]
         return ""
+
+    def document_field(self, prop: str) -> str:
+        """Return one of ``DOCUMENT_FIELDS`` as the diagram writes it ('' when absent)."""
+        spec = FIELDS_BY_PROP[prop]
+        if prop == "sopNomor":
+            return self.sop_number()
+        return self.field(prop, spec.doc_labels)
+
+    def document(self) -> dict[str, str]:
+        """Return every field of ``DOCUMENT_FIELDS`` by property name."""
+        return {f.prop: self.document_field(f.prop) for f in DOCUMENT_FIELDS}
 
     def sop_number(self) -> str:
         """Return the SOP number: the property or label, else 'SOP <nomor>' in the text."""

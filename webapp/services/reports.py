@@ -1,4 +1,8 @@
-"""The repair report: assemble the case history for the connector, store what it produced."""
+"""The repair report: assemble the case history for the connector, store what it produced.
+
+What names the office and the SOP (agency, SOP number and name, lanes, how records are kept)
+comes from the case's own diagram version, never from code: any SOP can produce a report.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy import select
 
 from service_tasks import operators
 
+from ..engine.sop_document import SopDocument, items, lines
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -49,12 +54,32 @@ def _label(form: forms.TaskForm | None, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def document_header(row: ProcessInstance) -> dict:
+    """The SOP document fields a produced document prints, from the case's diagram version."""
+    process_id = row.version.definition.process_id
+    document = SopDocument(row.version.bpmn_xml, process_id).document()
+    agency = tuple(lines(document["sopInstansi"])) or tuple(
+        current_app.config.get("AGENCY_LINES") or ()
+    )
+    return {
+        "agency_lines": agency,
+        "sop_number": document["sopNomor"],
+        "records": items(document["sopPencatatan"]),
+    }
+
+
+def _signers(process_lanes: list[str], steps: list[dict]) -> list[tuple[str, str]]:
+    """Each lane of the diagram that worked on the case, with the last person who did."""
+    last = {s["lane"]: s["by"] for s in steps if s["lane"] and s["by"] != "—"}
+    return [(lane, last[lane]) for lane in process_lanes if lane in last]
+
+
 def case_context(call: ServiceCall) -> dict:
     """Everything the report shows, from sopflow's own records (never the workflow state)."""
     row = db.session.get(ProcessInstance, call.instance_id)
     process = parsed(row.version)
     calendar = current_app.config["SLA_CALENDAR"]
-    steps, leader = [], ""
+    steps = []
     for task in tasks_of(row.id):
         if task.status != TaskStatus.COMPLETED:
             continue
@@ -79,8 +104,6 @@ def case_context(call: ServiceCall) -> dict:
                 "fields": _label(form, task.form_data or {}),
             }
         )
-        if task.lane == "Ketua Tim" and task.completed_by:
-            leader = task.completed_by.display_name
     deployment = db.session.scalar(
         select(ServiceCall)
         .where(
@@ -98,11 +121,10 @@ def case_context(call: ServiceCall) -> dict:
     return {
         "id": row.id,
         "title": row.title,
-        "agency": "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Provinsi Jawa Barat",
+        **document_header(row),
         "process_name": process.name,
-        "sop_number": "62/1671/DATIN/2023",
         "requester": row.started_by.display_name if row.started_by else "—",
-        "team_leader": leader or "—",
+        "signers": _signers(list(process.lanes), steps),
         "started_at": _when(row.started_at),
         "finished_at": _when(utcnow()),
         "application": application,
@@ -110,6 +132,7 @@ def case_context(call: ServiceCall) -> dict:
         "target": result.get("target", "—"),
         "steps": steps,
         "deployment": {
+            "name": deployment.name,
             "attempt": deployment.attempt,
             "started_at": _when(deployment.started_at),
             "finished_at": _when(deployment.finished_at),

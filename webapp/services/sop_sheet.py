@@ -1,24 +1,21 @@
-"""The SOP sheet (lembar SOP) in DPMPTSP Jawa Barat's printed format, built from a diagram.
+"""The SOP sheet (lembar SOP) in the Permenpan-RB 35/2012 printed form, built from a diagram.
 
 The sheet is generated from one version of the process diagram so the printed SOP and the
 running process cannot disagree: steps, lanes, time standards and loop-backs come from the
 BPMN; what the diagram does not hold is shown as "—", never invented.
 
-Where the header fields come from, in this order:
+The header is the SOP document's own fields (``webapp.engine.sop_document.DOCUMENT_FIELDS``):
+``spiffworkflow:properties`` on the ``bpmn:process`` (``sopInstansi``, ``sopNomor``,
+``sopTanggalPembuatan``, ``sopTanggalRevisi``, ``sopTanggalBerlaku``, ``sopDisahkan``,
+``sopDasarHukum``, ``sopKualifikasiPelaksana``, ``sopKeterkaitan``, ``sopPeralatan``,
+``sopPeringatan``, ``sopPencatatan``), else on the collaboration, else ``Label: value``
+sections of their documentation. Dates are the document's (ISO in the diagram, printed
+"27 Juni 2023"), never sopflow's records or today. Only a diagram without ``sopInstansi``
+falls back to ``SOPFLOW_AGENCY_LINES``.
 
-* ``spiffworkflow:properties`` on the ``bpmn:collaboration`` or the ``bpmn:process``
-  (``sopNomor``, ``sopTanggalPembuatan``, ``sopDisahkan``, ``sopDasarHukum``,
-  ``sopKualifikasiPelaksana``, ``sopKeterkaitan``, ``sopPeralatan``, ``sopPeringatan``,
-  ``sopPencatatan``);
-* ``Label: value`` sections in the collaboration or process documentation
-  (``Dasar Hukum:`` followed by ``- item`` lines, and so on);
-* the SOP number written as ``SOP <nomor>`` at the start of that documentation.
-
-The diagram is read by ``webapp.engine.sop_document``; this module assembles the sheet.
-
-Dates come from sopflow's records: Tanggal Berlaku is when this version was published,
-Tanggal Revisi is the same date for a version after the first, Tanggal Pembuatan is when
-the first version of the process was created (unless the diagram says otherwise).
+A row's Uraian is the step's ``sopUraian`` (the signed document's wording), else its name;
+Keterangan is its ``sopKeterangan``; a loop-back is printed in the Pelaksana column, where the
+paper form draws the decision's arrow.
 """
 
 from __future__ import annotations
@@ -30,12 +27,13 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from service_tasks.pdf import PdfUnavailable, render_pdf  # noqa: F401 - the views print through here
 
 from ..engine import durations
-from ..engine.sop_document import SopDocument
+from ..engine.sop_document import DOCUMENT_FIELDS, SopDocument, items, lines, parse_date
 from ..engine.spec import ParsedProcess, StepInfo
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessVersion
@@ -43,35 +41,16 @@ from .processes import parsed, published_version
 
 EMPTY = "—"
 
-# Metadata blocks: (key, label on the sheet, property name, documentation labels).
-META_FIELDS = (
-    ("dasar_hukum", "Dasar Hukum", "sopDasarHukum", ("dasar hukum",)),
-    (
-        "kualifikasi",
-        "Kualifikasi Pelaksana",
-        "sopKualifikasiPelaksana",
-        ("kualifikasi pelaksana", "kualifikasi"),
-    ),
-    ("keterkaitan", "Keterkaitan", "sopKeterkaitan", ("keterkaitan",)),
-    (
-        "peralatan",
-        "Peralatan/Perlengkapan",
-        "sopPeralatan",
-        ("peralatan/perlengkapan", "peralatan / perlengkapan", "peralatan", "perlengkapan"),
-    ),
-    ("peringatan", "Peringatan", "sopPeringatan", ("peringatan",)),
-    (
-        "pencatatan",
-        "Pencatatan dan Pendataan",
-        "sopPencatatan",
-        ("pencatatan dan pendataan", "pencatatan"),
-    ),
+# The blocks under the header, two by two as the office's form lays them out.
+META_PROPS = (
+    "sopDasarHukum",
+    "sopKualifikasiPelaksana",
+    "sopKeterkaitan",
+    "sopPeralatan",
+    "sopPeringatan",
+    "sopPencatatan",
 )
-HEADER_FIELDS = (
-    ("nomor", "sopNomor", ("nomor sop", "nomor")),
-    ("tanggal_pembuatan", "sopTanggalPembuatan", ("tanggal pembuatan",)),
-    ("disahkan", "sopDisahkan", ("disahkan", "disahkan oleh")),
-)
+LABELS = {f.prop: f.label for f in DOCUMENT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -91,6 +70,8 @@ class SheetStep:
     waktu: str
     produk: str
     keterangan: str
+    # Loop-backs ("gagal: kembali ke langkah 3"), drawn as arrows on the paper form.
+    flow_notes: list[str] = field(default_factory=list)
 
     def in_lane(self, lane: str) -> bool:
         return self.lane == lane
@@ -107,7 +88,7 @@ class SopSheet:
     tanggal_pembuatan: str
     tanggal_revisi: str
     tanggal_berlaku: str
-    disahkan: str
+    disahkan: tuple[str, ...]
     meta: list[MetaBlock]
     lanes: list[str]
     steps: list[SheetStep]
@@ -139,14 +120,39 @@ def indonesian_date(value: datetime | None) -> str:
     return format_date(local.date(), "d MMMM y", locale="id")
 
 
-def _items(text: str) -> list[str]:
-    """Split a block written as lines or '- item' bullets into items."""
-    items = []
-    for line in re.split(r"\n|(?:^|\s)-\s+(?=\S)", text.strip()):
-        line = line.strip().lstrip("-•").strip()
-        if line:
-            items.append(line)
-    return items
+def document_date(document: dict[str, str], prop: str, warnings: list[str]) -> str:
+    """A date field as the sheet prints it ('27 Juni 2023'); '' when the diagram has none."""
+    raw = document.get(prop, "").strip()
+    if not raw:
+        return ""
+    day = parse_date(raw)
+    if day is None:
+        warnings.append(
+            _(
+                "%(field)s “%(value)s” bukan tanggal YYYY-MM-DD; dicetak apa adanya.",
+                field=LABELS[prop],
+                value=raw,
+            )
+        )
+        return raw
+    return format_date(day, "d MMMM y", locale="id")
+
+
+def _agency(document: dict[str, str], warnings: list[str]) -> tuple[str, ...]:
+    """The agency lines: the diagram's sopInstansi, else the configured fallback."""
+    own = tuple(lines(document.get("sopInstansi", "")))
+    if own:
+        return own
+    fallback = tuple(current_app.config.get("AGENCY_LINES") or ())
+    if fallback:
+        warnings.append(
+            _("Diagram tidak memuat sopInstansi; lembar SOP memakai SOPFLOW_AGENCY_LINES.")
+        )
+    else:
+        warnings.append(
+            _("Diagram tidak memuat sopInstansi; lembar SOP tidak mencetak nama instansi.")
+        )
+    return fallback
 
 
 def _sheet_steps(
@@ -204,34 +210,6 @@ def _waktu(nomor: str, step: StepInfo, warnings: list[str]) -> str:
     return timer
 
 
-def _first_version(version: ProcessVersion) -> ProcessVersion | None:
-    return db.session.scalar(
-        select(ProcessVersion)
-        .where(ProcessVersion.definition_id == version.definition_id)
-        .order_by(ProcessVersion.version)
-        .limit(1)
-    )
-
-
-def _is_revision(version: ProcessVersion) -> bool:
-    """A later version, or an older one published again after another (a rollback)."""
-    if version.published_at is None:
-        return False
-    if version.version > 1:
-        return True
-    earlier = db.session.scalar(
-        select(ProcessVersion.id)
-        .where(
-            ProcessVersion.definition_id == version.definition_id,
-            ProcessVersion.id != version.id,
-            ProcessVersion.published_at.isnot(None),
-            ProcessVersion.published_at < version.published_at,
-        )
-        .limit(1)
-    )
-    return earlier is not None
-
-
 def sheet(version: ProcessVersion) -> SopSheet:
     """Build the SOP sheet of one version of a process from its diagram."""
     process = parsed(version)
@@ -243,21 +221,22 @@ def sheet(version: ProcessVersion) -> SopSheet:
 
     rows = []
     for nomor, step in steps:
-        notes = [step.properties.get("sopKeterangan", "").strip()]
+        flow_notes = []
         for label, target in diagram.loop_backs(step.bpmn_id, index):
             back = f"kembali ke langkah {numbers[target]}"
-            notes.append(f"Jika {label} {back}" if label else back[0].upper() + back[1:])
+            flow_notes.append(f"Jika {label} {back}" if label else back[0].upper() + back[1:])
         rows.append(
             SheetStep(
                 nomor=nomor,
                 bpmn_id=step.bpmn_id,
-                uraian=step.name,
+                uraian=step.properties.get("sopUraian", "").strip() or step.name,
                 lane=step.lane,
                 kind=step.kind,
                 kelengkapan=step.properties.get("sopKelengkapan", "").strip() or EMPTY,
                 waktu=_waktu(nomor, step, warnings),
                 produk=step.properties.get("sopProduk", "").strip() or EMPTY,
-                keterangan="; ".join(n for n in notes if n),
+                keterangan=step.properties.get("sopKeterangan", "").strip(),
+                flow_notes=flow_notes,
             )
         )
 
@@ -266,26 +245,22 @@ def sheet(version: ProcessVersion) -> SopSheet:
         if row.lane and row.lane not in lanes:
             lanes.append(row.lane)
 
-    header = {key: diagram.field(prop, labels) for key, prop, labels in HEADER_FIELDS}
-    header["nomor"] = diagram.sop_number()
-    first = _first_version(version)
-    created = indonesian_date(first.created_at) if first is not None else EMPTY
-    published = version.published_at is not None
+    document = diagram.document()
+    if not document["sopNomor"]:
+        warnings.append(_("Diagram tidak memuat sopNomor; Nomor SOP kosong pada lembar SOP."))
     return SopSheet(
         process_id=process_id,
         version=version.version,
-        published=published,
-        agency_lines=current_app.config["AGENCY_LINES"],
+        published=version.published_at is not None,
+        agency_lines=_agency(document, warnings),
         nama=process.name or version.definition.name or process_id,
-        nomor=header["nomor"] or EMPTY,
-        tanggal_pembuatan=header["tanggal_pembuatan"] or created,
-        tanggal_revisi=indonesian_date(version.published_at) if _is_revision(version) else EMPTY,
-        tanggal_berlaku=indonesian_date(version.published_at),
-        disahkan=header["disahkan"] or EMPTY,
-        meta=[
-            MetaBlock(label=label, items=_items(diagram.field(prop, doc_labels)))
-            for _, label, prop, doc_labels in META_FIELDS
-        ],
+        nomor=document["sopNomor"] or EMPTY,
+        tanggal_pembuatan=document_date(document, "sopTanggalPembuatan", warnings) or EMPTY,
+        # A blank revision date is what a first edition prints: it was never revised.
+        tanggal_revisi=document_date(document, "sopTanggalRevisi", warnings),
+        tanggal_berlaku=document_date(document, "sopTanggalBerlaku", warnings) or EMPTY,
+        disahkan=tuple(lines(document["sopDisahkan"])),
+        meta=[MetaBlock(label=LABELS[p], items=items(document[p])) for p in META_PROPS],
         lanes=lanes,
         steps=rows,
         warnings=warnings,

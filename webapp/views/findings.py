@@ -217,6 +217,10 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "Tugas “%(label)s” belum memiliki data tabel SOP: %(fields)s. Isi properti tersebut agar "
         "lembar SOP lengkap."
     ),
+    ("sop-document-missing", ""): _l(
+        "Proses “%(label)s” belum memuat %(fields)s: kepala lembar SOP akan kosong di sana. "
+        "Isi di panel properti (klik latar diagram) sebagai properti proses."
+    ),
     ("no-time-standard", ""): _l(
         "Tugas “%(label)s” tidak memiliki mutu baku waktu. Tempelkan timer batas "
         '(non-interrupting) pada tugas, misalnya "PT2H" untuk 2 jam.'

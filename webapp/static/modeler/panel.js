@@ -9,6 +9,7 @@ import {
   setDocumentation, setDuration, setName, setOperatorAttr, setParamAttr, setSpiffProp, spiffProp,
   spiffProps, timerOf, unquote
 } from "./model.js";
+import { renderProcessPanel } from "./process_panel.js";
 import { standardField } from "./standard-field.js";
 import { isEscalationTask } from "./standard.js";
 import { state } from "./state.js";
@@ -72,17 +73,15 @@ export function renderPanel() {
   clear(propsBody);
   if (!state.modeler) return;
   const element = state.current;
-  if (!element || element.type === "label" || !bo(element)) {
+  const root = state.modeler.get("canvas").getRootElement();
+  if (!element || element.type === "label" || !bo(element) || element === root) {
     add(h("p", {
       className: "muted",
       text: state.selectedCount > 1
         ? state.selectedCount + " elemen dipilih. Pilih satu elemen untuk melihat propertinya."
         : "Klik satu elemen pada diagram untuk melihat dan mengubah propertinya."
     }));
-    return;
-  }
-  if (element === state.modeler.get("canvas").getRootElement()) {
-    add(h("p", { className: "muted", text: "Klik satu elemen pada diagram untuk melihat dan mengubah propertinya." }));
+    if (state.selectedCount <= 1 && root && bo(root)) renderProcessPanel(root, add);
     return;
   }
   const b = bo(element);
@@ -93,6 +92,7 @@ export function renderPanel() {
     textInput(b.name), null, function (value) { setName(element, value.trim()); });
   add(nameField);
 
+  if (isA(element, "bpmn:Participant")) renderProcessPanel(element, add);
   if (isA(element, "bpmn:Lane")) renderLane(element, nameField);
   if (isA(element, "bpmn:UserTask")) renderUserTask(element);
   if (isA(element, "bpmn:ServiceTask")) renderServiceTask(element);
