@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import ApiToken, ProcessVersion, User
+from webapp.models import ApiToken, AuditEvent, ProcessVersion, Role, User
 
 
 def test_migrations_create_exactly_the_models(app):
@@ -109,3 +109,47 @@ def test_setup_refuses_a_diagram_with_an_unknown_operator_and_says_where(app, tm
     assert "diagram refused" in result.output and "Task_5_upload_colocation" in result.output
     with app.app_context():
         assert len(db.session.scalars(select(ProcessVersion)).all()) == 1
+
+
+def test_roles_create_adds_a_role_a_user_can_then_be_given(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["roles", "create", "Seksi Survei", "--description", "Survei"])
+    assert result.exit_code == 0, result.output
+    assert "created role 'Seksi Survei': Survei" in result.output
+    result = runner.invoke(args=["roles", "create", "Pemohon", "--external"])
+    assert result.exit_code == 0 and "'Pemohon' (external): Lane: Pemohon" in result.output
+    result = runner.invoke(
+        args=["users", "create", "surveyor", "--password", "rahasia123", "--role", "Seksi Survei"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "surveyor"))
+        assert sorted(user.role_names) == ["Seksi Survei"]
+        role = db.session.scalar(select(Role).where(Role.name == "Pemohon"))
+        assert role.description == "Lane: Pemohon"
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "role.created").limit(1)
+        )
+        assert event.user_id is None and event.detail["name"] == "Seksi Survei"
+
+
+def test_roles_create_refuses_a_taken_or_too_short_name_with_a_message(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["roles", "create", "tim"])
+    assert result.exit_code != 0 and "'tim'" in result.output and "sudah ada" in result.output
+    result = runner.invoke(args=["roles", "create", "x"])
+    assert result.exit_code != 0 and "2–100" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Role).where(Role.name == "x")) is None
+
+
+def test_users_create_with_an_unknown_role_says_how_to_create_it(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "ani", "--password", "rahasia123", "--role", "Kepala Dinas"]
+    )
+    assert result.exit_code != 0
+    assert "no role 'Kepala Dinas'" in result.output
+    assert "flask --app webapp roles create 'Kepala Dinas'" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "ani")) is None
