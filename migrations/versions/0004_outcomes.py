@@ -29,7 +29,9 @@ def upgrade():
         batch_op.add_column(sa.Column('outcome_id', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('outcome_name', sa.String(length=255), nullable=True))
         batch_op.create_index(
-            'ix_process_instance_outcome', ['process_id', 'status', 'outcome_id'], unique=False
+            'ix_process_instance_outcome',
+            ['process_id', 'status', 'outcome_id', 'started_at'],
+            unique=False,
         )
     _fill_completed()
 
