@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
+import service_tasks
 from webapp.extensions import db
-from webapp.models import ApiToken, AuditEvent, ProcessVersion, Role, User
+from webapp.models import ApiToken, AuditEvent, ProcessInstance, ProcessVersion, Role, User
+from webapp.services import service_calls
 
 
 def test_migrations_create_exactly_the_models(app):
@@ -153,3 +158,25 @@ def test_users_create_with_an_unknown_role_says_how_to_create_it(app):
     assert "flask --app webapp roles create 'Kepala Dinas'" in result.output
     with app.app_context():
         assert db.session.scalar(select(User).where(User.username == "ani")) is None
+
+
+def test_migration_0004_fills_the_outcome_of_completed_cases_from_their_state(
+    app, actions, monkeypatch
+):
+    def deploy(aplikasi, rilis, *, on_output=None):
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
+    finished = actions.run_to("end")
+    running = actions.start()["id"]
+    with app.app_context():
+        assert service_calls.run_queued() == 2
+        downgrade(revision="0003")
+        upgrade()
+        rows = {
+            r.id: (r.status, r.outcome_id, r.outcome_name)
+            for r in db.session.scalars(select(ProcessInstance))
+        }
+    assert rows[finished] == ("completed", "EndEvent_selesai", "Permasalahan selesai")
+    assert rows[running][1:] == (None, None)

@@ -25,14 +25,18 @@ BATCH = 500
 
 
 def upgrade():
-    with op.batch_alter_table('process_instance', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('outcome_id', sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column('outcome_name', sa.String(length=255), nullable=True))
-        batch_op.create_index(
-            'ix_process_instance_outcome',
-            ['process_id', 'status', 'outcome_id', 'started_at'],
-            unique=False,
-        )
+    # Plain ALTERs, no batch copy: SQLite adds (and, from 3.35, drops) a column in place, and a
+    # table copy would trip the foreign keys the cases' tasks hold to this table.
+    op.add_column('process_instance', sa.Column('outcome_id', sa.String(length=255), nullable=True))
+    op.add_column(
+        'process_instance', sa.Column('outcome_name', sa.String(length=255), nullable=True)
+    )
+    op.create_index(
+        'ix_process_instance_outcome',
+        'process_instance',
+        ['process_id', 'status', 'outcome_id', 'started_at'],
+        unique=False,
+    )
     _fill_completed()
 
 
@@ -76,7 +80,6 @@ def _fill_completed():
 
 
 def downgrade():
-    with op.batch_alter_table('process_instance', schema=None) as batch_op:
-        batch_op.drop_index('ix_process_instance_outcome')
-        batch_op.drop_column('outcome_name')
-        batch_op.drop_column('outcome_id')
+    op.drop_index('ix_process_instance_outcome', table_name='process_instance')
+    op.drop_column('process_instance', 'outcome_name')
+    op.drop_column('process_instance', 'outcome_id')

@@ -636,6 +636,9 @@ def test_a_role_name_taken_is_422_saying_so(app, api):
         ({"name": "Seksi", "description": ["x"]}, "description"),
         ({"name": "Seksi", "external": "ya"}, "external"),
         ({"name": "x"}, "name"),
+        ({"name": "Seksi\u0000"}, "name"),
+        ({"name": "Seksi\ud800"}, "name"),
+        ({"name": "Seksi", "description": "a\u0000b"}, "description"),
     ],
 )
 def test_a_malformed_role_is_422_naming_the_field(app, api, payload, field):

@@ -220,6 +220,15 @@ def instance(instance_id: int):
     return jsonify(instance_json(svc.instance_for(caller(), instance_id)))
 
 
+def _storable(text: str) -> bool:
+    """Text every database stores as sent: valid UTF-8, no control characters (NUL, …)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800") JSON lets through
+        return False
+    return not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+
+
 @bp.post("/roles")
 def create_role():
     """Add a role (process owners and administrators): 201 with it, 422 when the name is taken."""
@@ -236,8 +245,10 @@ def create_role():
     errors = {}
     if not isinstance(name, str):
         errors["name"] = _("Wajib diisi.")
-    if description is not None and not isinstance(description, str):
-        errors["description"] = _("Harus berupa teks.")
+    elif not _storable(name):
+        errors["name"] = _("Harus berupa teks tanpa karakter kendali.")
+    if description is not None and not (isinstance(description, str) and _storable(description)):
+        errors["description"] = _("Harus berupa teks tanpa karakter kendali.")
     if external is not None and not isinstance(external, bool):
         errors["external"] = _("Harus true atau false.")
     if errors:
