@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
+import service_tasks
 from webapp.extensions import db
-from webapp.models import ApiToken, ProcessVersion, User
+from webapp.models import ApiToken, AuditEvent, ProcessInstance, ProcessVersion, Role, User
+from webapp.services import service_calls
 
 
 def test_migrations_create_exactly_the_models(app):
@@ -109,3 +114,69 @@ def test_setup_refuses_a_diagram_with_an_unknown_operator_and_says_where(app, tm
     assert "diagram refused" in result.output and "Task_5_upload_colocation" in result.output
     with app.app_context():
         assert len(db.session.scalars(select(ProcessVersion)).all()) == 1
+
+
+def test_roles_create_adds_a_role_a_user_can_then_be_given(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["roles", "create", "Seksi Survei", "--description", "Survei"])
+    assert result.exit_code == 0, result.output
+    assert "created role 'Seksi Survei': Survei" in result.output
+    result = runner.invoke(args=["roles", "create", "Pemohon", "--external"])
+    assert result.exit_code == 0 and "'Pemohon' (external): Lane: Pemohon" in result.output
+    result = runner.invoke(
+        args=["users", "create", "surveyor", "--password", "rahasia123", "--role", "Seksi Survei"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "surveyor"))
+        assert sorted(user.role_names) == ["Seksi Survei"]
+        role = db.session.scalar(select(Role).where(Role.name == "Pemohon"))
+        assert role.description == "Lane: Pemohon"
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "role.created").limit(1)
+        )
+        assert event.user_id is None and event.detail["name"] == "Seksi Survei"
+
+
+def test_roles_create_refuses_a_taken_or_too_short_name_with_a_message(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["roles", "create", "tim"])
+    assert result.exit_code != 0 and "'tim'" in result.output and "sudah ada" in result.output
+    result = runner.invoke(args=["roles", "create", "x"])
+    assert result.exit_code != 0 and "2–100" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Role).where(Role.name == "x")) is None
+
+
+def test_users_create_with_an_unknown_role_says_how_to_create_it(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "ani", "--password", "rahasia123", "--role", "Kepala Dinas"]
+    )
+    assert result.exit_code != 0
+    assert "no role 'Kepala Dinas'" in result.output
+    assert "flask --app webapp roles create 'Kepala Dinas'" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "ani")) is None
+
+
+def test_migration_0004_fills_the_outcome_of_completed_cases_from_their_state(
+    app, actions, monkeypatch
+):
+    def deploy(aplikasi, rilis, *, on_output=None):
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
+    finished = actions.run_to("end")
+    running = actions.start()["id"]
+    with app.app_context():
+        assert service_calls.run_queued() == 2
+        downgrade(revision="0003")
+        upgrade()
+        rows = {
+            r.id: (r.status, r.outcome_id, r.outcome_name)
+            for r in db.session.scalars(select(ProcessInstance))
+        }
+    assert rows[finished] == ("completed", "EndEvent_selesai", "Permasalahan selesai")
+    assert rows[running][1:] == (None, None)

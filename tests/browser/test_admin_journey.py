@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+import service_tasks
 from tests.conftest import Actions
 from webapp.extensions import db
 from webapp.models import HumanTask
 from webapp.models.types import utcnow
+from webapp.services import service_calls
 
 pytestmark = pytest.mark.browser
 
@@ -60,3 +63,38 @@ def test_admin_finds_an_overdue_case_opens_it_and_reassigns_the_task(
     expect(tim2.locator(f'tr[data-task-id="{task.id}"]')).to_have_count(1)
     tim1 = new_page("tim1")
     expect(tim1.locator(f'tr[data-task-id="{task.id}"]')).to_have_count(0)
+
+
+def test_a_finished_case_shows_its_outcome_and_the_admin_filters_by_it(
+    new_page, live_server, live_app, monkeypatch
+):
+    def deploy(aplikasi, rilis, *, on_output=None):
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
+    actions = Actions(live_app)
+    finished = actions.run_to("end")
+    running = actions.start()["id"]
+    with live_app.app_context():
+        assert service_calls.run_queued() == 2
+
+    page = new_page("unit1")
+    page.goto(f"{live_server}/cases/{finished}")
+    expect(page.locator(".meta .outcome")).to_contain_text("Hasil: Permasalahan selesai")
+    page.goto(f"{live_server}/cases/{running}")
+    expect(page.locator(".meta")).to_be_visible()
+    expect(page.locator(".meta .outcome")).to_have_count(0)
+
+    admin = new_page("admin1")
+    admin.goto(f"{live_server}/admin/cases/")
+    expect(admin.get_by_label("Hasil")).to_be_disabled()
+    admin.locator("select[name=process]").select_option("pemeliharaan_sistem_informasi")
+    admin.get_by_role("button", name="Saring").click()
+    admin.get_by_label("Hasil").select_option(label="Permasalahan selesai")
+    admin.get_by_role("button", name="Saring").click()
+    expect(admin).to_have_url(re.compile(r"outcome=EndEvent_selesai"))
+    rows = admin.locator("tr[data-instance-id]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-instance-id", str(finished))
+    expect(rows.first).to_contain_text("Permasalahan selesai")

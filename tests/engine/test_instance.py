@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from webapp.engine.instance import ProcessInstance, TaskNotReady
+from webapp.engine.outcomes import Outcome, outcome_events, outcome_in_state
 from webapp.engine.spec import SERIALIZER_VERSION
 
 from .helpers import (
@@ -235,3 +236,70 @@ def test_next_timer_at_is_the_earliest_waiting_timer():
     with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
         instance.complete_user_task(fast.id, {})
     assert instance.next_timer_at() == T0 + timedelta(hours=1)
+
+
+IZIN_TERBIT = Outcome("End_izin_terbit", "Izin terbit")
+DIKEMBALIKAN = Outcome("End_berkas_dikembalikan", "Berkas dikembalikan")
+KEDALUWARSA = Outcome("End_kedaluwarsa", "Permohonan kedaluwarsa")
+
+
+def test_outcome_events_skip_escalations_and_keep_an_interrupting_timer_s_end():
+    # Nearest the start first; "Eskalasi tercatat" hangs off a non-interrupting timer.
+    assert outcome_events(data_process("two_exits").spec) == [
+        DIKEMBALIKAN,
+        IZIN_TERBIT,
+        KEDALUWARSA,
+    ]
+    assert outcome_events(sop_process().spec) == [
+        Outcome("EndEvent_selesai", "Permasalahan selesai")
+    ]
+
+
+def test_the_two_exits_are_told_apart_and_survive_a_restore():
+    process = data_process("two_exits")
+    returned = ProcessInstance.start(process)
+    assert returned.outcome is None  # still running
+    returned = complete(returned, "Task_periksa", {"lengkap": False})
+    issued = ProcessInstance.start(process)
+    issued = complete(issued, "Task_periksa", {"lengkap": True})
+    assert issued.outcome is None
+    issued = complete(issued, "Task_tanda_tangan", {})
+
+    assert returned.completed and returned.outcome == DIKEMBALIKAN
+    assert issued.completed and issued.outcome == IZIN_TERBIT
+    assert issued.reached_end_events() == [IZIN_TERBIT]
+    assert outcome_in_state(issued.dump(), outcome_events(process.spec)) == IZIN_TERBIT
+
+
+def test_an_escalation_end_reached_first_is_not_the_outcome():
+    process = data_process("two_exits")
+    with time_machine.travel(T0, tick=False):
+        instance = ProcessInstance.start(process)
+    with time_machine.travel(T0 + timedelta(minutes=11), tick=False):
+        fired = instance.fire_due_timers()
+    assert [t.bpmn_id for t in fired] == ["Timer_periksa"]
+    instance = complete(instance, "Task_periksa", {"lengkap": False})
+
+    assert instance.reached_end_events() == [
+        Outcome("End_eskalasi", "Eskalasi tercatat"),
+        DIKEMBALIKAN,
+    ]
+    assert instance.outcome == DIKEMBALIKAN
+    assert outcome_in_state(instance.dump(), outcome_events(process.spec)) == DIKEMBALIKAN
+
+
+def test_an_interrupting_timer_s_end_is_the_outcome():
+    process = data_process("two_exits")
+    with time_machine.travel(T0, tick=False):
+        instance = ProcessInstance.start(process)
+        instance = complete(instance, "Task_periksa", {"lengkap": True})
+    with time_machine.travel(T0 + timedelta(days=31), tick=False):
+        instance.fire_due_timers()
+    assert instance.completed and instance.outcome == KEDALUWARSA
+
+
+def test_a_cancelled_case_has_no_outcome():
+    instance = ProcessInstance.start(data_process("two_exits"))
+    instance.cancel()
+    assert instance.completed and instance.outcome is None
+    assert ProcessInstance.load(instance.process, instance.dump()).outcome is None

@@ -110,6 +110,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "api.report": BEARER,
     "api.upload_version": BEARER,
     "api.publish_version": BEARER,
+    "api.create_role": BEARER,
 }
 
 # Behind the bearer token, the same rules as the pages.
@@ -126,6 +127,7 @@ BEARER_POLICY: dict[str, str | frozenset[str]] = {
     "api.report": OBJECT,
     "api.upload_version": OWNERS,
     "api.publish_version": OWNERS,
+    "api.create_role": OWNERS,
 }
 
 USERS = {username: frozenset(roles) for username, _name, roles in DEMO_USERS}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.conftest import STEP1, STEP2
 from webapp.extensions import db
@@ -170,3 +170,52 @@ def test_redirect_after_an_action_stays_on_this_site(actions, cases):
         f"/admin/cases/{cases['waiting']}/suspend", data={"back": "//evil.example/x"}
     )
     assert response.headers["Location"] == f"/cases/{cases['waiting']}"
+
+
+def _end(app, instance_id: int, status: str, outcome: tuple[str, str] | None) -> None:
+    with app.app_context():
+        row = db.session.get(ProcessInstance, instance_id)
+        row.status = status
+        row.outcome_id, row.outcome_name = outcome or (None, None)
+        db.session.commit()
+
+
+def test_outcome_filter_offers_the_published_end_events_and_narrows_to_completed_cases(
+    app, actions, cases
+):
+    _end(app, cases["waiting"], InstanceStatus.COMPLETED, ("EndEvent_selesai", "Selesai <b>"))
+    _end(app, cases["late"], InstanceStatus.COMPLETED, ("End_lain", "Berkas dikembalikan"))
+    admin = actions.client("admin1")
+    sop = "process=pemeliharaan_sistem_informasi"
+
+    assert listed(admin, f"{sop}&outcome=EndEvent_selesai") == [cases["waiting"]]
+    assert listed(admin, "outcome=End_lain") == [cases["late"]]
+    assert listed(admin, "outcome=EndEvent_eskalasi_1") == []
+    # A running case that somehow carries an outcome id is not a completed case.
+    _end(app, cases["held"], InstanceStatus.SUSPENDED, ("EndEvent_selesai", "x"))
+    assert listed(admin, f"{sop}&outcome=EndEvent_selesai") == [cases["waiting"]]
+
+    html = admin.get(f"/admin/cases/?{sop}").get_data(as_text=True)
+    select_html = re.search(r'<select name="outcome".*?</select>', html, re.S).group(0)
+    assert re.findall(r'<option value="([^"]*)"', select_html) == ["", "EndEvent_selesai"]
+    assert "Permasalahan selesai" in select_html and "Eskalasi tercatat" not in select_html
+    # The list shows each completed case's outcome, escaped.
+    assert "Selesai &lt;b&gt;" in html and "Selesai <b>" not in html
+
+    unfiltered = admin.get("/admin/cases/").get_data(as_text=True)
+    select_html = re.search(r'<select name="outcome"[^>]*>', unfiltered).group(0)
+    assert "disabled" in select_html
+
+
+def test_outcome_filter_is_one_index_range_on_sqlite(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
+    from webapp.services import instance_list
+
+    with app.app_context():
+        filters = instance_list.Filters(process="p", outcome="End_izin_terbit")
+        stmt = instance_list.query(filters)
+        compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "ix_process_instance_outcome" in details, details

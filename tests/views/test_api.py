@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
-from tests.conftest import PNG, STEP1, STEP2, STEP3, STEP4_FAIL, STEP4_PASS
+import service_tasks
+from tests.conftest import PNG, STEP1, STEP2, STEP3, STEP4_FAIL, STEP4_PASS, csrf_token
 from webapp.extensions import db
 from webapp.models import (
     ApiToken,
@@ -26,6 +28,7 @@ from webapp.models import (
     TaskStatus,
     User,
 )
+from webapp.services import service_calls
 from webapp.views.openapi import openapi_document
 
 PROCESS = "pemeliharaan_sistem_informasi"
@@ -536,3 +539,109 @@ def test_start_repeated_with_the_same_idempotency_key_returns_the_first_instance
     add_user(app, "unit2", "Unit Dua", "Unit Kerja/Koordinator")
     third = start("unit2")
     assert third.status_code == 201 and conforms(third)["id"] != first.get_json()["id"]
+
+
+# --- outcomes -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def deployment(monkeypatch):
+    """The deployment connector succeeds without deploying anything."""
+
+    def deploy(aplikasi, rilis, *, on_output=None):
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
+
+
+def test_outcome_is_null_while_running_and_the_end_event_reached_once_completed(
+    app, api, actions, deployment
+):
+    instance_id = actions.run_to("end")
+    path = f"/api/v1/instances/{instance_id}"
+    assert api("get", path, "unit1")["outcome"] is None
+    with app.app_context():
+        assert service_calls.run_queued() == 2
+    body = api("get", path, "unit1")
+    assert body["status"] == "completed"
+    # The escalation ends beside each step ("Eskalasi tercatat") are never the outcome.
+    assert body["outcome"] == {"id": "EndEvent_selesai", "name": "Permasalahan selesai"}
+    with app.app_context():
+        row = db.session.get(ProcessInstance, instance_id)
+        assert (row.outcome_id, row.outcome_name) == ("EndEvent_selesai", "Permasalahan selesai")
+
+
+def test_a_terminated_case_has_no_outcome(app, api, actions):
+    instance_id = actions.start()["id"]
+    admin = actions.client("admin1")
+    page = admin.get(f"/admin/cases/{instance_id}").get_data(as_text=True)
+    response = admin.post(
+        f"/admin/cases/{instance_id}/terminate",
+        data={"reason": "permintaan ganda", "csrf_token": csrf_token(page)},
+    )
+    assert response.status_code == 302
+    body = api("get", f"/api/v1/instances/{instance_id}", "unit1")
+    assert (body["status"], body["outcome"]) == ("terminated", None)
+
+
+# --- roles --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", ["owner1", "admin1"])
+def test_owners_and_admins_create_a_role_through_the_api(app, api, user):
+    body = api(
+        "post", "/api/v1/roles", user, 201, json={"name": "Seksi  Survei", "description": "Survei"}
+    )
+    assert (body["name"], body["description"], body["external"]) == (
+        "Seksi Survei",
+        "Survei",
+        False,
+    )
+    with app.app_context():
+        role = db.session.get(Role, body["id"])
+        assert role.name == "Seksi Survei"
+        assert (
+            db.session.scalar(
+                select(AuditEvent).where(AuditEvent.action == "role.created")
+            ).user.username
+            == user
+        )
+
+
+def test_a_role_without_description_is_described_as_its_lane_and_external_is_accepted(api):
+    body = api("post", "/api/v1/roles", "owner1", 201, json={"name": "Pemohon", "external": True})
+    assert body["description"] == "Lane: Pemohon"
+
+
+@pytest.mark.parametrize("user", ["unit1", "ketua1", "tim1"])
+def test_creating_a_role_is_403_for_everyone_else(app, api, user):
+    body = api("post", "/api/v1/roles", user, 403, json={"name": "Seksi Survei"})
+    assert "pemilik proses" in body["message"]
+    assert count(app, Role, Role.name == "Seksi Survei") == 0
+
+
+def test_a_role_name_taken_is_422_saying_so(app, api):
+    api("post", "/api/v1/roles", "owner1", 201, json={"name": "Kepala Dinas"})
+    body = api("post", "/api/v1/roles", "admin1", 422, json={"name": "kepala dinas"})
+    assert "sudah ada" in body["message"] and "name" in body["errors"]
+    assert count(app, Role, Role.name == "Kepala Dinas") == 1
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "name"),
+        ({"name": 7}, "name"),
+        ({"name": "Seksi", "description": ["x"]}, "description"),
+        ({"name": "Seksi", "external": "ya"}, "external"),
+        ({"name": "x"}, "name"),
+        ({"name": "Seksi\u0000"}, "name"),
+        ({"name": "Seksi\ud800"}, "name"),
+        ({"name": "Seksi", "description": "a\u0000b"}, "description"),
+    ],
+)
+def test_a_malformed_role_is_422_naming_the_field(app, api, payload, field):
+    body = api("post", "/api/v1/roles", "owner1", 422, json=payload)
+    assert field in body["errors"]
+    assert count(app, Role, Role.name == "Seksi") == 0

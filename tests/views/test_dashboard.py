@@ -368,3 +368,46 @@ def test_queries_do_not_grow_with_the_number_of_cases(app, actions):
     assert count_queries() == few
     with app.app_context():
         assert db.session.scalar(select(HumanTask.id).limit(1)) is not None
+
+
+def _finish_at(app, instance_id: int, at: datetime, outcome: tuple[str, str] | None) -> None:
+    with app.app_context():
+        row = db.session.get(ProcessInstance, instance_id)
+        row.status, row.completed_at = InstanceStatus.COMPLETED, at
+        row.outcome_id, row.outcome_name = outcome or (None, None)
+        db.session.commit()
+
+
+def test_completed_cases_are_counted_per_outcome_in_the_period(app, actions, week_a):
+    # week_a's finished case reached "Permasalahan selesai" in week A, through the worker.
+    _finish_at(app, week_a["met"], T0, ("End_lama", "=Dibatalkan (versi lama)"))
+    _finish_at(app, week_a["late"], T0, None)  # finished before outcomes were recorded
+    _finish_at(app, week_a["edge"], LAST_WEEK - timedelta(weeks=20), ("End_lama", "x"))
+    with app.app_context():
+        row = db.session.get(ProcessInstance, week_a["overdue"])
+        row.status, row.completed_at = InstanceStatus.TERMINATED, T0  # no outcome: not counted
+        db.session.commit()
+
+    outcomes = _get(actions, DATA).get_json()["outcomes"]
+    assert outcomes == [
+        {"id": "EndEvent_selesai", "name": "Permasalahan selesai", "count": 1, "percent": 33.3},
+        {"id": "End_lama", "name": "=Dibatalkan (versi lama)", "count": 1, "percent": 33.3},
+        {"id": "", "name": "(hasil tidak tercatat)", "count": 1, "percent": 33.3},
+    ]
+    # Another period: the published end event is still listed, at zero.
+    week_46 = _get(actions, f"{DATA}?from=2026-11-09&to=2026-11-15").get_json()["outcomes"]
+    assert week_46 == [
+        {"id": "EndEvent_selesai", "name": "Permasalahan selesai", "count": 0, "percent": None}
+    ]
+
+    html = _get(actions, PAGE).get_data(as_text=True)
+    assert re.search(r'<canvas id="chart-outcomes"[^>]*role="img"', html)
+    table = re.search(r'<table class="list" id="table-outcomes".*?</table>', html, re.S).group(0)
+    rows = re.findall(r'<tr data-outcome="([^"]*)">.*?class="num">(\d+)</td>', table, re.S)
+    assert rows == [("EndEvent_selesai", "1"), ("End_lama", "1"), ("", "1")]
+    assert "process=pemeliharaan_sistem_informasi&amp;outcome=EndEvent_selesai" in table
+
+    header, *lines = list(csv.reader(io.StringIO(_get(actions, f"{EXPORT}?kind=outcomes").text)))
+    assert header == ["\ufeffHasil", "ID peristiwa akhir", "Kasus selesai", "Bagian (%)"]
+    assert lines[0] == ["Permasalahan selesai", "EndEvent_selesai", "1", "33.3"]
+    assert lines[1][0] == "'=Dibatalkan (versi lama)"  # a typed formula stays text

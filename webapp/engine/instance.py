@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from .calendar import SlaCalendar
 from .compaction import compact
 from .nesting import MAX_DATA_DEPTH, text_depth, value_depth
+from .outcomes import Outcome, choose_outcome, outcome_events, reached_end_events
 from .scripting import SopScriptEngine
 from .spec import SERIALIZER, SERIALIZER_VERSION, ParsedProcess
 from .timers import WaitingTimer, arm_with_calendar, waiting_timers
@@ -259,6 +260,17 @@ class ProcessInstance:
     @property
     def completed(self) -> bool:
         return self.workflow.is_completed()
+
+    def reached_end_events(self) -> list[Outcome]:
+        """List the end events of the top-level process that completed, in order (id, name)."""
+        return reached_end_events(self.workflow)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The end event the completed case finished at; None while it runs or when cancelled."""
+        if not self.completed or not self.workflow.success:
+            return None
+        return choose_outcome(self.reached_end_events(), outcome_events(self.process.spec))
 
     def _task(self, task_id: str) -> Task:
         try:

@@ -20,6 +20,9 @@ class ProcessInstance(db.Model):
         # The instance list's default order: newest first, one page, stop early.
         Index("ix_process_instance_started", "started_at", "id"),
         Index("ix_process_instance_completed", "completed_at"),
+        # "Cases of this SOP that ended at this end event", newest first: the admin filter (one
+        # index range in list order) and the dashboard.
+        Index("ix_process_instance_outcome", "process_id", "status", "outcome_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +42,10 @@ class ProcessInstance(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The end event a completed case finished at (its id and name in the diagram); NULL while
+    # it runs and for a terminated case, whose status says how it ended.
+    outcome_id: Mapped[str | None] = mapped_column(String(255))
+    outcome_name: Mapped[str | None] = mapped_column(String(255))
 
     # Optimistic locking: every UPDATE checks and bumps the counter.
     __mapper_args__ = {"version_id_col": version_counter}

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, case, func, literal, select
 
+from ..engine.outcomes import outcome_events
 from ..extensions import db
 from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
 from ..models.types import utcnow
@@ -286,6 +287,39 @@ def _compliance(process, process_id: str, period: Period, weekly: list[dict]) ->
     ]
 
 
+def _outcomes(process, process_id: str, period: Period) -> list[dict]:
+    """Cases completed in the period per outcome (the end event reached), with their share.
+
+    Every end event of the published diagram is listed, in the order the case can reach them,
+    even at zero; an outcome only older versions had follows; cases finished before outcomes
+    were recorded (NULL) are counted under an id of "".
+    """
+    counts: dict[str, tuple[str, int]] = {}
+    for outcome_id, name, count in db.session.execute(
+        select(ProcessInstance.outcome_id, func.max(ProcessInstance.outcome_name), func.count())
+        .where(
+            ProcessInstance.process_id == process_id,
+            ProcessInstance.status == InstanceStatus.COMPLETED,
+            ProcessInstance.completed_at >= period.since,
+            ProcessInstance.completed_at < period.until,
+        )
+        .group_by(ProcessInstance.outcome_id)
+    ):
+        counts[outcome_id or ""] = (name or "", count)
+    rows = [
+        {"id": o.id, "name": o.name, "count": counts.pop(o.id, ("", 0))[1]}
+        for o in outcome_events(process.spec)
+    ]
+    unknown = counts.pop("", None)
+    rows += [{"id": k, "name": name or k, "count": n} for k, (name, n) in sorted(counts.items())]
+    if unknown is not None:
+        rows.append({"id": "", "name": _("(hasil tidak tercatat)"), "count": unknown[1]})
+    total = sum(r["count"] for r in rows)
+    for row in rows:
+        row["percent"] = round(100 * row["count"] / total, 1) if total else None
+    return rows
+
+
 def dashboard(process_id: str, period: Period, now: datetime | None = None) -> dict[str, Any]:
     """Every figure of the dashboard for one published SOP and period."""
     now = now or utcnow()
@@ -335,6 +369,7 @@ def dashboard(process_id: str, period: Period, now: datetime | None = None) -> d
         "weekly": weekly,
         "compliance": compliance,
         "durations": durations,
+        "outcomes": _outcomes(process, process_id, period),
     }
 
 

@@ -1,4 +1,4 @@
-"""The dashboard's tables as CSV for a spreadsheet: steps, weekly figures, overdue tasks."""
+"""The dashboard's tables as CSV for a spreadsheet: steps, weekly figures, overdue, outcomes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from ..models.types import utcnow
 from .dashboard import OVERDUE_EXPORTED, Period, dashboard, overdue_now
 
-EXPORT_KINDS = ("steps", "weekly", "overdue")
+EXPORT_KINDS = ("steps", "weekly", "overdue", "outcomes")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # A column of an export: its header, and how a cell is read from one record.
@@ -94,6 +94,15 @@ def _weekly_columns(compliance: list[dict]) -> list[Column]:
     ]
 
 
+def _outcome_columns() -> list[Column]:
+    return [
+        (_("Hasil"), lambda o: o["name"]),
+        (_("ID peristiwa akhir"), lambda o: o["id"]),
+        (_("Kasus selesai"), lambda o: o["count"]),
+        (_("Bagian (%)"), lambda o: o["percent"]),
+    ]
+
+
 def export_rows(
     kind: str, process_id: str, period: Period, now: datetime | None = None
 ) -> tuple[list[str], list[list]]:
@@ -105,6 +114,8 @@ def export_rows(
     if kind not in EXPORT_KINDS:
         raise ValueError(kind)
     data = dashboard(process_id, period, now)
+    if kind == "outcomes":
+        return _table(_outcome_columns(), data["outcomes"])
     if kind == "steps":
         running = {r["bpmn_id"]: r for r in data["running_by_step"]}
         return _table(_step_columns(running), data["durations"])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import defer
 
+from ..engine.outcomes import Outcome, outcome_events
 from ..extensions import db
 from ..models import (
     HumanTask,
@@ -20,6 +21,7 @@ from ..models import (
     title_words,
 )
 from ..models.types import utcnow
+from .processes import parsed, published_version
 
 SORTS = {
     "started": ProcessInstance.started_at,
@@ -43,6 +45,7 @@ class Filters:
     lane: str = ""
     assignee: str = ""
     overdue: str = ""
+    outcome: str = ""
     since: str = ""
     until: str = ""
     q: str = ""
@@ -108,6 +111,12 @@ def query(filters: Filters) -> Select:
         )
     if filters.status:
         stmt = stmt.where(ProcessInstance.status == filters.status)
+    if filters.outcome:
+        # Completed cases only: (process, status, outcome) is one index range.
+        stmt = stmt.where(
+            ProcessInstance.status == InstanceStatus.COMPLETED,
+            ProcessInstance.outcome_id == filters.outcome,
+        )
     if filters.step:
         stmt = stmt.where(
             ProcessInstance.current_step.like(f"%{_escape(filters.step)}%", escape="\\")
@@ -128,6 +137,17 @@ def query(filters: Filters) -> Select:
     column = SORTS[filters.sort]
     ordering = column.asc() if filters.order == "asc" else column.desc()
     return stmt.order_by(ordering, ProcessInstance.id.desc())
+
+
+def outcome_choices(process_id: str) -> list[Outcome]:
+    """The outcomes a SOP's cases can have: the end events of its published diagram.
+
+    Read from the diagram parsed once per version, never from the cases' states.
+    """
+    version = published_version(process_id) if process_id else None
+    if version is None:
+        return []
+    return outcome_events(parsed(version).spec)
 
 
 def _search(text: str):

@@ -124,6 +124,7 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     if engine.completed:
         row.status = InstanceStatus.COMPLETED
         row.completed_at = now
+        set_outcome(row, engine)
     elif pending:
         row.status = InstanceStatus.RUNNING
     else:
@@ -135,6 +136,13 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     row.serializer_version = SERIALIZER_VERSION
     row.updated_at = now
     return created
+
+
+def set_outcome(row: ProcessInstance, engine: EngineInstance) -> None:
+    """Record the end event the case finished at (None for a cancelled workflow)."""
+    outcome = engine.outcome
+    row.outcome_id = outcome.id[:255] if outcome else None
+    row.outcome_name = outcome.name[:255] if outcome else None
 
 
 def new_call(

@@ -409,7 +409,9 @@ def end_sessions(actor: User, user_id: int) -> tuple[User, int]:
     return user, count
 
 
-def create_role(actor: User, name: str, description: str | None = None) -> Role:
+def create_role(
+    actor: User, name: str, description: str | None = None, external: bool = False
+) -> Role:
     """Add a role, e.g. for the lane of a new SOP (the role name must equal the lane name).
 
     Without a description the role is described as its lane, as an imported diagram's lanes

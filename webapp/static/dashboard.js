@@ -147,5 +147,19 @@
         } } }
       }
     });
+
+    // 5. Cases completed in the period per outcome (the end event they reached).
+    var outcomes = data.outcomes || [];
+    stepBars("chart-outcomes", outcomes, [
+      { label: L.finished, data: outcomes.map(function (o) { return o.count; }),
+        backgroundColor: outcomes.map(function (o, i) { return PALETTE[i % PALETTE.length]; }) }
+    ], {
+      indexAxis: "y",
+      scales: {
+        x: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: L.cases } },
+        y: { ticks: stepTick }
+      },
+      plugins: { legend: { display: false }, tooltip: { callbacks: { title: fullTitle } } }
+    });
   });
 })();

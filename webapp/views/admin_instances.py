@@ -37,6 +37,7 @@ def index():
         count_cap=instance_list.COUNT_CAP,
         processes=db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.name)),
         lanes=_lanes(),
+        outcomes=instance_list.outcome_choices(filters.process),
         users=db.session.scalars(select(User).order_by(User.username)).all(),
         statuses=[s.value for s in InstanceStatus],
         workers=workers.overview(current_app.config["WORKER_INTERVAL"]),

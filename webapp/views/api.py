@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ..auth import user_from_bearer
 from ..extensions import db
-from ..models import HumanTask, Incident, ProcessInstance, TaskStatus, User
-from ..services import access, attachments, reports, submissions, versions
+from ..models import HumanTask, Incident, ProcessInstance, Role, TaskStatus, User
+from ..services import access, attachments, reports, submissions, users, versions
 from ..services import instances as svc
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
@@ -87,6 +87,7 @@ def instance_json(instance: ProcessInstance) -> dict[str, Any]:
         "started_by": instance.started_by.username if instance.started_by else None,
         "started_at": iso(instance.started_at),
         "completed_at": iso(instance.completed_at),
+        "outcome": outcome_json(instance),
         "current_tasks": [task_json(t) for t in tasks if t.status == TaskStatus.OPEN],
         "history": [
             dict(task_json(t), data=t.form_data) for t in tasks if t.status == TaskStatus.COMPLETED
@@ -106,6 +107,23 @@ def instance_json(instance: ProcessInstance) -> dict[str, Any]:
                 select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)
             )
         ],
+    }
+
+
+def outcome_json(instance: ProcessInstance) -> dict[str, str] | None:
+    """The end event a completed case finished at, or None (running, terminated)."""
+    if instance.outcome_id is None:
+        return None
+    return {"id": instance.outcome_id, "name": instance.outcome_name or instance.outcome_id}
+
+
+def role_json(role: Role) -> dict[str, Any]:
+    # ``external`` arrives with the lanes work (migration 0005); until then no role is external.
+    return {
+        "id": role.id,
+        "name": role.name,
+        "description": role.description,
+        "external": bool(getattr(role, "external", False)),
     }
 
 
@@ -200,6 +218,44 @@ def complete(task_id: int):
 def instance(instance_id: int):
     """Status, current tasks and history of one instance."""
     return jsonify(instance_json(svc.instance_for(caller(), instance_id)))
+
+
+def _storable(text: str) -> bool:
+    """Text every database stores as sent: valid UTF-8, no control characters (NUL, …)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800") JSON lets through
+        return False
+    return not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+
+
+@bp.post("/roles")
+def create_role():
+    """Add a role (process owners and administrators): 201 with it, 422 when the name is taken."""
+    user = caller()
+    if not (user.has_role(users.ADMIN) or user.has_role(users.PROCESS_OWNER)):
+        raise Forbidden(_("Hanya pemilik proses dan administrator yang dapat menambah peran."))
+    shape = _('Badan permintaan harus JSON {"name": "...", "description": "..."}.')
+    if not request.is_json:
+        raise Invalid(shape, {})
+    payload = submissions.parse_body(request.get_data(cache=True), shape)
+    if not isinstance(payload, dict):
+        raise Invalid(shape, {})
+    name, description, external = (payload.get(k) for k in ("name", "description", "external"))
+    errors = {}
+    if not isinstance(name, str):
+        errors["name"] = _("Wajib diisi.")
+    elif not _storable(name):
+        errors["name"] = _("Harus berupa teks tanpa karakter kendali.")
+    if description is not None and not (isinstance(description, str) and _storable(description)):
+        errors["description"] = _("Harus berupa teks tanpa karakter kendali.")
+    if external is not None and not isinstance(external, bool):
+        errors["external"] = _("Harus true atau false.")
+    if errors:
+        raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
+    options = {} if external is None else {"external": external}
+    role = users.create_role(user, name=name, description=description, **options)
+    return jsonify(role_json(role)), 201
 
 
 @bp.post("/processes/<process_id>/versions")

@@ -87,6 +87,12 @@ SCHEMAS: dict[str, Any] = {
             "started_by": nullable("string"),
             "started_at": TIME,
             "completed_at": nullable("string", format="date-time"),
+            "outcome": {
+                "oneOf": [ref("Outcome"), {"type": "null"}],
+                "description": "Peristiwa akhir yang dicapai kasus selesai; null selama berjalan "
+                "atau bila dihentikan. / The end event a completed case reached; null while it "
+                "runs or when terminated.",
+            },
             "current_tasks": {"type": "array", "items": ref("Task")},
             "history": {"type": "array", "items": ref("HistoryItem")},
             "url": {"type": "string", "format": "uri", "description": "Halaman kasus. / Web page."},
@@ -98,6 +104,40 @@ SCHEMAS: dict[str, Any] = {
         },
         optional=("report_html_url", "report_pdf_url", "incidents"),
         description="Satu kasus (instans proses). / One process instance.",
+    ),
+    "Outcome": obj(
+        {
+            "id": {
+                "type": "string",
+                "description": "ID peristiwa akhir BPMN. / BPMN end event id.",
+            },
+            "name": {"type": "string", "description": "Nama, mis. Izin terbit. / Its name."},
+        },
+        description="Hasil kasus: peristiwa akhir yang dicapai. / A case's outcome.",
+    ),
+    "Role": obj(
+        {
+            "id": {"type": "integer"},
+            "name": {"type": "string", "description": "Sama dengan nama lane. / The lane name."},
+            "description": {"type": "string"},
+            "external": {
+                "type": "boolean",
+                "description": "Peran luar (pemohon). / An external role (applicants).",
+            },
+        },
+        description="Peran (lane). / A role (lane).",
+    ),
+    "NewRole": obj(
+        {
+            "name": {"type": "string", "minLength": 2, "maxLength": 100},
+            "description": {
+                "type": "string",
+                "maxLength": 255,
+                "description": "Tanpa isian: 'Lane: <nama>'. / Omitted: 'Lane: <name>'.",
+            },
+            "external": {"type": "boolean", "default": False},
+        },
+        optional=("description", "external"),
     ),
     "Incident": obj(
         {
@@ -367,6 +407,19 @@ PATHS: dict[str, Any] = {
             "Terbitkan draf. / Publish a draft.",
             json_body(ref("Version"), "Versi terbit. / The published version."),
             (403, 404, 422),
+        ),
+    },
+    "/api/v1/roles": {
+        "post": operation(
+            "Tambah peran (pemilik proses, administrator). / Add a role (owners, admins).",
+            json_body(ref("Role"), "Peran dibuat. / Role created."),
+            (403, 413, 422),
+            status=201,
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": ref("NewRole")}},
+                "description": "Nama yang sudah dipakai: 422. / A name already taken: 422.",
+            },
         ),
     },
     "/api/v1/instances/{instance_id}": {
