@@ -7,15 +7,18 @@ starter. Pemohon is an external role: its members see only their own cases.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from webapp.engine.spec import parse_process
 from webapp.extensions import db
 from webapp.models import HumanTask, Notification, ProcessInstance, Role, TaskStatus, User
 from webapp.services import processes, service_calls, users
+from webapp.services.timers import fire_due_timers
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PID = "starter_lane"
@@ -159,3 +162,29 @@ def test_notify_case_tells_the_starter_and_nobody_else(app, office):
         assert (
             db.session.scalar(select(HumanTask).where(HumanTask.status == TaskStatus.OPEN)) is None
         )
+
+
+def test_a_breach_notice_addressed_to_the_starter_reaches_the_requester_alone(app, actions):
+    sop = Path(__file__).resolve().parents[2] / "processes" / "pemeliharaan_sistem_informasi"
+    bpmn = (sop / "pemeliharaan_sistem_informasi.bpmn").read_text(encoding="utf-8")
+    # Escalate_2 (step 2's breach notice) is addressed to the case's starter only.
+    head, step2, tail = bpmn.partition("""value='"Task_2_analisa"' />""")
+    assert step2, "Escalate_2 names its step"
+    tail = tail.replace("""value='"assignee, role:Ketua Tim"'""", """value='"starter"'""", 1)
+    forms = {p.name: p.read_bytes() for p in (sop / "forms").iterdir()}
+    with app.app_context():
+        version, new = processes.import_version(
+            "pemeliharaan_sistem_informasi", (head + step2 + tail).encode(), forms
+        )
+        db.session.commit()
+        assert new and version.version == 2
+    start_at = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    with time_machine.travel(start_at, tick=False):
+        instance_id = actions.start("unit1")["id"]
+    with time_machine.travel(start_at + timedelta(minutes=31), tick=False):
+        with app.app_context():
+            assert fire_due_timers().breaches == 1
+            told = db.session.scalars(
+                select(Notification).where(Notification.kind == "sla_breach")
+            ).all()
+            assert [(n.user.username, n.instance_id) for n in told] == [("unit1", instance_id)]
