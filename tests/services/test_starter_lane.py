@@ -136,6 +136,21 @@ def test_an_applicant_reads_only_their_own_cases(app, office):
     assert f"/cases/{other}" in cases and f"/cases/{own}" not in cases
 
 
+def test_an_applicant_cannot_read_another_applicants_finished_step(app, office):
+    instance_id, _task = at_lengkapi(office)
+    with app.app_context():
+        asked = db.session.scalar(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == instance_id, HumanTask.bpmn_id == "Task_ajukan"
+            )
+        )
+    response = api(office, "GET", f"/api/v1/tasks/{asked}", "pemohon2")
+    assert response.status_code == 403 and "KTP" not in response.get_data(as_text=True)
+    assert office.client("pemohon2").get(f"/tasks/{asked}").status_code == 403
+    assert api(office, "GET", f"/api/v1/tasks/{asked}", "pemohon1").status_code == 200
+    assert api(office, "GET", f"/api/v1/tasks/{asked}", "petugas2").status_code == 200
+
+
 def test_an_applicant_given_a_task_reads_that_case(app, office):
     instance_id, task = at_lengkapi(office)
     assert api(office, "GET", f"/api/v1/instances/{instance_id}", "pemohon2").status_code == 403
