@@ -11,7 +11,8 @@ from .connector import Connector, Param, ParameterError, call_connector, check_p
 from .errors import ConnectorError
 
 REGISTRY: dict[str, Connector] = {
-    c.operator: c for c in (deploy.CONNECTOR, report.CONNECTOR, notify.CONNECTOR)
+    c.operator: c
+    for c in (deploy.CONNECTOR, report.CONNECTOR, notify.CONNECTOR, notify.CASE_CONNECTOR)
 }
 
 

@@ -59,7 +59,9 @@ class Connector:
     in seconds (the deployment enforces the per-application limit from its configuration).
     ``label``: what people see, Indonesian first. ``escalates``: the result names who must hear
     that a step ran past its standard, and the timer sweep delivers it. ``releases``: a
-    successful call is the case's release, which the repair report describes.
+    successful call is the case's release, which the repair report describes. ``delivers``: the
+    result is a message (``judul``, ``pesan``, ``kepada``) the worker delivers in-app and by
+    e-mail in the transaction that records the call.
     """
 
     operator: str
@@ -72,6 +74,7 @@ class Connector:
     timeout: float | None = None
     escalates: bool = False
     releases: bool = False
+    delivers: bool = False
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.params]

@@ -333,3 +333,44 @@ def test_the_field_updates_a_hand_drawn_timer_and_its_escalation_instead_of_addi
     assert [e.get("id") for e in drawn["ends"]] == ["EndEvent_eskalasi_3"]
     assert drawn["props"]["sopWaktu"] == "3 jam"
     assert errors == []
+
+
+def select_lane(page: Page, lane_id: str) -> None:
+    """Click a lane's header strip (where its name is written): a lane is selected there."""
+    header = page.locator(f'g.djs-shape[data-element-id="{lane_id}"] > .djs-hit-all')
+    box = header.bounding_box()
+    assert box is not None
+    # A label drawn over the strip would take a locator click: click the point instead.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.75)
+    expect(page.locator("#props-body")).to_have_attribute("data-element", lane_id)
+
+
+def test_owner_marks_a_lane_as_the_applicants_and_the_draft_carries_it(
+    new_page, live_server, live_app
+):
+    page = new_page("owner1")
+    errors = watch_errors(page)
+    open_modeler(page, live_server)
+
+    # The lane's own strip (its label at the left), not a task drawn inside it.
+    select_lane(page, "Lane_unit_kerja")
+    starter = props_field(page, "Lajur pemohon (hanya pengaju kasus)")
+    expect(starter).not_to_be_checked()
+    starter.check()
+    expect(page.locator("#dirty-state")).to_have_text("Ada perubahan yang belum disimpan")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("#save-result")).to_contain_text("Draf versi 2 tersimpan")
+
+    draft = saved_draft(live_app, 2)
+    lane = draft.bpmn_xml.split('id="Lane_unit_kerja"', 1)[1].split("</bpmn:lane>", 1)[0]
+    assert 'name="sopStarterLane" value="true"' in lane
+    with live_app.app_context():
+        from webapp.engine.spec import parse_process
+
+        parsed = parse_process(draft.bpmn_xml.encode(), PROCESS)
+    assert parsed.starter_lanes == frozenset({"Unit Kerja/Koordinator"})
+
+    select_shape(page, "Task_2_analisa")
+    select_lane(page, "Lane_unit_kerja")
+    expect(props_field(page, "Lajur pemohon (hanya pengaju kasus)")).to_be_checked()
+    assert errors == []

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, url_for
+from sqlalchemy import select
 
 from tests.conftest import FAST_HASH, _empty
 from webapp import create_app
 from webapp.cli import DEMO_USERS
 from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
+from webapp.models import Role, User
 
 ROOT_PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
@@ -79,6 +81,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "admin_users.password": ADMIN,
     "admin_users.end_sessions": ADMIN,
     "admin_users.roles": ADMIN,
+    "admin_users.role_external": ADMIN,
     "dashboard.index": ADMIN,
     "dashboard.data": ADMIN,
     "dashboard.export": ADMIN,
@@ -130,15 +133,20 @@ BEARER_POLICY: dict[str, str | frozenset[str]] = {
     "api.create_role": OWNERS,
 }
 
-USERS = {username: frozenset(roles) for username, _name, roles in DEMO_USERS}
+# In the seeded app the requesters' role is external (applicants from outside the office, as
+# Pemohon is in a licence SOP), and a second applicant holds it: another applicant's case is
+# closed to them on every route that reads a case (issue 12 item 3).
+EXTERNAL_ROLE = "Unit Kerja/Koordinator"
+APPLICANTS = {"pemohon2": frozenset({EXTERNAL_ROLE})}
+USERS = {username: frozenset(roles) for username, _name, roles in DEMO_USERS} | APPLICANTS
 
 # The seeded objects (see test_routes.seeded): a case started by unit1, waiting at step 2
 # (lane Ketua Tim), with a screenshot; its open step-2 task; a notification of unit1.
 # Users with no relation to them, and how they are refused.
-CASE_STRANGERS = frozenset({"tim1", "tim2", "owner1"})
+CASE_STRANGERS = frozenset({"tim1", "tim2", "owner1", "pemohon2"})
 # An open task is for its lane (or its assignee) only: not the requester, not an admin
 # (administrators hand tasks over with admin_instances.reassign, they do not fill them in).
-TASK_STRANGERS = frozenset({"unit1", "tim1", "tim2", "owner1", "admin1"})
+TASK_STRANGERS = frozenset({"unit1", "tim1", "tim2", "owner1", "admin1", "pemohon2"})
 NOTIFICATION_STRANGERS = frozenset(USERS) - {"unit1"}
 
 
@@ -208,7 +216,20 @@ def build_app(database_url: str, attachment_dir: str, **overrides) -> Flask:
         _empty(db.engine)
         result = app.test_cli_runner().invoke(args=["setup", "--demo"])
         assert result.exit_code == 0, result.output
+        _add_applicants()
     return app
+
+
+def _add_applicants() -> None:
+    """Mark the requesters' role external and add the applicants of APPLICANTS to it."""
+    roles = {r.name: r for r in db.session.scalars(select(Role))}
+    roles[EXTERNAL_ROLE].external = True
+    for username, names in APPLICANTS.items():
+        user = User(username=username, full_name=f"Pemohon {username}")
+        user.set_password("demo")
+        user.roles = [roles[name] for name in sorted(names)]
+        db.session.add(user)
+    db.session.commit()
 
 
 @contextmanager

@@ -32,6 +32,7 @@ from webapp.models import (
     Notification,
     ProcessInstance,
     ProcessVersion,
+    Role,
     User,
 )
 
@@ -63,6 +64,7 @@ BODIES = {
         "password_confirm": "rahasia-panjang-2",
     },
     "admin_users.roles": {"name": "Peran CSRF", "description": "x"},
+    "admin_users.role_external": {"external": "1"},
     "admin_users.end_sessions": {},
     "auth.password": {
         "current_password": "demo",
@@ -128,6 +130,7 @@ def seeded(database_url, tmp_path_factory):
                 "task_id": task.id,
                 "notification_id": note.id,
                 "user_id": spare.id,
+                "role_id": db.session.scalar(select(Role.id).where(Role.name == "Tim")),
                 "process_id": PROCESS_ID,
                 "number": draft.get_json()["version"],
                 "code": "en",
@@ -163,6 +166,7 @@ def snapshot(app: Flask) -> dict:
             "notifications": db.session.execute(
                 select(Notification.id, Notification.read_at)
             ).all(),
+            "roles": db.session.execute(select(Role.name, Role.external)).all(),
         }
 
 

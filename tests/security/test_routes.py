@@ -19,6 +19,7 @@ from sqlalchemy import update as sa_update
 
 from tests.conftest import PNG, STEP1, Actions
 from tests.security.policy import (
+    ADMIN,
     BEARER,
     BEARER_POLICY,
     CASE_STRANGERS,
@@ -36,7 +37,7 @@ from tests.security.policy import (
     seeded_app,
 )
 from webapp.extensions import db
-from webapp.models import Attachment, Notification, User
+from webapp.models import Attachment, Notification, Role, User
 
 PROCESS_ID = "pemeliharaan_sistem_informasi"
 ROUTES = routes()
@@ -113,6 +114,7 @@ def seeded(database_url, tmp_path_factory):
                 "attachment_id": attachment_id,
                 "notification_id": note.id,
                 "user_id": spare.id,
+                "role_id": db.session.scalar(select(Role.id).where(Role.name == "Tim")),
                 "process_id": PROCESS_ID,
                 "number": 1,
                 "version": 1,
@@ -136,6 +138,7 @@ HTML_BODIES = {
     "admin_users.password": {"password": "", "password_confirm": ""},
     "instances.skip_service": {"reason": ""},
     "processes.create_role": {"name": ""},
+    "admin_users.role_external": {"external": "0"},  # Tim is the office's own already
 }
 JSON_POSTS = {"processes.save_draft", "processes.preview_form"}
 API_BODIES = {"api.start": {"data": {}}, "api.complete": {"data": {}}}
@@ -335,3 +338,42 @@ def test_the_sla_page_shows_titles_only_of_cases_the_reader_may_open(seeded):
         page = seeded.clients[username].get("/sla")
         assert page.status_code == 200
         assert title not in page.get_data(as_text=True), f"{username} reads the title on /sla"
+
+
+# Every route that reads a case or what it holds, by the seeded values it needs.
+CASE_READING = [
+    "instances.detail",
+    "instances.diagram",
+    "instances.calls",
+    "instances.report",
+    "instances.attachment",
+    "api.instance",
+    "api.report",
+]
+
+
+def test_every_case_reading_route_is_listed_here():
+    reading = {e for e, r, _m in ROUTES if "<int:instance_id>" in r and POLICY[e] != ADMIN}
+    reading -= {"instances.retry_service", "instances.skip_service"}  # actions, admin only
+    assert reading == set(CASE_READING)
+
+
+@pytest.mark.parametrize("endpoint", CASE_READING)
+def test_an_applicant_cannot_read_another_applicants_case(seeded, endpoint):
+    # pemohon2 holds the same external role as the requester unit1 and the lane of its step 1.
+    url = build_url(seeded.app, endpoint, seeded.values)
+    refused = _call(seeded, endpoint, "GET", "pemohon2", url)
+    assert refused.status_code == 403, f"{url}: {refused.status_code}"
+    assert b"layar.png" not in refused.data and STEP1["judul"].encode() not in refused.data
+    # The requester is let through (a report not written yet is "not found", never refused).
+    assert _call(seeded, endpoint, "GET", "unit1", url).status_code != 403, url
+
+
+def test_an_applicant_does_not_see_another_applicants_case_in_lists(seeded):
+    instance_id = seeded.values["instance_id"]
+    for url in ("/cases/", "/sla", "/", "/notifications"):
+        page = seeded.clients["pemohon2"].get(url)
+        assert page.status_code == 200, url
+        assert f"/cases/{instance_id}" not in page.get_data(as_text=True), url
+    listed = seeded.app.test_client().get("/api/v1/tasks", headers=seeded.actions.token("pemohon2"))
+    assert all(t["instance_id"] != instance_id for t in listed.get_json()["items"])

@@ -20,6 +20,11 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .xml import UnsafeXmlError, parse_bpmn_xml
 
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+# The lane property that gives a lane's tasks to the case's starter alone (issue 12).
+STARTER_LANE_PROPERTY = "sopStarterLane"
+
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION = SERIALIZER.VERSION
 
@@ -82,6 +87,11 @@ class ParsedProcess:
     lanes: list[str]
     content_hash: str
     spec_json: str
+    starter_lanes: frozenset[str] = frozenset()
+
+    def is_starter_lane(self, lane: str | None) -> bool:
+        """True when the lane's tasks belong to the person who started the case."""
+        return lane is not None and lane in self.starter_lanes
 
     @property
     def user_steps(self) -> list[StepInfo]:
@@ -117,6 +127,21 @@ def _documentation(node: etree._Element | None) -> str:
         return ""
     docs = node.findall("{http://www.omg.org/spec/BPMN/20100524/MODEL}documentation")
     return "\n".join((d.text or "").strip() for d in docs).strip()
+
+
+def lane_properties(lane: etree._Element) -> dict[str, str]:
+    """The ``spiffworkflow:property`` name/value pairs on a lane's extension elements."""
+    result: dict[str, str] = {}
+    for prop in lane.iterfind(f"{BPMN}extensionElements/{SPIFF}properties/{SPIFF}property"):
+        name = prop.get("name")
+        if name:
+            result[name] = prop.get("value") or ""
+    return result
+
+
+def is_starter_lane(lane: etree._Element) -> bool:
+    """True when a lane element carries ``sopStarterLane`` = ``true``."""
+    return lane_properties(lane).get(STARTER_LANE_PROPERTY, "").strip().lower() == "true"
 
 
 def parse_process(bpmn: bytes, process_id: str | None = None, forms=None) -> ParsedProcess:
@@ -181,10 +206,12 @@ def parse_process(bpmn: bytes, process_id: str | None = None, forms=None) -> Par
             timer=timers.get(task_spec.bpmn_id),
             operator=getattr(task_spec, "operation_name", None),
         )
-    lanes = [
-        str(el.get("name") or el.get("id") or "")
-        for el in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}lane")
-    ]
+    lane_elements = list(root.iter(f"{BPMN}lane"))
+    lanes = [str(el.get("name") or el.get("id") or "") for el in lane_elements]
+    # Tasks carry their lane by name (task_spec.lane), so the starter lanes are kept by name.
+    starter_lanes = frozenset(
+        str(el.get("name") or el.get("id") or "") for el in lane_elements if is_starter_lane(el)
+    )
     spec_dict = {
         "spec": SERIALIZER.to_dict(spec),
         "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
@@ -198,4 +225,5 @@ def parse_process(bpmn: bytes, process_id: str | None = None, forms=None) -> Par
         lanes=lanes,
         content_hash=content_hash(bpmn, forms),
         spec_json=json.dumps(spec_dict),
+        starter_lanes=starter_lanes,
     )

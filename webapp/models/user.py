@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, select
+from sqlalchemy import Column, ForeignKey, String, Table, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +29,9 @@ class Role(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(String(255), default="")
+    # Members from outside the office (applicants): they see only the cases they started or were
+    # given a task in, never every case their lane works on (services/access.py).
+    external: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     users: Mapped[list[User]] = relationship(secondary=user_role, back_populates="roles")
 
@@ -73,6 +76,11 @@ class User(UserMixin, db.Model):
 
     def has_role(self, name: str) -> bool:
         return name in self.role_names
+
+    @property
+    def staff_role_names(self) -> set[str]:
+        """The names of the user's roles that are not external (the office's own lanes)."""
+        return {r.name for r in self.roles if not r.external}
 
     @property
     def display_name(self) -> str:

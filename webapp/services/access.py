@@ -12,22 +12,43 @@ def _is_candidate(task: HumanTask, user: User) -> bool:
     return not task.candidates or any(c.id == user.id for c in task.candidates)
 
 
+def _named_candidate(task: HumanTask, user: User) -> bool:
+    return any(c.id == user.id for c in task.candidates)
+
+
+def _in_lane(user: User, task: HumanTask) -> bool:
+    # The starter named as a task's candidate (a starter lane) works it without the lane's role.
+    return user.has_role(task.lane) or (
+        task.instance is not None
+        and task.instance.started_by_id == user.id
+        and _named_candidate(task, user)
+    )
+
+
 def can_work(user: User, task: HumanTask) -> bool:
     """True when the user may open and complete this task: its assignee, or a lane member."""
     if task.assigned_user_id is not None:
         return task.assigned_user_id == user.id or (
-            user.has_role(task.lane) and _is_candidate(task, user)
+            _in_lane(user, task) and _is_candidate(task, user)
         )
-    return user.has_role(task.lane) and _is_candidate(task, user)
+    return _in_lane(user, task) and _is_candidate(task, user)
 
 
 def can_view_instance(user: User, instance: ProcessInstance) -> bool:
-    """Admins, the requester, and anyone who holds or held one of its tasks' lanes."""
+    """Whether the user may read a case and everything it holds (data, files, report).
+
+    Admins; the starter; anyone assigned, named a candidate or who completed one of its tasks;
+    staff of a lane that has a task in the case. An external role (applicants) opens no case
+    through its lane: its members see only what they started or were given a task in.
+    """
     if user.has_role("admin") or instance.started_by_id == user.id:
         return True
-    roles = user.role_names
+    staff_lanes = user.staff_role_names
     return any(
-        t.lane in roles or t.assigned_user_id == user.id or t.completed_by_id == user.id
+        t.lane in staff_lanes
+        or t.assigned_user_id == user.id
+        or t.completed_by_id == user.id
+        or _named_candidate(t, user)
         for t in instance.tasks
     )
 
@@ -50,6 +71,14 @@ def worklist_filter(user: User):
                 HumanTask.assigned_user_id.is_(None),
                 HumanTask.lane.in_(roles),
                 or_(no_candidates, me_candidate),
+            ),
+            # A released task of a starter lane: its starter, a named candidate without the role.
+            and_(
+                HumanTask.assigned_user_id.is_(None),
+                me_candidate,
+                HumanTask.instance_id.in_(
+                    select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
+                ),
             ),
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -71,6 +72,17 @@ def notify(
         db.session.add(row)
         rows.append(row)
     return rows
+
+
+def deliver_case_notice(instance: ProcessInstance, result: Any) -> list[Notification]:
+    """Deliver what a ``delivers`` connector (notify_case) returned: in-app and e-mail."""
+    if not isinstance(result, dict):
+        return []
+    recipients = [str(r) for r in result.get("kepada") or [] if isinstance(r, str)]
+    users = resolve(recipients, None, instance)
+    title = str(result.get("judul") or "")
+    body = str(result.get("pesan") or "")
+    return notify(users, "case", f"{title} (#{instance.id})", body, instance)
 
 
 def unread_count(user: User) -> int:

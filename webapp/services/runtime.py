@@ -87,6 +87,16 @@ def _candidates(step: StepInfo | None, data: dict[str, Any]) -> list[User]:
     )
 
 
+def _starter_only(row: ProcessInstance, engine: EngineInstance, lane: str | None) -> list[User]:
+    """The case's starter, as the only candidate of a task in a starter (applicant) lane."""
+    if not engine.process.is_starter_lane(lane) or row.started_by_id is None:
+        return []
+    # Never everyone with the lane's role: the person who asked, even when deactivated since,
+    # so the task waits for them (an administrator may reassign it) instead of going public.
+    starter = db.session.get(User, row.started_by_id)
+    return [starter] if starter is not None else []
+
+
 def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     """Bring human_task rows, status and timer column in line with the engine; return new rows."""
     now = utcnow()
@@ -101,7 +111,9 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
                 existing.due_at = ready_task.due_at
             continue
         step = engine.process.steps.get(ready_task.bpmn_id)
-        candidates = _candidates(step, ready_task.data)
+        candidates = _starter_only(row, engine, ready_task.lane) or _candidates(
+            step, ready_task.data
+        )
         task = HumanTask(
             instance_id=row.id,
             process_id=row.process_id,

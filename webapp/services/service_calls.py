@@ -33,7 +33,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit, reports, runtime
+from . import audit, notifications, reports, runtime
 from .errors import Conflict, Forbidden
 
 log = logging.getLogger(__name__)
@@ -263,6 +263,11 @@ def finish(
     call.result = result if isinstance(result, dict) else {"value": result}
     audit.record("service.succeeded", None, row, call=call.id, operator=call.operator)
     runtime.sync_rows(row, engine)
+    connector = REGISTRY.get(call.operator)
+    if connector is not None and connector.delivers:
+        # The message reaches its people exactly when the step is recorded, never twice.
+        sent = notifications.deliver_case_notice(row, raw)
+        audit.record("case.notified", None, row, call=call.id, recipients=len(sent))
     if on_success is not None:
         on_success(row, call, raw)
     db.session.commit()

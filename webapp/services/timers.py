@@ -123,8 +123,12 @@ def _escalate(
     """Deliver what the diagram's escalating service tasks (notify_sla_breach) asked for."""
     sent = 0
     escalating = operators("escalates")
+    delivering = operators("delivers")
     by_step = {t.bpmn_id: t for t in open_rows.values()}
     for call in engine.service_calls:
+        if call["operator"] in delivering:  # a notify_case on a timer path, run inline
+            sent += len(notifications.deliver_case_notice(row, call["result"]))
+            continue
         if call["operator"] not in escalating:
             continue
         result = call["result"]
@@ -133,7 +137,7 @@ def _escalate(
         step_info = engine.process.steps.get(step)
         name = step_info.name if step_info else step
         standard = step_info.properties.get("sopWaktu") if step_info else result.get("batas")
-        users = notifications.resolve(list(result.get("kepada", [])), task)
+        users = notifications.resolve(list(result.get("kepada", [])), task, row)
         title = _("Melewati mutu baku: %(step)s (#%(id)s)", step=name, id=row.id)
         body = _(
             "Langkah “%(step)s” pada kasus #%(id)s “%(title)s” melewati mutu baku "

@@ -416,6 +416,8 @@ def create_role(
 
     Without a description the role is described as its lane, as an imported diagram's lanes
     are. A name already taken, or taken by someone else a moment ago, is refused (Invalid).
+    ``external`` marks a role of people outside the office (applicants): its members see only
+    the cases they started or were given a task in.
     """
     # Administrators manage roles; process owners add the roles their new lanes need.
     if not (actor.has_role(ADMIN) or actor.has_role(PROCESS_OWNER)):
@@ -432,15 +434,40 @@ def create_role(
         errors["name"] = taken
     if len(description) > ROLE_DESCRIPTION_MAX:
         errors["description"] = _("Paling banyak %(n)s karakter.", n=ROLE_DESCRIPTION_MAX)
+    if external and name in SYSTEM_ROLES:
+        errors["external"] = _("Peran sistem tidak dapat ditandai eksternal.")
     if errors:
         # One problem is said as itself: a page without the form (the lint finding's button)
         # shows only this message.
         message = errors["name"] if list(errors) == ["name"] else None
         raise Invalid(message or _("Periksa kembali isian yang ditandai."), errors)
-    role = Role(name=name, description=description)
+    role = Role(name=name, description=description, external=bool(external))
     db.session.add(role)
     with _unique_or_invalid("name", taken):
         db.session.flush()
-        audit.record("role.created", actor, role_id=role.id, name=name, description=description)
+        audit.record(
+            "role.created",
+            actor,
+            role_id=role.id,
+            name=name,
+            description=description,
+            external=role.external,
+        )
         db.session.commit()
+    return role
+
+
+def set_role_external(actor: User, role_id: int, external: bool) -> Role:
+    """Mark a role external (applicants: only their own cases) or the office's own again."""
+    if not actor.has_role(ADMIN):
+        raise Forbidden(_("Hanya administrator yang dapat mengubah peran."))
+    role = db.session.get(Role, role_id)
+    if role is None:
+        raise NotFound(_("Peran tidak ditemukan."))
+    if external and role.name in SYSTEM_ROLES:
+        raise Invalid(_("Peran sistem tidak dapat ditandai eksternal."), {})
+    if role.external != bool(external):
+        role.external = bool(external)
+        audit.record("role.external", actor, role_id=role.id, name=role.name, external=external)
+    db.session.commit()
     return role

@@ -216,9 +216,15 @@ def roles():
     """List roles with their members; add a role (e.g. the lane of a new SOP)."""
     values, errors, status = {}, {}, 200
     if request.method == "POST":
-        values = {"name": _form_text("name", 200), "description": _form_text("description")}
+        values = {
+            "name": _form_text("name", 200),
+            "description": _form_text("description"),
+            "external": request.form.get("external") == "1",
+        }
         try:
-            role = svc.create_role(me(), values["name"], values["description"])
+            role = svc.create_role(
+                me(), values["name"], values["description"], external=values["external"]
+            )
         except Invalid as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -234,3 +240,25 @@ def roles():
         values=values,
         errors=errors,
     ), status
+
+
+@bp.route("/roles/<int:role_id>/external", methods=["POST"])
+@role_required("admin")
+def role_external(role_id: int):
+    """Mark a role external (its members see only their own cases) or the office's own."""
+    external = request.form.get("external") == "1"
+    try:
+        role = svc.set_role_external(me(), role_id, external)
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        if role.external:
+            message = _(
+                "Peran '%(name)s' kini eksternal: anggotanya hanya melihat kasus mereka sendiri.",
+                name=role.name,
+            )
+        else:
+            message = _("Peran '%(name)s' kini peran kantor.", name=role.name)
+        flash(message, "success")
+    return redirect(url_for("admin_users.roles"))

@@ -38,3 +38,16 @@ export function selectOf(options, value) {
   select.value = value;
   return select;
 }
+
+// A labelled checkbox; `commit(checked)` runs when it is ticked or cleared.
+export function checkField(key, label, checked, help, commit) {
+  const id = nextId("prop");
+  const box = h("input", { type: "checkbox", id: id, checked: !!checked });
+  box.dataset.key = key;
+  const helpNode = help ? h("p", { className: "help", id: id + "-help", text: help }) : null;
+  if (helpNode) box.setAttribute("aria-describedby", helpNode.id);
+  box.addEventListener("change", function () { commit(box.checked); });
+  return h("div", { className: "field check" }, [
+    h("label", { htmlFor: id }, [box, document.createTextNode(" " + label)]), helpNode
+  ]);
+}

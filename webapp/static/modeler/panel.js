@@ -2,7 +2,7 @@
 // forms, service operator and parameters, SOP table columns, timer duration, flow condition).
 import { clear, h, nextId, showError } from "./dom.js";
 import { isDuration } from "./durations.js";
-import { field, selectOf, textArea, textInput } from "./fields.js";
+import { checkField, field, selectOf, textArea, textInput } from "./fields.js";
 import { addForm, formNameProblem, openFormFile } from "./forms.js";
 import {
   addParameter, bo, cmdProps, isA, operatorOf, paramsOf, removeParameter, run, setCondition,
@@ -118,6 +118,11 @@ function renderLane(element, nameField) {
   }
   if (text) nameField.appendChild(h("p", { className: "hint role-hint", role: "note", text: text }));
   else nameField.appendChild(h("p", { className: "help", text: "Peran terdaftar: anggota peran ini mengerjakan tugas di lajur ini." }));
+  // sopStarterLane: the lane's tasks go to the case's starter only (read by engine/spec.py).
+  add(checkField("sopStarterLane", "Lajur pemohon (hanya pengaju kasus)",
+    spiffProp(bo(element), "sopStarterLane") === "true",
+    "Tugas di lajur ini hanya diberikan kepada orang yang mengajukan kasus, bukan kepada semua anggota peran.",
+    function (checked) { setSpiffProp(element, "sopStarterLane", checked ? "true" : ""); }));
 }
 
 // Choose a form file for a user task, or name a new one (created from a template).
