@@ -263,7 +263,7 @@ def test_incomplete_file_is_returned_and_the_case_ends_there(office):
     assert [t["step"] for t in body["history"]] == ["Task_1_pengajuan", "Task_2_pemeriksaan"]
     assert body["current_tasks"] == []
     [told] = [n for n in office.notifications("pemohon1") if n.instance_id == instance_id]
-    assert told.title == "Berkas permohonan izin reklame dikembalikan"
+    assert told.title == f"Berkas permohonan izin reklame dikembalikan (#{instance_id})"
     assert "Surat izin pemilik lahan belum dilampirkan." in told.body
     assert office.notifications("pemohon2") == []
 
@@ -294,7 +294,8 @@ def test_survey_defect_loops_back_to_the_applicant_and_the_licence_is_issued(off
     by = {t["step"]: t["completed_by"] for t in body["history"]}
     assert by["Task_4_perbaikan"] == "pemohon1" and by["Task_7_penandatanganan"] == "kadin1"
     [told] = [n for n in office.notifications("pemohon1") if n.instance_id == instance_id]
-    assert told.title == "Izin reklame terbit" and "503/0117/IR/DPMPTSP/2024" in told.body
+    assert told.title == f"Izin reklame terbit (#{instance_id})"
+    assert "503/0117/IR/DPMPTSP/2024" in told.body
 
 
 def test_only_the_starter_sees_and_works_the_applicants_task(office):
@@ -317,7 +318,10 @@ def test_only_the_starter_sees_and_works_the_applicants_task(office):
     assert other.post(f"/tasks/{task.id}/claim").status_code in (403, 404)
     assert other.post(f"/tasks/{task.id}", data=PERBAIKAN).status_code in (403, 404)
     untouched = office.actions.open_task(instance_id, "Task_4_perbaikan")
-    assert untouched.assigned_user_id is None and untouched.status == TaskStatus.OPEN
+    with office.app.app_context():
+        # The applicant's lane hands the task to the case's starter the moment it opens.
+        assert untouched.assigned_user_id == _user("pemohon1").id
+    assert untouched.status == TaskStatus.OPEN
     # The applicant who started the case sees it, claims it on the web and completes it.
     starter = office.web("pemohon1")
     assert f"/tasks/{task.id}" in starter.get("/").get_data(as_text=True)
