@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+import service_tasks
 from webapp import create_app
 from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
@@ -22,6 +25,14 @@ from webapp.models import ApiToken, HumanTask, TaskStatus, User
 # Demo passwords are hashed for every test: a low work factor keeps the suite fast.
 FAST_HASH = "pbkdf2:sha256:1000"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(message: str) -> NoReturn:
+    """Fail in CI (where everything the tests need is installed), skip elsewhere."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -145,10 +156,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         base = SERVER_URLS[backend]
         problem = _reachable(base)
         if problem:
-            message = f"{backend} not reachable at {base}: {problem}"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
+            missing(f"{backend} not reachable at {base}: {problem}")
         url, drop = _own_database(base)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
@@ -281,3 +289,15 @@ def csrf_token(html: str) -> str:
 def engine_app() -> Iterator:
     """An app context without a database, for engine-only tests that need config."""
     yield create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+
+
+@pytest.fixture
+def deployment(monkeypatch):
+    """The deployment connector succeeds at once without deploying anything (the real one,
+    against a real SSH server, is tested in tests/service_tasks/test_deploy.py)."""
+
+    def deploy(aplikasi, rilis, *, on_output=None):
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-import service_tasks
 from webapp.extensions import db
 from webapp.models import ApiToken, AuditEvent, ProcessInstance, ProcessVersion, Role, User
 from webapp.services import service_calls
@@ -161,13 +158,8 @@ def test_users_create_with_an_unknown_role_says_how_to_create_it(app):
 
 
 def test_migration_0004_fills_the_outcome_of_completed_cases_from_their_state(
-    app, actions, monkeypatch
+    app, actions, deployment
 ):
-    def deploy(aplikasi, rilis, *, on_output=None):
-        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
-
-    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
     finished = actions.run_to("end")
     running = actions.start()["id"]
     with app.app_context():

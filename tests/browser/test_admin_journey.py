@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-import service_tasks
 from tests.conftest import Actions
 from webapp.extensions import db
 from webapp.models import HumanTask
@@ -66,13 +64,8 @@ def test_admin_finds_an_overdue_case_opens_it_and_reassigns_the_task(
 
 
 def test_a_finished_case_shows_its_outcome_and_the_admin_filters_by_it(
-    new_page, live_server, live_app, monkeypatch
+    new_page, live_server, live_app, deployment
 ):
-    def deploy(aplikasi, rilis, *, on_output=None):
-        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
-
-    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
     actions = Actions(live_app)
     finished = actions.run_to("end")
     running = actions.start()["id"]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import lxml.html
-import pytest
 
-import service_tasks
 from webapp.extensions import db
 from webapp.services import service_calls
 from webapp.services.processes import import_version
@@ -16,17 +13,6 @@ from webapp.services.processes import import_version
 PROCESS = "pemeliharaan_sistem_informasi"
 FOLDER = Path(__file__).resolve().parents[2] / "processes" / PROCESS
 BPMN = (FOLDER / f"{PROCESS}.bpmn").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def deployment(monkeypatch):
-    """A deployment that succeeds at once (the real one needs a server)."""
-
-    def deploy(aplikasi, rilis, *, on_output=None):
-        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
-
-    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
 
 
 def report_of(app, actions) -> lxml.html.HtmlElement:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
-import service_tasks
 from tests.conftest import PNG, STEP1, STEP2, STEP3, STEP4_FAIL, STEP4_PASS, csrf_token
 from webapp.extensions import db
 from webapp.models import (
@@ -542,17 +540,6 @@ def test_start_repeated_with_the_same_idempotency_key_returns_the_first_instance
 
 
 # --- outcomes -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def deployment(monkeypatch):
-    """The deployment connector succeeds without deploying anything."""
-
-    def deploy(aplikasi, rilis, *, on_output=None):
-        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
-
-    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
 
 
 def test_outcome_is_null_while_running_and_the_end_event_reached_once_completed(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
@@ -13,7 +12,6 @@ import pytest
 import time_machine
 from sqlalchemy import event, select, update
 
-import service_tasks
 from tests.conftest import STEP1, STEP2
 from webapp.extensions import db
 from webapp.models import HumanTask, InstanceStatus, ProcessInstance
@@ -35,19 +33,6 @@ NOW = T0 + timedelta(hours=2)  # Tuesday 11:00 WIB
 SUNDAY_2000_UTC = datetime(2026, 11, 15, 20, 0, tzinfo=UTC)  # Monday 03:00 WIB: week A
 LAST_WEEK = datetime(2026, 11, 12, 3, 0, tzinfo=UTC)  # Thursday of 2026-W46
 FORMULA = '=HYPERLINK("x")'
-
-
-class FakeDeployment:
-    def __call__(self, aplikasi, rilis, *, on_output=None):
-        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
-
-
-@pytest.fixture
-def deployment(monkeypatch):
-    record = dataclasses.replace(
-        service_tasks.REGISTRY["deploy_to_colocation"], function=FakeDeployment()
-    )
-    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
 
 
 def _start(actions, at: datetime, **data) -> int:
