@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import FAST_HASH, IN_CI, _empty
+from tests.conftest import FAST_HASH, _empty, missing
 from webapp import create_app
 from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
@@ -137,9 +137,7 @@ def browser():
     """One headless Chromium for the whole session (Playwright's sync API)."""
     if not os.path.exists(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(message)
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)

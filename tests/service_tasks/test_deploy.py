@@ -29,10 +29,10 @@ from service_tasks.deploy import (
     load_targets,
 )
 from service_tasks.errors import ConnectorError
+from tests.conftest import missing
 
 from .deploy_support import is_running, write_config
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 IS_ROOT = os.geteuid() == 0
 SSHD = "/usr/sbin/sshd"
 NOBODY = 65534
@@ -45,15 +45,12 @@ PROGRESS = (
 
 def require(*tools: str) -> None:
     """Fail in CI, skip elsewhere, when a tool the test drives is not installed."""
-    missing = [t for t in tools if not (os.access(t, os.X_OK) if "/" in t else shutil.which(t))]
-    if missing:
-        reason = (
-            f"not installed: {', '.join(missing)} "
+    absent = [t for t in tools if not (os.access(t, os.X_OK) if "/" in t else shutil.which(t))]
+    if absent:
+        missing(
+            f"not installed: {', '.join(absent)} "
             "(Debian packages: openssh-server, openssh-client, rsync, git)"
         )
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def free_port() -> int:
