@@ -157,6 +157,9 @@ def login(page, base: str, username: str, password: str = "demo") -> None:
     page.locator("#password").fill(password)
     page.locator("main form button[type=submit]").click()
     expect(page.locator("#username")).to_have_count(0)
+    # The next page has committed but may still be fetching its stylesheet: a layout read now
+    # would measure the unstyled page.
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture

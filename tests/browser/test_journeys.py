@@ -225,6 +225,7 @@ def test_phone_viewport_worklist_is_usable(new_page, live_server, live_app):
     button.click()
     expect(page).to_have_url(f"{live_server}/tasks/{step2.id}")
     expect(page.locator("h1")).to_contain_text(STEP2_NAME)
+    page.wait_for_load_state("load")  # measure the styled page, not one still fetching app.css
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 400
 
 
