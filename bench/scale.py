@@ -12,6 +12,7 @@ median of each at each size and their ratio; the last line is `ratio: <largest r
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -32,9 +33,14 @@ from webapp.extensions import db  # noqa: E402
 from webapp.models import HumanTask, InstanceWord, ProcessInstance, title_words  # noqa: E402
 from webapp.services.timers import fire_due_timers  # noqa: E402
 
+# The server to create the scratch database on: the tests' variables, as every bench reads them.
 SERVERS = {
-    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4",
+    "postgresql": os.environ.get(
+        "SOPFLOW_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
+    "mariadb": os.environ.get(
+        "SOPFLOW_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
+    ),
 }
 STEPS = [
     ("Task_2_analisa", "ketua1", STEP2),
