@@ -1,31 +1,41 @@
 """Load test: 50 staff working the demo SOP at once through gunicorn, the worker finishing cases.
 
-Usage: .venv/bin/python bench/load.py [--duration 300] [--units 10] [--leads 5] [--team 35]
+Usage: .venv/bin/python bench/load.py [--duration 60] [--warmup 15] [--start-rate 30]
+       [--units 10] [--leads 5] [--team 35] [--workers 4] [--concurrency 4]
 
-Creates its own PostgreSQL database, runs ``flask --app webapp setup --demo`` against it, adds
-staff per lane with API tokens, then starts ``gunicorn -w 4`` and ``flask --app webapp worker
---interval 2`` (calendar time standards, the demo deploy targets) and lets simulated staff work
-without think time for ``--duration`` seconds:
+Creates its own PostgreSQL database on the server of SOPFLOW_TEST_POSTGRESQL_URL, runs
+``flask --app webapp setup --demo`` against it, adds staff per lane with API tokens, then starts
+gunicorn (``bench/load_server.py``: the app with a statement counter) and one
+``flask --app webapp worker`` (``--concurrency N`` when the worker accepts it) and lets simulated
+staff work without think time:
 
-- unit users start cases (POST /api/v1/processes/…/instances) and look one of theirs up;
+- unit users start cases (POST /api/v1/processes/…/instances) at ``--start-rate`` cases a second
+  between them (open loop: a server that falls behind meets the same arrivals) and look one of
+  theirs up after each start;
 - team leads list /api/v1/tasks, claim a step 2 and complete it, assigning a team member;
 - team members list their tasks, claim and complete step 3 and step 4 (the test fails now and
   then, so the case loops back to step 3); the worker then deploys and reports.
 
-Prints completed cases and task completions per second, p50/p95/p99 latency per endpoint, the
-409 races (expected: several leads claim the same task), errors (any other non-2xx or transport
-failure; must be 0) and the most database connections seen; the last line is ``errors: <n>``.
-Everything started is stopped and the database dropped at the end. Requests go to 127.0.0.1 only.
+The client is one asyncio loop (aiohttp, one connection per person), so the generator costs
+the server's two cores little; its own CPU share is printed. Figures are taken over the
+``--duration`` seconds after ``--warmup``: task completions and requests a second, p50/p95/p99
+per endpoint, the SQL statements, SQL time and in-app time per request (headers the bench's
+server adds), cases started and finished a second in the database (finished ≥ started: no
+queue left growing), CPU seconds per process group (from /proc), the 409 races (expected:
+several people claim the same task) and errors (any other non-2xx or transport failure; must
+be 0). Everything started is stopped and the database dropped at the end. Requests go to
+127.0.0.1 only; every loop is bounded by the deadline and by a count.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
 import json
 import math
 import os
 import random
+import resource
 import signal
 import socket
 import subprocess
@@ -37,6 +47,7 @@ import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import aiohttp
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,96 +58,114 @@ from tests.conftest import STEP1, STEP2, STEP3, STEP4_FAIL, STEP4_PASS  # noqa: 
 BIN = Path(sys.executable).parent
 PROCESS = "pemeliharaan_sistem_informasi"
 START = f"/api/v1/processes/{PROCESS}/instances"
-ADMIN_URL = os.environ.get(
-    "SOPFLOW_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SERVER_URL = os.environ.get(
+    "SOPFLOW_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 LANES = {"unit": "Unit Kerja/Koordinator", "lead": "Ketua Tim", "team": "Tim"}
 FAIL_RATE = 0.25  # share of step-4 tests that fail and send the case back to step 3
 IDLE_PAUSE = 0.1  # a user whose worklist is empty looks again after this pause
 REQUEST_TIMEOUT = 60
+MAX_ACTIONS = 200_000  # per person: a bound on every loop besides the deadline
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TARGET = {"completions/s": 100.0, "p95 ms": 250.0}
 
 
 class Stats:
-    """Latencies and status codes per endpoint (method + path template), shared by threads."""
+    """Latencies, status codes and server costs per endpoint, inside the measured window."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.window = (math.inf, math.inf)
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.status: dict[str, Counter] = defaultdict(Counter)
+        self.statements: dict[str, list[int]] = defaultdict(list)
+        self.sql_ms: dict[str, list[float]] = defaultdict(list)
+        self.app_ms: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
         self.completions = 0
         self.started = 0
+        self.requests_total = 0
 
-    def record(self, endpoint: str, status: int, elapsed: float, detail: str = "") -> None:
-        with self.lock:
-            self.latency[endpoint].append(elapsed)
-            self.status[endpoint][status] += 1
-            if not (200 <= status < 300 or status == 409):
-                self.errors.append(f"{endpoint} -> {status} {detail[:300]}")
+    def inside(self, at: float) -> bool:
+        return self.window[0] <= at < self.window[1]
+
+    def record(self, endpoint: str, at: float, status: int, elapsed: float, headers, detail=""):
+        self.requests_total += 1
+        if not (200 <= status < 300 or status == 409):
+            self.errors.append(f"{endpoint} -> {status} {detail[:300]}")
+        if not self.inside(at):
+            return
+        self.latency[endpoint].append(elapsed)
+        self.status[endpoint][status] += 1
+        if headers is not None and "X-Bench-Statements" in headers:
+            self.statements[endpoint].append(int(headers["X-Bench-Statements"]))
+            self.sql_ms[endpoint].append(float(headers["X-Bench-Sql-Ms"]))
+            self.app_ms[endpoint].append(float(headers["X-Bench-App-Ms"]))
 
 
 class Staff:
     """One simulated person: a token and a connection of their own."""
 
-    def __init__(self, username: str, token: str, port: int, stats: Stats) -> None:
+    def __init__(self, username: str, token: str, base: str, stats: Stats) -> None:
         self.username = username
-        self.headers = {"Authorization": f"Bearer {token}"}
-        self.port = port
+        self.base = base
         self.stats = stats
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        self.session = aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {token}"},
+            connector=aiohttp.TCPConnector(limit=1),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+        )
 
-    def call(self, method: str, path: str, endpoint: str, body: dict | None = None):
-        headers = dict(self.headers)
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        t0 = time.perf_counter()
+    async def call(self, method: str, path: str, endpoint: str, body: dict | None = None):
+        t0 = time.monotonic()
         try:
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-            self.stats.record(endpoint, 599, time.perf_counter() - t0, f"transport: {exc!r}")
+            async with self.session.request(method, self.base + path, json=body) as response:
+                raw = await response.read()
+                status, headers = response.status, response.headers
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            self.stats.record(endpoint, t0, 599, time.monotonic() - t0, None, repr(exc))
             return 599, None
-        elapsed = time.perf_counter() - t0
+        elapsed = time.monotonic() - t0
+        detail = "" if status < 300 else raw.decode("utf-8", "replace")
+        self.stats.record(endpoint, t0, status, elapsed, headers, detail)
         try:
-            payload = json.loads(raw or b"null")
+            return status, json.loads(raw or b"null")
         except ValueError:
-            payload = None
-        detail = "" if response.status < 300 else raw.decode("utf-8", "replace")
-        self.stats.record(endpoint, response.status, elapsed, detail)
-        return response.status, payload
+            return status, None
 
 
-def unit_loop(staff: Staff, deadline: float) -> None:
+async def unit_loop(staff: Staff, deadline: float, rate: float) -> None:
+    """Start cases at ``rate`` a second (exponential gaps), looking one of them up after each."""
     mine: list[int] = []
-    n = 0
-    while time.monotonic() < deadline:
-        n += 1
+    next_at = time.monotonic() + random.expovariate(rate)
+    for n in range(MAX_ACTIONS):
+        pause = next_at - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        if time.monotonic() >= deadline:
+            return
+        next_at += random.expovariate(rate)
         data = dict(STEP1, judul=f"{STEP1['judul']} #{staff.username}-{n}")
-        status, body = staff.call(
+        at = time.monotonic()
+        status, body = await staff.call(
             "POST", START, "POST /api/v1/processes/{process_id}/instances", {"data": data}
         )
         if status == 201:
-            mine.append(body["id"])
-            mine = mine[-20:]
-            with staff.stats.lock:
-                staff.stats.started += 1
+            mine = [*mine[-19:], body["id"]]
+            staff.stats.started += staff.stats.inside(at)
         if mine and time.monotonic() < deadline:
-            staff.call(
+            await staff.call(
                 "GET",
                 f"/api/v1/instances/{random.choice(mine)}",
                 "GET /api/v1/instances/{instance_id}",
             )
 
 
-def work_loop(staff: Staff, deadline: float, steps: set[str], team: list[str]) -> None:
+async def work_loop(staff: Staff, deadline: float, steps: set[str], team: list[str]) -> None:
     """List the worklist, claim one task of ``steps`` and complete it; again until deadline."""
-    while time.monotonic() < deadline:
-        status, body = staff.call("GET", "/api/v1/tasks?limit=50", "GET /api/v1/tasks")
+    for _ in range(MAX_ACTIONS):
+        if time.monotonic() >= deadline:
+            return
+        status, body = await staff.call("GET", "/api/v1/tasks?limit=50", "GET /api/v1/tasks")
         if status != 200:
             continue
         mine = [
@@ -145,10 +174,10 @@ def work_loop(staff: Staff, deadline: float, steps: set[str], team: list[str]) -
             if t["step"] in steps and t["assignee"] in (None, staff.username)
         ]
         if not mine:
-            time.sleep(IDLE_PAUSE)
+            await asyncio.sleep(IDLE_PAUSE)
             continue
         task = random.choice(mine)
-        status, _ = staff.call(
+        status, _ = await staff.call(
             "POST", f"/api/v1/tasks/{task['id']}/claim", "POST /api/v1/tasks/{task_id}/claim"
         )
         if status != 200 or time.monotonic() >= deadline:
@@ -159,15 +188,15 @@ def work_loop(staff: Staff, deadline: float, steps: set[str], team: list[str]) -
             data = STEP3
         else:
             data = STEP4_FAIL if random.random() < FAIL_RATE else STEP4_PASS
-        status, _ = staff.call(
+        at = time.monotonic()
+        status, _ = await staff.call(
             "POST",
             f"/api/v1/tasks/{task['id']}/complete",
             "POST /api/v1/tasks/{task_id}/complete",
             {"data": data},
         )
         if status == 200:
-            with staff.stats.lock:
-                staff.stats.completions += 1
+            staff.stats.completions += staff.stats.inside(at)
 
 
 def free_port() -> int:
@@ -202,19 +231,20 @@ def create_staff(url: str, counts: dict[str, int]) -> dict[str, list[tuple[str, 
     return staff
 
 
-def wait_ready(port: int, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+async def wait_ready(base: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/openapi.json")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                tail = log.read_text()[-3000:]
+                raise RuntimeError(f"gunicorn exited {server.returncode}:\n{tail}")
+            try:
+                async with session.get(base + "/api/v1/openapi.json") as response:
+                    if response.status == 200:
+                        return
+            except (TimeoutError, aiohttp.ClientError):
+                pass
+            await asyncio.sleep(0.3)
     raise RuntimeError(f"gunicorn not ready after {timeout} s:\n{log.read_text()[-3000:]}")
 
 
@@ -237,23 +267,202 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def cpu_by_group(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each group: a process and its descendants, and every postgres.
+
+    Read from /proc; finished children count through their parent's cutime/cstime.
+    """
+    parent, ticks, names = {}, {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry)
+        parent[pid], names[pid] = int(fields[1]), name
+        ticks[pid] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    result = dict.fromkeys(groups, 0.0)
+    result["postgres"] = 0.0
+    for pid, tick in ticks.items():
+        if names[pid] == "postgres":
+            result["postgres"] += tick / CLK_TCK
+            continue
+        ancestor = pid
+        for _ in range(50):  # bounded walk up the tree
+            owner = next((g for g, root in groups.items() if root == ancestor), None)
+            if owner is not None:
+                result[owner] += tick / CLK_TCK
+                break
+            ancestor = parent.get(ancestor, 0)
+            if ancestor <= 1:
+                break
+    return result
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
+
+
+def case_counts(engine) -> tuple[int, int, dict[str, int]]:
+    """(cases, finished cases, cases by status) now."""
+    with engine.connect() as conn:
+        by_status = dict(
+            conn.execute(sa.text("SELECT status, count(*) FROM process_instance GROUP BY status"))
+            .tuples()
+            .all()
+        )
+    finished = by_status.get("completed", 0) + by_status.get("terminated", 0)
+    return sum(by_status.values()), finished, by_status
+
+
+def sample_connections(admin, name: str, until: threading.Event, samples: list[int]) -> None:
+    count_sql = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name")
+    with admin.connect() as conn:
+        for _ in range(100_000):
+            if until.wait(0.5):
+                return
+            samples.append(conn.execute(count_sql, {"name": name}).scalar_one())
+
+
+def worker_command(env: dict, concurrency: int, interval: float) -> list[str]:
+    """The worker's command line, with --concurrency when this worker has the option."""
+    command = [str(BIN / "flask"), "--app", "webapp", "worker", "--interval", str(interval)]
+    help_text = subprocess.run(
+        [*command[:4], "--help"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    if "--concurrency" in help_text:
+        command += ["--concurrency", str(concurrency)]
+    return command
+
+
+async def drive(args, staff, base: str, stats: Stats, on_window) -> float:
+    """Run every person until the deadline; call ``on_window(edge)`` at both window edges."""
+    team = [u for u, _ in staff["team"]]
+    t0 = time.monotonic()
+    stats.window = (t0 + args.warmup, t0 + args.warmup + args.duration)
+    deadline = stats.window[1]
+    people = [Staff(u, t, base, stats) for lane in ("unit", "lead", "team") for u, t in staff[lane]]
+    loops = []
+    for person in people[: args.units]:
+        loops.append(unit_loop(person, deadline, args.start_rate / max(args.units, 1)))
+    for person in people[args.units : args.units + args.leads]:
+        loops.append(work_loop(person, deadline, {"Task_2_analisa"}, team))
+    steps = {"Task_3_troubleshooting", "Task_4_uji_implementasi"}
+    for person in people[args.units + args.leads :]:
+        loops.append(work_loop(person, deadline, steps, team))
+
+    async def edges():
+        for edge in stats.window:
+            await asyncio.sleep(max(0.0, edge - time.monotonic()))
+            await asyncio.to_thread(on_window, edge)
+
+    try:
+        await asyncio.gather(edges(), *loops)
+    finally:
+        for person in people:
+            await person.session.close()
+    return time.monotonic() - t0
+
+
+def report(args, stats: Stats, marks: dict, by_status: dict, samples: list[int]) -> list[str]:
+    (t1, cases1, done1, cpu1, busy1, rus1), (t2, cases2, done2, cpu2, busy2, rus2) = (
+        marks[stats.window[0]],
+        marks[stats.window[1]],
+    )
+    span = t2 - t1
+    started, finished = (cases2 - cases1) / span, (done2 - done1) / span
+    cores = os.cpu_count() or 1
+    client = (rus2 - rus1) / (span * cores)
+    ours = sum(cpu2[group] - cpu1[group] for group in cpu1) + rus2 - rus1
+    others = max(0.0, busy2 - busy1 - ours) / (span * cores)
+    requests = sum(len(v) for v in stats.latency.values())
+    conflicts = sum(c[409] for c in stats.status.values())
+    lines = [
+        f"sopflow load: {span:.0f} s measured after {args.warmup:.0f} s warm-up, "
+        f"{args.units + args.leads + args.team} staff ({args.units} unit, {args.leads} ketua, "
+        f"{args.team} tim), offered {args.start_rate:g} cases/s, gunicorn -w {args.workers}, "
+        f"{marks['worker']}, PostgreSQL, {cores} cores, load average before "
+        f"{marks['loadavg']:.2f}",
+        f"requests: {requests} ({requests / span:.1f}/s)",
+        f"task completions (API): {stats.completions} ({stats.completions / span:.1f}/s)",
+        f"cases started {cases2 - cases1} ({started:.2f}/s), finished {done2 - done1} "
+        f"({finished:.2f}/s) in the window; backlog (not finished) {cases1 - done1} -> "
+        f"{cases2 - done2}",
+        "cases by status at the end: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())),
+        "",
+        f"{'endpoint':<46} {'count':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'409':>4} {'stmts':>6} {'max':>4} {'sql ms':>7} {'app ms':>7}",
+    ]
+    for endpoint in sorted(stats.latency):
+        values = stats.latency[endpoint]
+        p50, p95, p99 = (percentile(values, q) * 1000 for q in (50, 95, 99))
+        counts = stats.statements[endpoint]
+        lines.append(
+            f"{endpoint:<46} {len(values):>6} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f}"
+            f" {stats.status[endpoint][409]:>4} {mean(counts):>6.1f} {max(counts, default=0):>4}"
+            f" {mean(stats.sql_ms[endpoint]):>7.1f} {mean(stats.app_ms[endpoint]):>7.1f}"
+        )
+    lines += [
+        "(stmts: SQL statements per request, mean and max, BEGIN/COMMIT not counted; sql ms and "
+        "app ms: mean time in SQL and inside the app; p50 minus app ms is queueing)",
+        "",
+        "CPU in the window, share of all cores: "
+        + ", ".join(f"{group} {(cpu2[group] - cpu1[group]) / (span * cores):.0%}" for group in cpu1)
+        + f", this generator {client:.0%}, everything else (other users of the machine) "
+        + f"{others:.0%}; whole machine {(busy2 - busy1) / (span * cores):.0%}",
+        f"generator (this process, getrusage): {rus2 - rus1:.1f} CPU s = {client:.1%} of "
+        f"{span:.0f} s x {cores} cores",
+        f"409 conflicts (expected claim races): {conflicts}",
+        f"database connections (pg_stat_activity, max of {len(samples)} samples): "
+        f"{max(samples, default=0)}",
+    ]
+    p95_complete = percentile(stats.latency["POST /api/v1/tasks/{task_id}/complete"] or [0], 95)
+    checks = {
+        f"completions/s >= {TARGET['completions/s']:g}": stats.completions / span
+        >= TARGET["completions/s"],
+        f"complete p95 <= {TARGET['p95 ms']:g} ms": p95_complete * 1000 <= TARGET["p95 ms"],
+        "finished/s >= started/s": finished >= started,
+        "0 errors": not stats.errors,
+    }
+    lines.append(
+        "target: " + "; ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in checks.items())
+    )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=300, help="seconds of load")
+    parser.add_argument("--duration", type=float, default=60, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=15, help="seconds before measuring")
+    parser.add_argument("--start-rate", type=float, default=30, help="cases started a second")
     parser.add_argument("--units", type=int, default=10, help="unit users (start cases)")
     parser.add_argument("--leads", type=int, default=5, help="team leads (step 2)")
     parser.add_argument("--team", type=int, default=35, help="team members (steps 3, 4)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--concurrency", type=int, default=4, help="flask worker concurrency")
+    parser.add_argument("--interval", type=float, default=1, help="flask worker sweep pause")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     random.seed(args.seed)
 
     tmp = Path(tempfile.mkdtemp(prefix="sopflow-load-"))
     name = f"sopflow_load_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = sa.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
     server = worker = None
     stats = Stats()
     samples: list[int] = []
@@ -277,115 +486,54 @@ def main() -> int:
             capture_output=True,
         )
         os.environ.update(SOPFLOW_SLA_CALENDAR="calendar")
-        counts = {"unit": args.units, "lead": args.leads, "team": args.team}
-        staff = create_staff(url, counts)
+        staff = create_staff(url, {"unit": args.units, "lead": args.leads, "team": args.team})
         port = free_port()
+        base = f"http://127.0.0.1:{port}"
         server_log, worker_log = tmp / "gunicorn.log", tmp / "worker.log"
         server = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
-                "-w",
-                str(args.workers),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-                "webapp:create_app()",
+                *("-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--timeout", "120"),
+                *("--pythonpath", str(ROOT / "bench"), "load_server:create()"),
             ],
             env=env,
             cwd=ROOT,
             stdout=server_log.open("w"),
             stderr=subprocess.STDOUT,
         )
+        command = worker_command(env, args.concurrency, args.interval)
         worker = subprocess.Popen(
-            [str(BIN / "flask"), "--app", "webapp", "worker", "--interval", "2"],
-            env=env,
-            cwd=ROOT,
-            stdout=worker_log.open("w"),
-            stderr=subprocess.STDOUT,
+            command, env=env, cwd=ROOT, stdout=worker_log.open("w"), stderr=subprocess.STDOUT
         )
-        wait_ready(port, server, server_log)
-
-        team = [u for u, _ in staff["team"]]
-        t0 = time.monotonic()
-        deadline = t0 + args.duration
-        threads = []
-        for username, token in staff["unit"]:
-            person = Staff(username, token, port, stats)
-            threads.append(threading.Thread(target=unit_loop, args=(person, deadline)))
-        for username, token in staff["lead"]:
-            person = Staff(username, token, port, stats)
-            target_args = (person, deadline, {"Task_2_analisa"}, team)
-            threads.append(threading.Thread(target=work_loop, args=target_args))
-        for username, token in staff["team"]:
-            person = Staff(username, token, port, stats)
-            steps = {"Task_3_troubleshooting", "Task_4_uji_implementasi"}
-            threads.append(threading.Thread(target=work_loop, args=(person, deadline, steps, team)))
-        for thread in threads:
-            thread.start()
-
-        count_sql = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name")
-        with admin.connect() as conn:
-            while any(t.is_alive() for t in threads):
-                samples.append(conn.execute(count_sql, {"name": name}).scalar_one())
-                time.sleep(0.5)
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - t0
+        asyncio.run(wait_ready(base, server, server_log))
 
         db = sa.create_engine(url)
-        with db.connect() as conn:
-            by_status = dict(
-                conn.execute(
-                    sa.text("SELECT status, count(*) FROM process_instance GROUP BY status")
-                ).all()
-            )
-            tasks_done = conn.execute(
-                sa.text("SELECT count(*) FROM human_task WHERE status = 'completed'")
-            ).scalar_one()
-            calls = dict(
-                conn.execute(sa.text("SELECT status, count(*) FROM service_call GROUP BY status"))
-                .tuples()
-                .all()
-            )
-        db.dispose()
+        groups = {"gunicorn": server.pid, "flask worker": worker.pid}
+        marks: dict = {"worker": " ".join(command[3:]), "loadavg": os.getloadavg()[0]}
 
-        completed = by_status.get("completed", 0)
-        conflicts = sum(c[409] for c in stats.status.values())
-        total = sum(len(v) for v in stats.latency.values())
-        lines += [
-            f"sopflow load: {elapsed:.0f} s, {len(threads)} staff "
-            f"({args.units} unit, {args.leads} ketua, {args.team} tim), "
-            f"gunicorn -w {args.workers}, worker --interval 2, PostgreSQL",
-            f"requests: {total} ({total / elapsed:.1f}/s)",
-            f"cases started: {stats.started}; by status: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())),
-            f"completed SOP instances: {completed} ({completed / elapsed:.2f}/s)",
-            f"task completions (API): {stats.completions} ({stats.completions / elapsed:.2f}/s);"
-            f" human tasks completed in db: {tasks_done}",
-            "service calls: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())),
-            "",
-            f"{'endpoint':<48} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'409':>5}",
-        ]
-        for endpoint in sorted(stats.latency):
-            values = stats.latency[endpoint]
-            p50, p95, p99 = (percentile(values, q) * 1000 for q in (50, 95, 99))
-            lines.append(
-                f"{endpoint:<48} {len(values):>6} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f}"
-                f" {stats.status[endpoint][409]:>5}"
+        def on_window(edge: float) -> None:
+            cases, done, _ = case_counts(db)
+            rusage = resource.getrusage(resource.RUSAGE_SELF)
+            marks[edge] = (
+                time.monotonic(),
+                cases,
+                done,
+                cpu_by_group(groups),
+                machine_busy()[0],
+                rusage.ru_utime + rusage.ru_stime,
             )
-        lines += [
-            "",
-            "status codes: "
-            + "; ".join(
-                f"{e.split(' ', 1)[0]} {e.split(' ', 1)[1]}: "
-                + ", ".join(f"{s}×{n}" for s, n in sorted(c.items()))
-                for e, c in sorted(stats.status.items())
-            ),
-            f"409 conflicts (expected claim races): {conflicts}",
-            f"database connections (pg_stat_activity, max of {len(samples)} samples): "
-            f"{max(samples) if samples else 0}",
-        ]
+
+        until = threading.Event()
+        sampler = threading.Thread(target=sample_connections, args=(admin, name, until, samples))
+        sampler.start()
+        try:
+            asyncio.run(drive(args, staff, base, stats, on_window))
+        finally:
+            until.set()
+            sampler.join()
+        by_status = case_counts(db)[2]
+        db.dispose()
+        lines += report(args, stats, marks, by_status, samples)
         for error in stats.errors[:20]:
             lines.append(f"error: {error}")
     finally:
