@@ -3,8 +3,7 @@
 The path, click by click: Pustaka SOP › + SOP baru › process id, the .bpmn and its forms ›
 Simpan sebagai draf › one "Buat peran …" per new lane (each lints the draft again) ›
 Terbitkan; then the applicant:
-Ajukan permintaan › Isi formulir › Kirim. Publishing and the first case wait for the
-``notify_case`` connector (issue 12 item 6), as in tests/services/test_second_sop.py.
+Ajukan permintaan › Isi formulir › Kirim.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import login
 from tests.services.test_second_sop import (
     LANES,
-    NEEDS_NOTIFY_CASE,
     PASSWORD,
     PERMOHONAN,
     PID,
@@ -69,7 +67,6 @@ def test_owner_uploads_the_second_sop_creates_its_roles_and_sees_it_drawn(
     assert errors == []
 
 
-@NEEDS_NOTIFY_CASE
 def test_owner_publishes_and_the_first_applicant_starts_a_case(new_page, live_server, live_app):
     page = new_page("owner1")
     _upload_through_the_pages(page, live_server)

@@ -7,27 +7,10 @@ file is incomplete ("Berkas dikembalikan") and a loop back to the applicant when
 a defect the applicant can correct, to the normal end "Izin terbit". Nothing here is set up by
 code that a process owner could not do: roles and people through the services an administrator
 uses, the diagram through the JSON API.
-
-Waiting for features of issue 12 built at the same time on other branches (the lead enables
-them at the merge):
-
-- ``notify_case`` (item 6, "tell the applicant"): lint refuses an unknown operator, so without
-  the connector the diagram's two ``notify_case`` tasks are errors and it cannot be published.
-  Every test in this module needs the published SOP and is skipped while the operator is not
-  registered (``NEEDS_NOTIFY_CASE``); they run by themselves once it is.
-- ``outcome`` in the API (item 5): ``test_incomplete_file_is_returned_and_the_case_ends_there``
-  and ``test_survey_defect_loops_back_to_the_applicant_and_the_licence_is_issued``.
-- ``sopStarterLane`` (item 2): ``test_only_the_starter_sees_and_works_the_applicants_task``.
-- private cases (item 3): ``test_another_applicant_cannot_read_the_case``.
-- working days (item 1): ``test_p3d_is_three_working_days_from_a_friday``.
-- the SOP's own header (item 4): ``test_the_sop_sheet_is_the_second_sops_own``.
-- ``external`` roles (item 3): the Pemohon role is created external when ``create_role`` takes
-  the keyword; nothing asserts it here.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +19,6 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from service_tasks import REGISTRY
 from webapp.engine.calendar import make_calendar
 from webapp.engine.lint import ERROR
 from webapp.extensions import db
@@ -112,13 +94,6 @@ AFTER_SURVEY = [
     }),
 ]  # fmt: skip
 
-NEEDS_NOTIFY_CASE = pytest.mark.skipif(
-    "notify_case" not in REGISTRY,
-    reason="waits for the notify_case connector (issue 12 item 6): lint refuses the diagram's "
-    "two notify_case tasks until it is registered, so the SOP cannot be published",
-)
-pytestmark = NEEDS_NOTIFY_CASE
-
 
 def _user(name: str) -> User:
     return db.session.scalar(select(User).where(User.username == name))
@@ -126,13 +101,11 @@ def _user(name: str) -> User:
 
 def _create_roles_and_people(app) -> None:
     """Add the lanes' roles as the process owner and the people as the administrator would."""
-    external = "external" in inspect.signature(users.create_role).parameters
     with app.app_context():
         owner, admin = _user("owner1"), _user("admin1")
         roles = {}
         for lane in LANES:
-            extra = {"external": True} if external and lane == "Pemohon" else {}
-            roles[lane] = users.create_role(owner, lane, **extra).id
+            roles[lane] = users.create_role(owner, lane, external=lane == "Pemohon").id
         for username, lane in PEOPLE.items():
             users.create_user(
                 admin,
