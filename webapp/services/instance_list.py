@@ -32,6 +32,8 @@ SORTS = {
 }
 PAGE_SIZE = 50
 COUNT_CAP = 1000
+# A title word with this many rows or more is common: the list walks the newest cases instead.
+COMMON_WORD = 5000
 
 
 @dataclass
@@ -153,25 +155,13 @@ def outcome_choices(process_id: str) -> list[Outcome]:
 def _search(text: str):
     """Cases whose title has words starting with every typed word, or whose requester matches.
 
-    Each word is an EXISTS over the indexed word table, so the database can start from the
-    rarest word or walk the newest cases and stop at one page, whichever is cheaper; the
-    requester is looked up first (the user table is small) so no OR hides the indexes.
+    The words are matched in the indexed word table (see ``_words_match``); the requester is
+    looked up first (the user table is small) so no OR hides the indexes.
     """
     conditions = []
     words = sorted(title_words(text))
     if words:
-        conditions.append(
-            and_(
-                *[
-                    exists().where(
-                        InstanceWord.instance_id == ProcessInstance.id,
-                        InstanceWord.word >= w,
-                        InstanceWord.word < _after_prefix(w),
-                    )
-                    for w in words
-                ]
-            )
-        )
+        conditions.append(_words_match(words))
     name = f"%{_escape(text.lower())}%"
     requester_ids = db.session.scalars(
         select(User.id).where(
@@ -186,6 +176,65 @@ def _search(text: str):
     if text.lstrip("#").isdigit():
         conditions.append(ProcessInstance.id == int(text.lstrip("#")))
     return or_(*conditions) if conditions else false()
+
+
+def _words_match(words: list[str]):
+    """Every word, driven from the rarest one when it is rare, else case by case, newest first.
+
+    One capped count per word (an index-only range of at most COMMON_WORD entries) says which
+    plan fits. A rare word's few cases are fetched first and then sorted. A word that most
+    cases have is checked per case while the list walks its newest-first index and stops at
+    one page (and the count at COUNT_CAP): reading every case that has the word would grow
+    with the history. Databases do not all find this on their own: MariaDB turns any EXISTS
+    or IN over the word table into a semi-join that first reads every matching word row.
+    """
+    counts = dict(
+        zip(
+            words,
+            db.session.execute(
+                select(
+                    *[
+                        select(func.count())
+                        .select_from(
+                            select(InstanceWord.instance_id)
+                            .where(_word_range(w))
+                            .limit(COMMON_WORD)
+                            .subquery()
+                        )
+                        .scalar_subquery()
+                        for w in words
+                    ]
+                )
+            ).one(),
+            strict=True,
+        )
+    )
+    rarest = min(words, key=lambda w: counts[w])
+    if counts[rarest] >= COMMON_WORD:
+        return and_(*[_case_has_word(w) for w in words])
+    others = [_case_has_word(w) for w in words if w != rarest]
+    rare_cases = select(InstanceWord.instance_id).where(_word_range(rarest))
+    return and_(ProcessInstance.id.in_(rare_cases), *others)
+
+
+def _word_range(word: str):
+    """Word rows starting with ``word``: one range of the (word, instance_id) index."""
+    return and_(InstanceWord.word >= word, InstanceWord.word < _after_prefix(word))
+
+
+def _case_has_word(word: str):
+    """Whether this case's title has a word starting with ``word``, probed per case.
+
+    A scalar subquery on the (instance_id, word) primary key rather than EXISTS: no database
+    rewrites it into a semi-join over every row of the word.
+    """
+    first = (
+        select(InstanceWord.word)
+        .where(InstanceWord.instance_id == ProcessInstance.id, _word_range(word))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return first.is_not(None)
 
 
 def _after_prefix(prefix: str) -> str:
