@@ -1,4 +1,4 @@
-"""The instance list's word search: the rare-word plan and the common-word plan find the same cases."""
+"""The instance list's word search: the rare-word and the common-word plans find the same cases."""
 
 from __future__ import annotations
 
@@ -55,8 +55,6 @@ def test_a_common_word_search_pages_and_counts_like_a_rare_one(app, actions, mon
     for common_from in (1, 10_000):
         monkeypatch.setattr(instance_list, "COMMON_WORD", common_from)
         with app.app_context():
-            pages = [
-                instance_list.page(instance_list.Filters(q="portal", page=n)) for n in (1, 2)
-            ]
+            pages = [instance_list.page(instance_list.Filters(q="portal", page=n)) for n in (1, 2)]
             results.append(([[r.id for r in p.rows] for p in pages], pages[0].total))
     assert results[0] == results[1] == ([ids[:0:-1], ids[:1]], 3)
