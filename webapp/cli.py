@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import signal
-import time
+import threading
 from pathlib import Path
 
 import click
@@ -13,10 +13,11 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from .config import MAX_WORKER_CONCURRENCY
 from .engine.spec import DiagramError
 from .extensions import db
 from .models import SYSTEM_ROLES, ApiToken, Role, User
-from .services import users, workers
+from .services import users, worker_loop
 from .services.errors import Invalid
 from .services.processes import import_folder
 
@@ -217,38 +218,37 @@ def init_app(app: Flask) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one sweep and exit.")
-@click.option("--interval", type=float, default=None, help="Seconds between sweeps.")
+@click.option("--interval", type=float, default=None, help="Longest sleep, in seconds.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, MAX_WORKER_CONCURRENCY),
+    default=None,
+    help="Service calls run at once (default: SOPFLOW_WORKER_CONCURRENCY).",
+)
 @with_appcontext
-def worker_command(once: bool, interval: float | None) -> None:
-    """Fire due time standards, escalate breaches and send e-mails, in a loop."""
-    stop = {"now": False}
+def worker_command(once: bool, interval: float | None, concurrency: int | None) -> None:
+    """Fire time standards when due, escalate breaches, run service calls, send e-mails."""
+    stop = threading.Event()
 
-    def _stop(signum, frame):  # finish the current sweep, then leave
-        stop["now"] = True
+    def _stop(signum, frame):  # finish the current sweep and the running calls, then leave
+        stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    pause = interval if interval is not None else current_app.config["WORKER_INTERVAL"]
+    config = current_app.config
     # Diagrams changed in processes/ become new versions at start (unchanged ones do not).
     try:
-        for process_id, version, new in import_folder(current_app.config["PROCESSES_DIR"]):
+        for process_id, version, new in import_folder(config["PROCESSES_DIR"]):
             if new:
                 click.echo(f"process {process_id}: imported version {version}")
     except DiagramError as exc:
         click.echo(f"processes/ not imported: {exc}", err=True)
-    while True:
-        # sweep_once never raises: a failing case is an incident, a failing phase is logged
-        # and counted on this worker's status row, and the loop goes on.
-        line = workers.sweep_once().line()
-        current_app.logger.info(line)
-        if once or stop["now"]:
-            if once:
-                click.echo(line)
-            workers.stopped()
-            break
-        deadline = time.monotonic() + pause
-        while not stop["now"] and time.monotonic() < deadline:
-            time.sleep(min(0.5, pause))
-        if stop["now"]:
-            workers.stopped()
-            break
+    worker_loop.run(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        interval=interval if interval is not None else config["WORKER_INTERVAL"],
+        poll=config["WORKER_POLL"],
+        concurrency=concurrency or config["WORKER_CONCURRENCY"],
+        once=once,
+        stop=stop,
+        echo=click.echo,
+    )

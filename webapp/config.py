@@ -65,7 +65,25 @@ SETTINGS = [
     Setting("SMTP_PASSWORD", "", "Mail server password (optional)."),
     Setting("SMTP_FROM", "sopflow@localhost", "Sender address of notification e-mails."),
     Setting("SMTP_STARTTLS", "false", "true to upgrade the connection with STARTTLS."),
-    Setting("WORKER_INTERVAL", "15", "Seconds between two sweeps of the worker."),
+    Setting(
+        "WORKER_INTERVAL",
+        "15",
+        "Longest sleep of the worker, in seconds: it wakes sooner when a time standard falls "
+        "due or (PostgreSQL) when a sooner one or a service call is written.",
+    ),
+    Setting(
+        "WORKER_POLL",
+        "1",
+        "Seconds (0.05-1) between the worker's looks for sooner timers and queued service "
+        "calls where it cannot LISTEN (SQLite, MariaDB); on PostgreSQL, how often it checks "
+        "for a stop signal while it listens.",
+    ),
+    Setting(
+        "WORKER_CONCURRENCY",
+        "2",
+        "Service calls (deployments, reports) one worker runs at once, each on its own "
+        "thread (1-32); `worker --concurrency` overrides it.",
+    ),
     Setting(
         "SCRIPT_TIME_LIMIT",
         "2",
@@ -129,6 +147,25 @@ def _script_budget() -> tuple[float, int]:
     return seconds, memory
 
 
+MAX_WORKER_CONCURRENCY = 32
+
+
+def _worker_pace() -> tuple[float, int]:
+    """How often a worker without LISTEN looks again, and how many calls it runs at once."""
+    try:
+        poll = float(env("WORKER_POLL") or "1")
+        concurrency = int(env("WORKER_CONCURRENCY") or "2")
+    except ValueError as exc:
+        raise ConfigError(f"bad worker setting: {exc}") from exc
+    if not 0.05 <= poll <= 1:
+        raise ConfigError("SOPFLOW_WORKER_POLL must be between 0.05 and 1 second")
+    if not 1 <= concurrency <= MAX_WORKER_CONCURRENCY:
+        raise ConfigError(
+            f"SOPFLOW_WORKER_CONCURRENCY must be a whole number from 1 to {MAX_WORKER_CONCURRENCY}"
+        )
+    return poll, concurrency
+
+
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Return the Flask config for this environment, failing fast on bad settings."""
     production = env("ENV") == "production"
@@ -173,6 +210,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         interval = float(env("WORKER_INTERVAL") or "15")
     except (ValueError, KeyError) as exc:
         raise ConfigError(f"bad time-standard or mail setting: {exc}") from exc
+    poll, concurrency = _worker_pace()
     script_seconds, script_mb = _script_budget()
     config = {
         "SLA_CALENDAR": calendar,
@@ -185,6 +223,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             "starttls": (env("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
         },
         "WORKER_INTERVAL": interval,
+        "WORKER_POLL": poll,
+        "WORKER_CONCURRENCY": concurrency,
         "SCRIPT_TIME_LIMIT": script_seconds,
         "SCRIPT_MEMORY_MB": script_mb,
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),

@@ -43,6 +43,7 @@ LOG_FLUSH_SECONDS = 1.0
 HEARTBEAT_TIMEOUT_SECONDS = 120
 MAX_LOG_CHARS = 240_000
 ACTIVE = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
+CLAIM_ATTEMPTS = 5  # calls taken by another thread under our eyes before we call it a day
 
 
 # -- the worker's side ----------------------------------------------------------------------
@@ -107,36 +108,52 @@ def _incident(call: ServiceCall, message: str) -> None:
 
 
 def claim_next() -> ServiceCall | None:
-    """Take the oldest queued call of a running instance, mark it running, commit."""
-    call = db.session.scalar(
-        select(ServiceCall)
-        .join(ProcessInstance, ProcessInstance.id == ServiceCall.instance_id)
-        .where(
-            ServiceCall.status == ServiceCallStatus.QUEUED,
-            ProcessInstance.status == InstanceStatus.RUNNING,
+    """Take the oldest queued call of a running instance, mark it running, commit.
+
+    The row is locked and skipped by other workers (SKIP LOCKED) and the update is conditional
+    on it still being queued: SQLite ignores FOR UPDATE, and the threads of one worker
+    (``--concurrency``) would otherwise both take a call they read at the same moment.
+    """
+    for _attempt in range(CLAIM_ATTEMPTS):
+        call = db.session.scalar(
+            select(ServiceCall)
+            .join(ProcessInstance, ProcessInstance.id == ServiceCall.instance_id)
+            .where(
+                ServiceCall.status == ServiceCallStatus.QUEUED,
+                ProcessInstance.status == InstanceStatus.RUNNING,
+            )
+            .order_by(ServiceCall.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=ServiceCall)
         )
-        .order_by(ServiceCall.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=ServiceCall)
-    )
-    if call is None:
-        db.session.rollback()
-        return None
-    now = utcnow()
-    call.status = ServiceCallStatus.RUNNING
-    call.started_at = now
-    call.heartbeat_at = now
-    call.worker = WORKER_ID
-    audit.record(
-        "service.started",
-        None,
-        db.session.get(ProcessInstance, call.instance_id),
-        call=call.id,
-        operator=call.operator,
-        attempt=call.attempt,
-    )
-    db.session.commit()
-    return call
+        if call is None:
+            db.session.rollback()
+            return None
+        now = utcnow()
+        claimed = db.session.execute(
+            update(ServiceCall)
+            .where(ServiceCall.id == call.id, ServiceCall.status == ServiceCallStatus.QUEUED)
+            .values(
+                status=ServiceCallStatus.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                worker=WORKER_ID,
+            )
+        ).rowcount
+        if claimed != 1:  # another thread took it between our read and our write
+            db.session.rollback()
+            continue
+        audit.record(
+            "service.started",
+            None,
+            db.session.get(ProcessInstance, call.instance_id),
+            call=call.id,
+            operator=call.operator,
+            attempt=call.attempt,
+        )
+        db.session.commit()
+        return call
+    return None
 
 
 class _LogSink:
@@ -277,22 +294,27 @@ def run_queued(limit: int = 20) -> int:
     """Claim and run queued calls until none is left (or ``limit``); return how many ran."""
     mark_interrupted()
     ran = 0
-    while ran < limit:
-        call = claim_next()
-        if call is None:
-            break
-        call_id = call.id
-        try:
-            result, error, output, exit_code = execute(call, reports.case_context)
-            connector = REGISTRY.get(call.operator)
-            hook = reports.store if connector is not None and connector.stores_document else None
-            finish(call_id, result, error, output, exit_code, on_success=hook)
-        except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the worker
-            db.session.rollback()
-            log.exception("service call %s failed outside its connector", call_id)
-            _fail_running(call_id, f"{type(exc).__name__}: {exc}")
+    while ran < limit and run_next():
         ran += 1
     return ran
+
+
+def run_next() -> bool:
+    """Claim the next queued call and run it to its end; return False when none was queued."""
+    call = claim_next()
+    if call is None:
+        return False
+    call_id = call.id
+    try:
+        result, error, output, exit_code = execute(call, reports.case_context)
+        connector = REGISTRY.get(call.operator)
+        hook = reports.store if connector is not None and connector.stores_document else None
+        finish(call_id, result, error, output, exit_code, on_success=hook)
+    except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the worker
+        db.session.rollback()
+        log.exception("service call %s failed outside its connector", call_id)
+        _fail_running(call_id, f"{type(exc).__name__}: {exc}")
+    return True
 
 
 def _fail_running(call_id: int, message: str) -> None:

@@ -4,6 +4,7 @@ see each worker's last sweep, its errors and the cases it had to turn into incid
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,7 +14,7 @@ from ..extensions import db
 from ..models import WorkerStatus
 from ..models.types import utcnow
 from .notifications import send_pending_emails
-from .service_calls import WORKER_ID, run_queued
+from .service_calls import WORKER_ID, mark_interrupted, run_queued
 from .timers import SweepResult, fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -53,17 +54,27 @@ def _phase(sweep: Sweep, name: str, action):
         return None
 
 
-def sweep_once(now: datetime | None = None) -> Sweep:
+def sweep_once(
+    now: datetime | None = None,
+    service_calls: bool = True,
+    ran_elsewhere: Callable[[], int] | None = None,
+) -> Sweep:
     """Fire due timers, run queued service calls, send e-mails; record this worker's health.
 
     A failing case is already an incident inside each phase; anything that still escapes a
     phase is logged, counted on this worker's status row, and the next phase runs anyway.
+    With ``service_calls`` off, the worker's own threads run the calls (``ran_elsewhere``
+    says how many they finished); the sweep still turns calls whose worker died into incidents.
     """
     sweep = Sweep()
     timers = _phase(sweep, "timers", lambda: fire_due_timers(now))
     if timers is not None:
         sweep.timers = timers
-    sweep.service_calls = _phase(sweep, "service_calls", run_queued) or 0
+    if service_calls:
+        sweep.service_calls = _phase(sweep, "service_calls", run_queued) or 0
+    else:
+        _phase(sweep, "service_calls", mark_interrupted)
+        sweep.service_calls = ran_elsewhere() if ran_elsewhere else 0
     sweep.emails = _phase(sweep, "emails", send_pending_emails) or 0
     record(sweep)
     return sweep
