@@ -1,0 +1,1 @@
+"""Import an SOP document (DOCX, XLSX, PDF, text/HTML) as a reviewed draft diagram."""
