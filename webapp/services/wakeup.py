@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -126,12 +127,14 @@ class ListeningWaker(Waker):
         super().__init__(poll)
         self.engine = engine
         self.connection: Any = None
+        self.heard: deque[str] = deque(maxlen=100)  # the last payloads, for logs and tests
+        self.lost = False  # logged once, not at every poll while the database is away
 
     def _connect(self) -> Any:
         if self.connection is None or self.connection.closed:
             pooled = self.engine.raw_connection()
-            pooled.detach()  # ours for good: it never goes back to the pool in LISTEN mode
             connection = pooled.driver_connection
+            pooled.detach()  # ours for good: it never goes back to the pool in LISTEN mode
             connection.rollback()
             connection.autocommit = True
             connection.execute(f"LISTEN {CHANNEL}")
@@ -142,13 +145,20 @@ class ListeningWaker(Waker):
         """Wait for a NOTIFY up to ``seconds`` (at most one poll); return whether one came."""
         try:
             connection = self._connect()
-            woken = False
-            for _notify in connection.notifies(timeout=max(0.0, min(seconds, self.poll))):
-                woken = True
-                break
-            return woken
+            self.lost = False
+            # Never leave the generator early: NOTIFYs that came in one packet would be lost.
+            heard = [
+                notify.payload
+                for notify in connection.notifies(
+                    timeout=max(0.0, min(seconds, self.poll)), stop_after=1
+                )
+            ]
+            self.heard.extend(heard)
+            return bool(heard)
         except Exception:  # noqa: BLE001 - a lost connection: poll, and listen again next time
-            log.exception("worker: LISTEN connection lost; polling until it is back")
+            if not self.lost:
+                log.exception("worker: no LISTEN connection; polling until it is back")
+            self.lost = True
             self.close()
             super().wait(seconds)
             return True  # the caller looks at the database, as a polling worker would
