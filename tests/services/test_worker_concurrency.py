@@ -1,0 +1,97 @@
+"""One worker runs several service calls at once (``--concurrency``), each exactly once.
+
+The overlap is proven, not timed: the deployment connector waits on a barrier that only opens
+when every expected call is inside the connector at the same moment. On SQLite too: the
+threads of one worker claim a call with an update conditional on it still being queued, so a
+call two threads read at once still runs once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+import service_tasks
+from tests.conftest import deadline
+from webapp.extensions import db
+from webapp.models import Incident, ServiceCall, ServiceCallStatus
+from webapp.services import service_calls, worker_loop
+
+DEPLOY = "deploy_to_colocation"
+REPORT = "generate_repair_report"
+BARRIER_SECONDS = 60  # a bound that turns "never together" into a failure, not a wait
+HANG_SECONDS = 180
+
+
+class Rendezvous:
+    """A deployment that returns only once ``parties`` deployments are running together."""
+
+    def __init__(self, parties: int, stop: threading.Event):
+        self.barrier = threading.Barrier(parties, timeout=BARRIER_SECONDS)
+        self.stop = stop
+        self.threads: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, aplikasi, rilis, *, on_output=None):
+        with self.lock:
+            self.threads[threading.current_thread().name] += 1
+        self.barrier.wait()  # BrokenBarrierError (the call fails) unless all are here at once
+        self.stop.set()  # everyone met: the runners leave after the call they are running
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+
+@pytest.fixture
+def rendezvous(monkeypatch):
+    def install(parties: int, stop: threading.Event) -> Rendezvous:
+        fake = Rendezvous(parties, stop)
+        record = dataclasses.replace(service_tasks.REGISTRY[DEPLOY], function=fake)
+        monkeypatch.setitem(service_tasks.REGISTRY, DEPLOY, record)
+        return fake
+
+    return install
+
+
+def _calls(app) -> list[ServiceCall]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(ServiceCall).order_by(ServiceCall.id)))
+        db.session.expunge_all()
+    return rows
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_two_queued_deployments_run_at_the_same_time_each_exactly_once(
+    app, actions, rendezvous, threads
+):
+    cases = [actions.run_to("end"), actions.run_to("end")]  # each waits on its deployment
+    stop = threading.Event()
+    fake = rendezvous(len(cases), stop)
+    runners = worker_loop.CallRunners(app, threads, poll=0.05, stop=stop)
+    with deadline(HANG_SECONDS):
+        runners.start().join()
+
+    assert fake.barrier.broken is False
+    # Two different threads were inside the connector together, each once.
+    assert sorted(fake.threads.values()) == [1, 1], fake.threads
+    assert runners.take_count() == len(cases)
+    deployments = [c for c in _calls(app) if c.operator == DEPLOY]
+    assert sorted(c.instance_id for c in deployments) == sorted(cases)
+    for call in deployments:
+        assert (call.status, call.attempt) == (ServiceCallStatus.SUCCEEDED, 1), call.error
+        assert call.worker == service_calls.WORKER_ID
+    # The runners stopped after the deployments: each case's report is queued, none ran twice.
+    reports = [c for c in _calls(app) if c.operator == REPORT]
+    assert sorted(c.instance_id for c in reports) == sorted(cases)
+    assert {c.status for c in reports} == {ServiceCallStatus.QUEUED}
+    with app.app_context():
+        assert db.session.scalars(select(Incident)).all() == []
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "33", "many"])
+def test_worker_refuses_a_concurrency_out_of_range(app, bad):
+    result = app.test_cli_runner().invoke(args=["worker", "--once", "--concurrency", bad])
+    assert result.exit_code == 2, result.output
+    assert "--concurrency" in result.output
