@@ -1,9 +1,9 @@
 """Turn an SOP table (``table.TABLE_SCHEMA``) into a draft BPMN diagram, its forms and findings.
 
 ``table_to_diagram`` writes what ``plan`` decided as BPMN 2.0 with the ``spiffworkflow:``
-extensions the engine and the modeler read, and BPMNDI from ``layout``. The XML is built with
-lxml, so whatever the document's text holds ends up escaped in a name or a property value;
-ids and expressions are made from row numbers and quoted labels only.
+extensions the engine and the modeler read, and BPMNDI from ``diagram_layout``. The XML is
+built with lxml, so whatever the document's text holds ends up escaped in a name or a property
+value; ids and expressions are made from row numbers and quoted labels only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from lxml import etree
 
 from . import skeleton
-from .layout import Box, Layout, lay_out
+from .diagram_layout import Box, Layout, lay_out
 from .plan import Node, Plan, plan
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

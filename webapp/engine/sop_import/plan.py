@@ -1,7 +1,7 @@
 """The draft diagram an SOP table becomes, as plain records: nodes in lanes, flows, findings.
 
 ``plan(table)`` decides what each row turns into; ``generate`` writes it as BPMN and
-``layout`` places it. Every id is made here from row numbers and counters, never from the
+``diagram_layout`` places it. Every id is made here from row numbers and counters, never from the
 document's text, so a name can hold anything without reaching an id or an expression.
 
 - ``task`` row: a user task with the row's ``sop*`` properties and a skeleton form.
