@@ -2,10 +2,12 @@
 
 Usage: .venv/bin/python bench/scale.py [--backend postgresql,mariadb,sqlite] [--sizes 1000,100000]
 
-Seeds instances in varied states (every step of the SOP, completed, suspended, error, some
-overdue) by bulk-inserting rows copied from real engine runs, then times, with the app's own
-code through the test client (no network): the filtered instance list, an instance page, the
-Ketua Tim's worklist, the SLA page and a timer sweep that fires 50 due timers. Prints the
+Seeds one database per size with instances in varied states (every step of the SOP, completed,
+suspended, error, some overdue) by bulk-inserting rows copied from real engine runs, then times,
+the databases taking turns each round so that other load on the machine hits every size alike,
+with the app's own code through the test client (no network): the filtered instance list, the
+word searches, an instance page, the Ketua Tim's worklist, the SLA page, the dashboard and a
+timer sweep that fires 50 due timers. Prints the
 median of each at each size and their ratio; the last line is `ratio: <largest ratio>`, over
 every backend given (the databases are servers of SOPFLOW_TEST_POSTGRESQL_URL and
 SOPFLOW_TEST_MARIADB_URL, where a scratch database is created and dropped).
@@ -21,10 +23,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -163,36 +169,80 @@ def _flush(batch_i: list, batch_t: list, batch_w: list) -> None:
         batch.clear()
 
 
-def timed(fn) -> float:
-    times = []
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+SWEEP_ROUNDS = 3  # each fires 50 timers that have not fired yet (enough at every size)
 
 
-def measure(app, actions: Actions, sample_id: int) -> dict[str, float]:
+@dataclass
+class Prepared:
+    """One seeded database of one size, with the app and clients that measure it."""
+
+    size: int
+    app: Flask
+    actions: Actions
+    sample_id: int
+    drop: Callable[[], None]
+
+    def close(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        self.drop()
+
+
+def prepare(backend: str, size: int) -> Prepared:
+    """A new database with ``size`` instances, its statistics settled as autovacuum would."""
+    url, drop = make_database(backend)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "ATTACHMENT_DIR": tempfile.mkdtemp(),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SLA_CALENDAR": WallClockCalendar(),
+            # The harness logs in through the test client without fetching a form first.
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    prepared = Prepared(size, app, Actions(app), 0, drop)
+    try:
+        with app.app_context():
+            app.test_cli_runner().invoke(args=["setup", "--demo"])
+        seed(app, size, templates(app), random.Random(7))
+        with app.app_context():
+            prepared.sample_id = db.session.scalar(
+                sa.select(ProcessInstance.id).order_by(ProcessInstance.id.desc()).limit(1)
+            )
+            db.session.commit()  # end the read so VACUUM has no pinned buffer to wait for
+            if backend == "mariadb":
+                db.session.execute(
+                    sa.text("ANALYZE TABLE process_instance, human_task, instance_word")
+                )
+                db.session.commit()
+            if backend == "postgresql":
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(sa.text("VACUUM ANALYZE"))
+    except BaseException:
+        prepared.close()
+        raise
+    return prepared
+
+
+def probes(prepared: Prepared) -> dict[str, Callable[[], float]]:
+    """Each measured action: a callable that does it once and returns its seconds."""
+    app, actions = prepared.app, prepared.actions
     admin, ketua = actions.client("admin1"), actions.client("ketua1")
 
     def get(client, path):
-        response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
+        def probe() -> float:
+            t0 = time.perf_counter()
+            response = client.get(path)
+            elapsed = time.perf_counter() - t0
+            assert response.status_code == 200, (path, response.status_code)
+            return elapsed
 
-    figures = {
-        "instance list (filtered)": timed(
-            lambda: get(admin, "/admin/cases/?status=waiting&lane=Ketua+Tim&overdue=1")
-        ),
-        "instance list (rare word)": timed(lambda: get(admin, "/admin/cases/?q=printer")),
-        "instance list (common word)": timed(lambda: get(admin, "/admin/cases/?q=halaman")),
-        "instance page": timed(lambda: get(admin, f"/cases/{sample_id}")),
-        "worklist (Ketua Tim)": timed(lambda: get(ketua, "/")),
-        "SLA page": timed(lambda: get(admin, "/sla")),
-        "dashboard": timed(lambda: get(admin, "/admin/dashboard/")),
-    }
+        return probe
 
     # A sweep that fires 50 due timers: make 50 waiting instances due "now".
-    def sweep():
+    def sweep() -> float:
         with app.app_context():
             ids = db.session.scalars(
                 sa.select(ProcessInstance.id)
@@ -212,59 +262,49 @@ def measure(app, actions: Actions, sample_id: int) -> dict[str, float]:
             fire_due_timers(datetime.now(UTC), limit=50)
             return time.perf_counter() - t0
 
-    # Each round fires 50 timers that have not fired yet (there are enough for 3 rounds).
-    figures["timer sweep (50 due)"] = statistics.median(sweep() for _ in range(3))
-    return figures
+    return {
+        "instance list (filtered)": get(
+            admin, "/admin/cases/?status=waiting&lane=Ketua+Tim&overdue=1"
+        ),
+        "instance list (rare word)": get(admin, "/admin/cases/?q=printer"),
+        "instance list (common word)": get(admin, "/admin/cases/?q=halaman"),
+        "instance page": get(admin, f"/cases/{prepared.sample_id}"),
+        "worklist (Ketua Tim)": get(ketua, "/"),
+        "SLA page": get(admin, "/sla"),
+        "dashboard": get(admin, "/admin/dashboard/"),
+        "timer sweep (50 due)": sweep,
+    }
+
+
+def measure(databases: list[Prepared]) -> list[dict[str, float]]:
+    """Median seconds of each action per database, the databases taking turns every round.
+
+    Taking turns spreads whatever else the machine does over every size alike, so the ratio
+    compares the sizes and not two moments. The sweeps come last: they change the data.
+    """
+    actions = [probes(p) for p in databases]
+    times: list[dict[str, list[float]]] = [defaultdict(list) for _ in databases]
+    for name in actions[0]:
+        rounds = SWEEP_ROUNDS if name.startswith("timer sweep") else ROUNDS
+        for _ in range(rounds):
+            for i, probe in enumerate(actions):
+                times[i][name].append(probe[name]())
+    return [{name: statistics.median(v) for name, v in t.items()} for t in times]
 
 
 def run(backend: str, sizes: list[int]) -> float:
-    """Seed and measure one backend at each size; print its figures; return its worst ratio."""
-    url, drop = make_database(backend)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "ATTACHMENT_DIR": tempfile.mkdtemp(),
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "SLA_CALENDAR": WallClockCalendar(),
-            # The harness logs in through the test client without fetching a form first.
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    """Seed one database per size, measure them in turns; print figures; return the worst ratio."""
+    databases: list[Prepared] = []
     try:
-        with app.app_context():
-            app.test_cli_runner().invoke(args=["setup", "--demo"])
-        actions = Actions(app)
-        shapes = templates(app)
-        rng = random.Random(7)
-        results = {}
         for size in sizes:
             t0 = time.perf_counter()
-            seed(app, size, shapes, rng)
-            with app.app_context():
-                sample = db.session.scalar(
-                    sa.select(ProcessInstance.id).order_by(ProcessInstance.id.desc()).limit(1)
-                )
-                db.session.commit()  # end the read so VACUUM has no pinned buffer to wait for
-                if backend == "mariadb":
-                    db.session.execute(
-                        sa.text("ANALYZE TABLE process_instance, human_task, instance_word")
-                    )
-                    db.session.commit()
-                if backend == "postgresql":
-                    # Settle the table statistics and visibility map after the bulk insert,
-                    # as autovacuum would, so it does not run during the measurement.
-                    with db.engine.connect().execution_options(
-                        isolation_level="AUTOCOMMIT"
-                    ) as conn:
-                        conn.execute(sa.text("VACUUM ANALYZE"))
-            print(
-                f"[{backend}] seeded {size} instances in {time.perf_counter() - t0:.1f} s",
-                flush=True,
-            )
-            results[size] = measure(app, actions, sample)
-            for name, value in results[size].items():
+            databases.append(prepare(backend, size))
+            print(f"[{backend}] seeded {size} instances in {time.perf_counter() - t0:.1f} s")
+        results = measure(databases)
+        for size, figures in zip(sizes, results, strict=True):
+            for name, value in figures.items():
                 print(f"[{backend}] {size:>7} {name:<28} {value * 1000:8.1f} ms", flush=True)
-        small, large = results[sizes[0]], results[sizes[-1]]
+        small, large = results[0], results[-1]
         worst = 0.0
         for name in small:
             ratio = large[name] / small[name]
@@ -272,10 +312,8 @@ def run(backend: str, sizes: list[int]) -> float:
             print(f"[{backend}] ratio {name:<28} {ratio:6.2f}x", flush=True)
         return worst
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop()
+        for prepared in databases:
+            prepared.close()
 
 
 def main() -> None:
