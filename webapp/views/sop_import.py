@@ -1,0 +1,196 @@
+"""Process owners: import an SOP document, review the table next to its diagram, make a draft.
+
+Nothing is saved before "Buat draf": the upload page reads the document into a table and a
+proposed diagram; the review page carries the table in a hidden field (untrusted, rebuilt and
+checked on every post) with each cell an input; "Gambar ulang" draws the corrected table again;
+"Buat draf" saves it as a draft version and goes to that version's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..services import sop_import as svc
+from ..services import versions
+from ..services.sop_sheet import LABELS
+from .common import me, role_required
+from .findings import message, worded
+from .sop_import_form import (
+    BRANCH_SLOTS,
+    END,
+    KINDS,
+    TEXT_CELLS,
+    Damaged,
+    Review,
+    dumps,
+    table_from_form,
+)
+
+bp = Blueprint("sop_import", __name__, url_prefix="/processes/import")
+
+OWNERS = ("process_owner", "admin")
+ACCEPT = ".docx,.xlsx,.pdf,.txt,.html,.htm"
+MAX_TEXT_CHARS = 1_000_000
+# Fields of the header written on one line; the others are lists or lines (a textarea).
+ONE_LINE = ("sopNomor", "sopTanggalPembuatan", "sopTanggalRevisi", "sopTanggalBerlaku")
+
+
+def _upload_page(text: str = "", problem: str = "", status: int = 200):
+    return render_template(
+        "processes/import.html",
+        text=text,
+        problem=problem,
+        accept=ACCEPT,
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+    ), status
+
+
+def _refusal(exc: Exception) -> str:
+    """Word the readers' refusal (a finding code with parameters) in the reader's language."""
+    code = getattr(exc, "code", "")
+    params = getattr(exc, "params", None) or {}
+    worded_text = message({"code": code, "params": params})
+    if worded_text and worded_text != code:
+        return worded_text
+    return _("Dokumen tidak dapat dibaca sebagai tabel SOP (%(code)s).", code=code or "?")
+
+
+def _document() -> tuple[str, bytes] | None:
+    """The posted file, else the pasted text as a document; None when there is neither."""
+    storage = request.files.get("file")
+    if storage is not None and storage.filename:
+        name = storage.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        return name, storage.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+    text = request.form.get("text", "")
+    if not text.strip():
+        return None
+    kind = "html" if text.lstrip().startswith("<") and "<table" in text.lower() else "txt"
+    return f"tempel.{kind}", text.encode("utf-8")
+
+
+@bp.route("", methods=["GET", "POST"])
+@role_required(*OWNERS)
+def upload():
+    """Upload an SOP document (DOCX, XLSX, PDF) or paste its table; show the review on success."""
+    if request.method == "GET":
+        return _upload_page()
+    try:
+        text = request.form.get("text", "")
+        document = _document()
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        problem = _(
+            "Berkas lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau pisahkan "
+            "tabel SOP-nya, lalu unggah lagi.",
+            n=limit,
+        )
+        return _upload_page("", problem, 413)
+    if len(text) > MAX_TEXT_CHARS:
+        problem = _("Teks terlalu panjang (paling banyak %(n)s karakter).", n=MAX_TEXT_CHARS)
+        return _upload_page(text[:MAX_TEXT_CHARS], problem, 422)
+    if document is None:
+        return _upload_page(text, _("Pilih berkas dokumen SOP atau tempel tabelnya."), 422)
+    filename, data = document
+    if len(data) > current_app.config["MAX_UPLOAD_BYTES"]:
+        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        problem = _(
+            "Berkas “%(f)s” lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau "
+            "pisahkan tabel SOP-nya, lalu unggah lagi.",
+            f=filename,
+            n=limit,
+        )
+        return _upload_page(text, problem, 413)
+    try:
+        proposal = svc.propose(filename, data)
+    except svc.ImportRefused as exc:
+        return _upload_page(text, _refusal(exc), 422)
+    return _review_page(proposal)
+
+
+# Cells the review shows; what the readers were unsure of elsewhere is shown by the row number.
+CELLS = ("lane", "kind", "waktu", "branches", *TEXT_CELLS)
+
+
+def _unsure_cells(table: dict[str, Any]) -> dict[tuple[int, str], str]:
+    """(row index, cell) -> the worded reasons the readers were unsure of that cell."""
+    cells: dict[tuple[int, str], list[str]] = {}
+    for i, row in enumerate(table["rows"]):
+        for item in row.get("uncertain") or []:
+            if not isinstance(item, dict):
+                continue
+            cell = "waktu" if item.get("field") == "duration" else item.get("field")
+            cells.setdefault((i, cell if cell in CELLS else "no"), []).append(message(item))
+    return {key: " ".join(reasons) for key, reasons in cells.items()}
+
+
+def _review_page(
+    proposal: dict[str, Any], review: Review | None = None, status: int = 200, problem: str = ""
+):
+    table = review.table if review else proposal["table"]
+    bpmn = proposal.get("bpmn") or b""
+    return render_template(
+        "processes/import_review.html",
+        table=table,
+        table_json=dumps(table),
+        bpmn=bpmn.decode("utf-8") if isinstance(bpmn, bytes) else bpmn,
+        forms=sorted(proposal.get("forms") or {}),
+        findings=worded(proposal.get("findings") or ()),
+        table_findings=worded(table.get("findings") or ()),
+        unsure=_unsure_cells(table),
+        cell_errors=review.cell_errors if review else {},
+        errors=(review.errors if review else []) + ([problem] if problem else []),
+        labels=LABELS,
+        one_line=ONE_LINE,
+        kinds=KINDS,
+        text_cells=TEXT_CELLS,
+        branch_slots=BRANCH_SLOTS,
+        end=END,
+    ), status
+
+
+@bp.route("/review", methods=["POST"])
+@role_required(*OWNERS)
+def review():
+    """Draw the corrected table again ("Gambar ulang") or save it as a draft ("Buat draf")."""
+    try:
+        corrected = table_from_form(request.form, LABELS, svc.read_waktu)
+    except Damaged:
+        problem = _(
+            "Formulir tinjauan rusak atau terpotong, sehingga tabelnya tidak dapat dibaca. "
+            "Mulai lagi dari dokumen SOP."
+        )
+        return _upload_page("", problem, 422)
+    if corrected.cell_errors or corrected.errors:
+        return _review_page({}, corrected, 422, _("Perbaiki isian yang ditandai lalu kirim lagi."))
+    invalid = svc.table_errors(corrected.table)
+    if invalid:
+        corrected.errors.append(_("Tabel belum sah: %(e)s", e="; ".join(invalid[:5])))
+        return _review_page({}, corrected, 422)
+    if request.form.get("action") != "confirm":
+        return _review_page(svc.propose_table(corrected.table), corrected)
+    try:
+        version = svc.create_draft(me(), corrected.table, corrected.table.get("process_id"))
+    except versions.Refused as exc:
+        proposal = svc.propose_table(corrected.table)
+        problem = exc.message
+        if exc.findings:
+            problem += " " + " ".join(f["message"] for f in worded(exc.findings))
+        return _review_page(proposal, corrected, 422, problem)
+    flash(
+        _(
+            "Draf versi %(n)s dibuat dari dokumen SOP. Periksa temuannya sebelum terbit.",
+            n=version.version,
+        ),
+        "success",
+    )
+    return redirect(
+        url_for(
+            "processes.version",
+            process_id=version.definition.process_id,
+            number=version.version,
+        )
+    )
