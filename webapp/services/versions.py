@@ -177,9 +177,15 @@ def create_lane_role(user: User, name: str) -> Role:
         if role.name in fixes:
             forms = {k: v.encode("utf-8") for k, v in version.forms.items()}
             process_id = version.definition.process_id
-            version.findings = findings_for(version.bpmn_xml.encode("utf-8"), forms, process_id)
+            relinted = findings_for(version.bpmn_xml.encode("utf-8"), forms, process_id)
+            version.findings = imported_findings(version) + relinted
     db.session.commit()
     return role
+
+
+def imported_findings(version: ProcessVersion) -> list[dict]:
+    """What an import could not express (``import-`` codes): kept when the draft is linted again."""
+    return [f for f in version.findings or [] if str(f.get("code", "")).startswith("import-")]
 
 
 def publish(user: User, process_id: str, number: int) -> ProcessVersion:
@@ -188,7 +194,7 @@ def publish(user: User, process_id: str, number: int) -> ProcessVersion:
     version = get_version(process_id, number)
     forms = {k: v.encode("utf-8") for k, v in version.forms.items()}
     findings = findings_for(version.bpmn_xml.encode("utf-8"), forms, process_id)
-    version.findings = findings
+    version.findings = imported_findings(version) + findings
     if any(f["level"] == "error" for f in findings):
         db.session.commit()
         raise Refused(_("Perbaiki kesalahan sebelum menerbitkan."), findings)

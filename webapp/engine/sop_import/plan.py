@@ -106,7 +106,14 @@ class Plan:
 
     def finding(self, level: str, code: str, element: str = "", **params: Any) -> None:
         self.findings.append(
-            {"level": level, "code": code, "element": element, "name": "", "params": params}
+            {
+                "level": level,
+                "code": code,
+                "element": element,
+                "name": "",
+                "params": params,
+                "fix": None,
+            }
         )
 
 
