@@ -110,6 +110,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "api.release": BEARER,
     "api.complete": BEARER,
     "api.instance": BEARER,
+    "api.history": BEARER,
     "api.report": BEARER,
     "api.upload_version": BEARER,
     "api.publish_version": BEARER,
@@ -127,6 +128,7 @@ BEARER_POLICY: dict[str, str | frozenset[str]] = {
     "api.release": OBJECT,
     "api.complete": OBJECT,
     "api.instance": OBJECT,
+    "api.history": OBJECT,
     "api.report": OBJECT,
     "api.upload_version": OWNERS,
     "api.publish_version": OWNERS,
@@ -172,6 +174,7 @@ OBJECT_RULES: dict[str, ObjectRule] = {
     "api.release": ObjectRule(TASK_STRANGERS),
     "api.complete": ObjectRule(TASK_STRANGERS),
     "api.instance": ObjectRule(CASE_STRANGERS),
+    "api.history": ObjectRule(CASE_STRANGERS),
     "api.report": ObjectRule(CASE_STRANGERS),
 }
 

@@ -348,6 +348,7 @@ CASE_READING = [
     "instances.report",
     "instances.attachment",
     "api.instance",
+    "api.history",
     "api.report",
 ]
 

@@ -171,7 +171,7 @@ class Office:
         return task
 
     def case(self, instance_id: int, username: str = "pemohon1") -> dict:
-        response = self.api("GET", f"/api/v1/instances/{instance_id}", username)
+        response = self.api("GET", f"/api/v1/instances/{instance_id}?include=history", username)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 

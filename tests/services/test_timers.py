@@ -106,7 +106,7 @@ def test_api_task_and_history_carry_due_at_and_breached_at(app, actions):
         assert task["breached_at"] == (start + timedelta(minutes=30)).isoformat()
         assert actions.complete("ketua1", step2.id, STEP2).status_code == 200
         body = client.get(
-            f"/api/v1/instances/{instance_id}", headers=actions.token("unit1")
+            f"/api/v1/instances/{instance_id}?include=history", headers=actions.token("unit1")
         ).get_json()
     history = {h["step"]: h for h in body["history"]}
     assert history["Task_2_analisa"]["breached_at"] == (start + timedelta(minutes=30)).isoformat()

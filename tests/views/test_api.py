@@ -6,6 +6,7 @@ import base64
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -268,7 +269,7 @@ def test_start_with_png_data_url_stores_attachment_and_history_holds_its_id(app,
         assert (row.filename, row.content_type, row.size) == ("layar.png", "image/png", len(PNG))
         folder = Path(app.config["ATTACHMENT_DIR"])
     assert (folder / row.id[:2] / row.id).read_bytes() == PNG
-    history = api("get", f"/api/v1/instances/{body['id']}", "unit1")["history"]
+    history = api("get", f"/api/v1/instances/{body['id']}/history", "unit1")["items"]
     assert history[0]["data"]["lampiran"] == row.id
 
 
@@ -453,15 +454,59 @@ def test_passed_test_leaves_case_running_the_upload_with_no_human_task(app, api,
 # --- instances ----------------------------------------------------------------------
 
 
+HISTORY_STEPS = ["Task_1_pesan_perbaikan", "Task_2_analisa", "Task_3_troubleshooting"]
+
+
 @pytest.mark.parametrize("user", ["unit1", "ketua1", "tim1", "admin1"])
 def test_instance_history_lists_steps_in_order_with_their_data(api, actions, user):
     instance_id = actions.run_to("Task_4_uji_implementasi")
-    body = api("get", f"/api/v1/instances/{instance_id}", user)
-    steps = ["Task_1_pesan_perbaikan", "Task_2_analisa", "Task_3_troubleshooting"]
-    assert [h["step"] for h in body["history"]] == steps
-    assert [h["completed_by"] for h in body["history"]] == ["unit1", "ketua1", "tim1"]
-    assert [h["data"] for h in body["history"]] == [STEP1, STEP2, STEP3]
-    assert [t["step"] for t in body["current_tasks"]] == ["Task_4_uji_implementasi"]
+    body = api("get", f"/api/v1/instances/{instance_id}/history", user)
+    assert [h["step"] for h in body["items"]] == HISTORY_STEPS
+    assert [h["completed_by"] for h in body["items"]] == ["unit1", "ketua1", "tim1"]
+    assert [h["data"] for h in body["items"]] == [STEP1, STEP2, STEP3]
+    assert body["next"] is None
+    case = api("get", f"/api/v1/instances/{instance_id}", user)
+    assert [t["step"] for t in case["current_tasks"]] == ["Task_4_uji_implementasi"]
+
+
+def test_instance_answers_without_history_unless_asked(api, actions):
+    instance_id = actions.run_to("Task_4_uji_implementasi")
+    lean = api("get", f"/api/v1/instances/{instance_id}", "unit1")
+    assert "history" not in lean
+    full = api("get", f"/api/v1/instances/{instance_id}?include=history", "unit1")
+    assert [h["step"] for h in full["history"]] == HISTORY_STEPS
+    assert [h["data"] for h in full["history"]] == [STEP1, STEP2, STEP3]
+    assert {k: v for k, v in full.items() if k != "history"} == lean
+
+
+def test_history_pages_follow_each_other_to_the_end(api, actions):
+    instance_id = actions.run_to("Task_4_uji_implementasi")
+    path = f"/api/v1/instances/{instance_id}/history?per_page=2"
+    first = api("get", path, "ketua1")
+    assert [h["step"] for h in first["items"]] == HISTORY_STEPS[:2]
+    assert (first["page"], first["per_page"]) == (1, 2)
+    following = urlsplit(first["next"])
+    second = api("get", f"{following.path}?{following.query}", "ketua1")
+    assert second["page"] == 2
+    assert [h["step"] for h in second["items"]] == HISTORY_STEPS[2:]
+    assert second["next"] is None
+
+
+def test_history_of_a_case_one_may_not_read_is_403_and_audited(app, api, actions):
+    instance_id = actions.run_to("Task_3_troubleshooting")
+    api("get", f"/api/v1/instances/{instance_id}/history", "owner1", 403)
+    assert count(app, AuditEvent, AuditEvent.action == "instance.forbidden") == 1
+
+
+def test_completing_answers_with_the_summary_and_next_tasks_not_the_history(api, actions):
+    instance_id = actions.run_to("Task_3_troubleshooting")
+    task = actions.open_task(instance_id, "Task_3_troubleshooting")
+    body = api("post", f"/api/v1/tasks/{task.id}/complete", "tim1", json={"data": STEP3})
+    assert (body["status"], body["completed_by"]) == ("completed", "tim1")
+    case = body["instance"]
+    assert "history" not in case and "incidents" not in case
+    assert case["started_by"] == "unit1"
+    assert [t["step"] for t in case["current_tasks"]] == ["Task_4_uji_implementasi"]
 
 
 def test_instance_for_a_user_with_no_relation_is_403(app, api, actions):
@@ -482,6 +527,7 @@ ROUTES = [
     ("post", "/api/v1/tasks/1/release", {}),
     ("post", "/api/v1/tasks/1/complete", {"json": {"data": STEP2}}),
     ("get", "/api/v1/instances/1", {}),
+    ("get", "/api/v1/instances/1/history", {}),
 ]
 
 

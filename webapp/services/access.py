@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from ..extensions import db
 from ..models import HumanTask, ProcessInstance, TaskStatus, User, human_task_candidate
 
 
@@ -43,14 +44,21 @@ def can_view_instance(user: User, instance: ProcessInstance) -> bool:
     """
     if user.has_role("admin") or instance.started_by_id == user.id:
         return True
-    staff_lanes = user.staff_role_names
-    return any(
-        t.lane in staff_lanes
-        or t.assigned_user_id == user.id
-        or t.completed_by_id == user.id
-        or _named_candidate(t, user)
-        for t in instance.tasks
+    # One EXISTS over the case's tasks, not its task rows loaded one relationship at a time.
+    named = exists().where(
+        human_task_candidate.c.human_task_id == HumanTask.id,
+        human_task_candidate.c.user_id == user.id,
     )
+    related = exists().where(
+        HumanTask.instance_id == instance.id,
+        or_(
+            HumanTask.lane.in_(sorted(user.staff_role_names)),
+            HumanTask.assigned_user_id == user.id,
+            HumanTask.completed_by_id == user.id,
+            named,
+        ),
+    )
+    return bool(db.session.scalar(select(related)))
 
 
 def worklist_filter(user: User):
@@ -86,14 +94,14 @@ def worklist_filter(user: User):
 
 def worklist_query(user: User):
     """Select the user's open tasks, soonest due first."""
-    # The people on each row are loaded in three queries, not three per task.
+    # The people on each row come in the same statement; the candidates in one more.
     return (
         select(HumanTask)
         .where(worklist_filter(user))
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
         .options(
-            selectinload(HumanTask.assigned_user),
-            selectinload(HumanTask.completed_by),
+            joinedload(HumanTask.assigned_user),
+            joinedload(HumanTask.completed_by),
             selectinload(HumanTask.candidates),
         )
     )

@@ -7,12 +7,14 @@ and ``views/api.py`` change no state themselves. The building blocks they use li
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, User, UserSession
 from ..models.types import utcnow
 from . import audit, sessions
+from .commit import commit_keeping_loaded
 
 
 def log_in(user: User) -> tuple[UserSession, str]:
@@ -55,18 +57,39 @@ def note_session_use(record: UserSession) -> None:
     """Write the session's last use, every few minutes at most (see ``sessions.TOUCH_EVERY``)."""
     if sessions.needs_touch(record):
         sessions.touch(record)
-        db.session.commit()
+        commit_keeping_loaded()  # the signed-in user and their roles stay loaded
 
 
 def bearer_user(secret: str) -> User | None:
-    """Return the active user of a valid API token, noting its last use; else None."""
-    token = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == ApiToken.hash(secret), ApiToken.revoked_at.is_(None)
+    """Return the active user (roles loaded) of a valid API token; else None.
+
+    One statement per call; the token's last use is written every few minutes at most, like a
+    session's (``sessions.TOUCH_EVERY``), not on every call.
+    """
+    found = (
+        db.session.execute(
+            select(User, ApiToken.id, ApiToken.last_used_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == ApiToken.hash(secret),
+                ApiToken.revoked_at.is_(None),
+                User.active.is_(True),
+            )
+            .options(joinedload(User.roles))
         )
+        .unique()
+        .first()
     )
-    if token is None or not token.user.active:
+    if found is None:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
-    return token.user
+    user, token_id, last_used_at = found
+    now = utcnow()
+    if last_used_at is None or now - last_used_at >= sessions.TOUCH_EVERY:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        commit_keeping_loaded()
+    return user

@@ -16,7 +16,8 @@ from ..engine.form_schema import widget as widget_of
 from ..engine.patterns import FormValidator, PatternError
 from ..engine.spec import StepInfo
 from ..extensions import db
-from ..models import ProcessVersion, Role, User
+from ..models import Role, User
+from .version_cache import compiled
 
 
 def loads_schema(text: str | bytes) -> Any:
@@ -58,6 +59,8 @@ class TaskForm:
     schema: dict[str, Any]
     ui_schema: dict[str, Any]
     fields: list[Field]
+    # The schema's validator, compiled once with the form (read-only, like the rest).
+    validator: Any = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -129,7 +132,18 @@ def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
                 attrs=attrs,
             )
         )
-    return TaskForm(schema=schema, ui_schema=ui_schema, fields=fields)
+    # Patterns are matched by RE2 (linear time): a process owner's pattern cannot make every
+    # submission of the step hang.
+    validator = FormValidator(schema, format_checker=FormValidator.FORMAT_CHECKER)
+    return TaskForm(schema=schema, ui_schema=ui_schema, fields=fields, validator=validator)
+
+
+def _fills_roles(schema: dict[str, Any]) -> bool:
+    """Whether a form's choices come from a role's members (read at every use, not cached)."""
+    return any(
+        isinstance(prop, dict) and prop.get(OPTIONS_FROM_ROLE)
+        for prop in (schema.get("properties") or {}).values()
+    )
 
 
 def schema_errors(schema: Any) -> list[str]:
@@ -145,9 +159,7 @@ def schema_errors(schema: Any) -> list[str]:
     return []
 
 
-def load_form(version: ProcessVersion, step: StepInfo) -> TaskForm:
-    """Return the form of a step from the files stored with its process version."""
-    forms = version.forms
+def _read_form(forms: dict[str, str], step: StepInfo) -> tuple[dict[str, Any], dict[str, Any]]:
     schema_file = step.form_schema_file
     if not schema_file or schema_file not in forms:
         raise FormDefinitionError(
@@ -158,10 +170,25 @@ def load_form(version: ProcessVersion, step: StepInfo) -> TaskForm:
         ui_schema = json.loads(forms.get(step.ui_schema_file or "", "{}") or "{}")
     except ValueError as exc:
         raise FormDefinitionError(f"{schema_file}: {exc}") from exc
-    problem = schema_problem(schema)
-    if problem is not None:
-        raise FormDefinitionError(f"{schema_file}: {problem.path or '/'}: {problem.detail}")
-    return build_form(schema, ui_schema)
+    if not isinstance(schema, dict) or not isinstance(ui_schema, dict):
+        raise FormDefinitionError(f"{schema_file}: {_('Skema harus berupa objek JSON.')}")
+    return schema, ui_schema
+
+
+def load_form(version_id: int, step: StepInfo) -> TaskForm:
+    """Return the form of a step from the files stored with its process version.
+
+    Built once per version and step (the files never change); a form whose choices are a
+    role's members gets them afresh. The schema was checked against the meta-schema when the
+    diagram was uploaded and published (lint), so it is not checked again here.
+    """
+    version = compiled(version_id)
+    schema, ui_schema = version.memo(
+        ("form-files", step.bpmn_id), lambda: _read_form(version.forms, step)
+    )
+    if _fills_roles(schema):
+        return build_form(schema, ui_schema)
+    return version.memo(("form", step.bpmn_id), lambda: build_form(schema, ui_schema))
 
 
 def coerce(form: TaskForm, raw: Any) -> dict[str, Any]:
@@ -224,9 +251,9 @@ _MESSAGES = {
 
 def validate(form: TaskForm, data: dict[str, Any]) -> dict[str, str]:
     """Validate data against the form's schema; return {field: message} (empty when valid)."""
-    # Patterns are matched by RE2 (linear time): a process owner's pattern cannot make every
-    # submission of the step hang.
-    validator = FormValidator(form.schema, format_checker=FormValidator.FORMAT_CHECKER)
+    validator = form.validator or FormValidator(
+        form.schema, format_checker=FormValidator.FORMAT_CHECKER
+    )
     errors: dict[str, str] = {}
     try:
         found = sorted(validator.iter_errors(data), key=lambda e: list(e.path))

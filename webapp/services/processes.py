@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from service_tasks import REGISTRY
 
@@ -15,33 +15,29 @@ from ..engine.spec import DiagramError, ParsedProcess, content_hash, parse_proce
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessVersion, Role, User
 from ..models.types import utcnow
+from .version_cache import compiled
 
-_cache: dict[str, ParsedProcess] = {}
-_cache_lock = threading.Lock()
+# A version row without its (large) diagram and forms, for lists and the hot path.
+LIGHT = (defer(ProcessVersion.bpmn_xml), defer(ProcessVersion.forms_json))
 
 
 def parsed(version: ProcessVersion) -> ParsedProcess:
-    """Return the parsed spec of a version, parsing it once per content hash."""
-    key = version.content_hash
-    hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    with _cache_lock:
-        if key not in _cache:
-            _cache[key] = parse_process(
-                version.bpmn_xml.encode("utf-8"), version.definition.process_id
-            )
-        return _cache[key]
+    """Return the parsed spec of a version, parsed once per version (see ``version_cache``)."""
+    return compiled(version.id).process
 
 
 def published_version(process_id: str) -> ProcessVersion | None:
-    """Return the newest published version of a process, or None."""
+    """Return the newest published version of a process, or None.
+
+    Its diagram and forms are read only if used: the parsed ones come from ``version_cache``.
+    """
     return db.session.scalar(
         select(ProcessVersion)
         .join(ProcessVersion.definition)
         .where(ProcessDefinition.process_id == process_id, ProcessVersion.published_at.isnot(None))
         .order_by(ProcessVersion.published_at.desc(), ProcessVersion.version.desc())
         .limit(1)
+        .options(*LIGHT, contains_eager(ProcessVersion.definition))
     )
 
 
@@ -63,6 +59,7 @@ def published_versions() -> list[ProcessVersion]:
             & (ProcessVersion.published_at == newest.c.at),
         )
         .order_by(ProcessVersion.definition_id, ProcessVersion.version.desc())
+        .options(*LIGHT, joinedload(ProcessVersion.definition))
     )
     result: dict[int, ProcessVersion] = {}
     for version in rows:

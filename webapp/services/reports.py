@@ -85,7 +85,7 @@ def case_context(call: ServiceCall) -> dict:
             continue
         step = process.steps.get(task.bpmn_id)
         try:
-            form = forms.load_form(row.version, step) if step else None
+            form = forms.load_form(row.version_id, step) if step else None
         except forms.FormDefinitionError:
             form = None
         seconds = calendar.elapsed(task.ready_at, task.completed_at).total_seconds()

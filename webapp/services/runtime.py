@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from service_tasks import REGISTRY
 
@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from .errors import NotFound
-from .processes import parsed
+from .version_cache import compiled
 
 
 def sla_calendar() -> SlaCalendar:
@@ -55,7 +55,9 @@ def lock_instance(instance_id: int) -> ProcessInstance:
 
 def load(row: ProcessInstance) -> EngineInstance:
     """Restore the engine of an instance row with the connectors and the office's calendar."""
-    return EngineInstance.load(parsed(row.version), row.state, REGISTRY, sla_calendar())
+    return EngineInstance.load(
+        compiled(row.version_id).process, row.state, REGISTRY, sla_calendar()
+    )
 
 
 def open_task_rows(instance_id: int) -> dict[str, HumanTask]:
@@ -97,11 +99,29 @@ def _starter_only(row: ProcessInstance, engine: EngineInstance, lane: str | None
     return [starter] if starter is not None else []
 
 
-def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
-    """Bring human_task rows, status and timer column in line with the engine; return new rows."""
+def sync_rows(
+    row: ProcessInstance, engine: EngineInstance, open_rows: dict[str, HumanTask] | None = None
+) -> list[HumanTask]:
+    """Bring human_task rows, status and timer column in line with the engine; return new rows.
+
+    ``open_rows`` are the instance's open task rows when the caller has read them already
+    (under its lock), by the engine's task id; otherwise they are read here.
+    """
+    created = sync_tasks(row, engine, open_rows)
+    save_state(row, engine)
+    return created
+
+
+def sync_tasks(
+    row: ProcessInstance, engine: EngineInstance, open_rows: dict[str, HumanTask] | None = None
+) -> list[HumanTask]:
+    """Add a human_task row for each newly ready user task, cancel the rows no longer ready."""
     now = utcnow()
     ready = {t.id: t for t in engine.ready_user_tasks()}
-    open_rows = open_task_rows(row.id)
+    if open_rows is None:
+        open_rows = open_task_rows(row.id)
+    # A row the caller has just completed is no longer open, whatever it was when read.
+    open_rows = {k: t for k, t in open_rows.items() if t.status == TaskStatus.OPEN}
     created = []
     for spiff_id, ready_task in ready.items():
         existing = open_rows.get(spiff_id)
@@ -131,6 +151,12 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
     for spiff_id, task in open_rows.items():
         if spiff_id not in ready:
             task.status = TaskStatus.CANCELLED
+    return created
+
+
+def save_state(row: ProcessInstance, engine: EngineInstance) -> None:
+    """Write the engine's state, status, current step and next timer to the instance row."""
+    now = utcnow()
     pending = engine.pending_service_tasks()
     queue_pending(row, engine)
     if engine.completed:
@@ -141,13 +167,13 @@ def sync_rows(row: ProcessInstance, engine: EngineInstance) -> list[HumanTask]:
         row.status = InstanceStatus.RUNNING
     else:
         row.status = InstanceStatus.WAITING
-    names = [t.name for t in ready.values()] + [p.name for p in pending]
+    ready = engine.ready_user_tasks()
+    names = [t.name for t in ready] + [p.name for p in pending]
     row.current_step = ", ".join(names)[:255]
     row.next_timer_at = engine.next_timer_at()
     row.state = engine.dump()
     row.serializer_version = SERIALIZER_VERSION
     row.updated_at = now
-    return created
 
 
 def set_outcome(row: ProcessInstance, engine: EngineInstance) -> None:
@@ -239,14 +265,14 @@ def resolve_incidents(row: ProcessInstance, user: User, resolution: str) -> None
 
 
 def tasks_of(instance_id: int) -> list[HumanTask]:
-    """All task rows of an instance in order, with their people loaded in three queries."""
+    """All task rows of an instance in order, with their people loaded in two queries."""
     return list(
         db.session.scalars(
             select(HumanTask)
             .where(HumanTask.instance_id == instance_id)
             .options(
-                selectinload(HumanTask.assigned_user),
-                selectinload(HumanTask.completed_by),
+                joinedload(HumanTask.assigned_user),
+                joinedload(HumanTask.completed_by),
                 selectinload(HumanTask.candidates),
             )
             .order_by(HumanTask.id)

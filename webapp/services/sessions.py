@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, User, UserSession
@@ -56,11 +57,19 @@ def find(user_id: str, secret: str | None) -> tuple[User, UserSession] | None:
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    row = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == UserSession.hash(secret), UserSession.ended_at.is_(None))
-    ).first()
+    # The user's roles come in the same statement: every page asks for them.
+    row = (
+        db.session.execute(
+            select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.token_hash == UserSession.hash(secret), UserSession.ended_at.is_(None)
+            )
+            .options(joinedload(User.roles))
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None
     user, record = row

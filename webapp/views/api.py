@@ -6,19 +6,24 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..auth import user_from_bearer
 from ..extensions import db
-from ..models import HumanTask, Incident, ProcessInstance, Role, TaskStatus, User
-from ..services import access, attachments, reports, submissions, users, versions
+from ..models import HumanTask, ProcessInstance, Role, User
+from ..services import access, attachments, case_view, reports, submissions, users, versions
 from ..services import instances as svc
+from ..services.case_view import HISTORY_MAX_PAGE, HISTORY_PAGE
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
+from ..services.version_cache import compiled
 from .findings import worded
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# ``include=history`` on GET instance: the whole history in one answer, up to this many steps
+# (a longer one is read a page at a time from /history).
+HISTORY_ALL = 1000
 
 
 def iso(value) -> str | None:
@@ -57,7 +62,8 @@ def body_data() -> dict[str, Any]:
     return payload["data"]
 
 
-def task_json(task: HumanTask) -> dict[str, Any]:
+def task_json(task: HumanTask, names: dict[int, str]) -> dict[str, Any]:
+    """A task as the API shows it; ``names`` holds the usernames of the people it names."""
     return {
         "id": task.id,
         "instance_id": task.instance_id,
@@ -65,49 +71,74 @@ def task_json(task: HumanTask) -> dict[str, Any]:
         "step": task.bpmn_id,
         "lane": task.lane,
         "status": task.status,
-        "assignee": task.assigned_user.username if task.assigned_user else None,
+        "assignee": names.get(task.assigned_user_id) if task.assigned_user_id else None,
         "candidates": [u.username for u in task.candidates],
         "ready_at": iso(task.ready_at),
         "due_at": iso(task.due_at),
         "breached_at": iso(task.breached_at),
         "completed_at": iso(task.completed_at),
-        "completed_by": task.completed_by.username if task.completed_by else None,
+        "completed_by": names.get(task.completed_by_id) if task.completed_by_id else None,
     }
 
 
-def instance_json(instance: ProcessInstance) -> dict[str, Any]:
-    tasks = svc.tasks_of(instance.id)
+def tasks_json(tasks: list[HumanTask]) -> list[dict[str, Any]]:
+    names = case_view.people_of(tasks)
+    return [task_json(t, names) for t in tasks]
+
+
+def history_json(tasks: list[HumanTask], names: dict[int, str]) -> list[dict[str, Any]]:
+    return [dict(task_json(t, names), data=t.form_data) for t in tasks]
+
+
+def summary_json(
+    instance: ProcessInstance, open_tasks: list[HumanTask], names: dict[int, str]
+) -> dict[str, Any]:
+    """A case's summary and its open tasks: what an action on it answers with."""
     return {
         "id": instance.id,
         "process_id": instance.process_id,
-        "version": instance.version.version,
+        "version": compiled(instance.version_id).number,
         "title": instance.title,
         "status": instance.status,
         "current_step": instance.current_step,
-        "started_by": instance.started_by.username if instance.started_by else None,
+        "started_by": names.get(instance.started_by_id) if instance.started_by_id else None,
         "started_at": iso(instance.started_at),
         "completed_at": iso(instance.completed_at),
         "outcome": outcome_json(instance),
-        "current_tasks": [task_json(t) for t in tasks if t.status == TaskStatus.OPEN],
-        "history": [
-            dict(task_json(t), data=t.form_data) for t in tasks if t.status == TaskStatus.COMPLETED
-        ],
+        "current_tasks": [task_json(t, names) for t in open_tasks],
         "url": url_for("instances.detail", instance_id=instance.id, _external=True),
-        **reports.report_urls(instance.id, external=True, endpoint="api.report"),
-        "incidents": [
-            {
-                "id": i.id,
-                "kind": i.kind,
-                "element": i.element,
-                "message": i.message,
-                "created_at": iso(i.created_at),
-                "resolved_at": iso(i.resolved_at),
-            }
-            for i in db.session.scalars(
-                select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)
-            )
-        ],
     }
+
+
+def summary_of(instance: ProcessInstance, open_tasks: list[HumanTask]) -> dict[str, Any]:
+    return summary_json(
+        instance, open_tasks, case_view.people_of(open_tasks, instance.started_by_id)
+    )
+
+
+def instance_json(instance: ProcessInstance, with_history: bool = False) -> dict[str, Any]:
+    """The whole case: summary, open tasks, report links, incidents and (asked for) history."""
+    open_tasks = case_view.open_tasks(instance.id)
+    history: list[HumanTask] = []
+    if with_history:
+        history, _more = case_view.history_page(instance.id, 0, HISTORY_ALL)
+    names = case_view.people_of(open_tasks + history, instance.started_by_id)
+    result = summary_json(instance, open_tasks, names)
+    if with_history:
+        result["history"] = history_json(history, names)
+    result.update(reports.report_urls(instance.id, external=True, endpoint="api.report"))
+    result["incidents"] = [
+        {
+            "id": i.id,
+            "kind": i.kind,
+            "element": i.element,
+            "message": i.message,
+            "created_at": iso(i.created_at),
+            "resolved_at": iso(i.resolved_at),
+        }
+        for i in case_view.incidents_of(instance.id)
+    ]
+    return result
 
 
 def outcome_json(instance: ProcessInstance) -> dict[str, str] | None:
@@ -174,7 +205,7 @@ def start(process_id: str):
     key = request.headers.get("Idempotency-Key", "")[:64] or None
     row, new = svc.start_instance(process_id, caller(), body_data(), submission_key=key)
     location = {"Location": url_for("api.instance", instance_id=row.id)}
-    return jsonify(instance_json(row)), (201 if new else 200), location
+    return jsonify(summary_of(row, case_view.open_tasks(row.id))), (201 if new else 200), location
 
 
 @bp.get("/tasks")
@@ -182,7 +213,7 @@ def tasks():
     """List the open tasks the caller may work on, soonest due first."""
     limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
     rows = db.session.scalars(access.worklist_query(caller()).limit(limit)).all()
-    return jsonify(items=[task_json(t) for t in rows])
+    return jsonify(items=tasks_json(list(rows)))
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -190,34 +221,60 @@ def task(task_id: int):
     """Describe one task with its form schema."""
     row = svc.task_for(caller(), task_id)
     form = svc.task_form(row)
-    return jsonify(
-        dict(task_json(row), schema=form.schema, ui_schema=form.ui_schema, data=row.form_data)
-    )
+    body = tasks_json([row])[0]
+    return jsonify(dict(body, schema=form.schema, ui_schema=form.ui_schema, data=row.form_data))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
 def claim(task_id: int):
     """Claim a task for the caller."""
-    return jsonify(task_json(svc.claim_task(caller(), task_id)))
+    return jsonify(tasks_json([svc.claim_task(caller(), task_id)])[0])
 
 
 @bp.post("/tasks/<int:task_id>/release")
 def release(task_id: int):
     """Release a task the caller holds."""
-    return jsonify(task_json(svc.release_task(caller(), task_id)))
+    return jsonify(tasks_json([svc.release_task(caller(), task_id)])[0])
 
 
 @bp.post("/tasks/<int:task_id>/complete")
 def complete(task_id: int):
-    """Complete a task with its form data."""
-    row = svc.complete_task(caller(), task_id, body_data())
-    return jsonify(dict(task_json(row), instance=instance_json(row.instance)))
+    """Complete a task with its form data; answer with the case's summary and open tasks."""
+    done = svc.complete_and_next(caller(), task_id, body_data())
+    names = case_view.people_of([done.task, *done.open_tasks], done.instance.started_by_id)
+    return jsonify(
+        dict(
+            task_json(done.task, names),
+            instance=summary_json(done.instance, done.open_tasks, names),
+        )
+    )
 
 
 @bp.get("/instances/<int:instance_id>")
 def instance(instance_id: int):
-    """Status, current tasks and history of one instance."""
-    return jsonify(instance_json(svc.instance_for(caller(), instance_id)))
+    """Status, current tasks, incidents and report links of one instance; its history too
+    with ``include=history``."""
+    included = {part.strip() for part in request.args.get("include", "").split(",")}
+    row = svc.instance_for(caller(), instance_id)
+    return jsonify(instance_json(row, with_history="history" in included))
+
+
+@bp.get("/instances/<int:instance_id>/history")
+def history(instance_id: int):
+    """The completed steps of one instance with their data, in order, a page at a time."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    size = min(max(request.args.get("per_page", HISTORY_PAGE, type=int), 1), HISTORY_MAX_PAGE)
+    row = svc.instance_for(caller(), instance_id)
+    items, more = case_view.history_page(row.id, (page - 1) * size, size)
+    names = case_view.people_of(items)
+    return jsonify(
+        items=history_json(items, names),
+        page=page,
+        per_page=size,
+        next=url_for("api.history", instance_id=row.id, page=page + 1, per_page=size)
+        if more
+        else None,
+    )
 
 
 def _storable(text: str) -> bool:

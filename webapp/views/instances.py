@@ -34,6 +34,7 @@ from ..services import instances as svc
 from ..services import sla as sla_service
 from ..services.errors import ServiceError
 from ..services.processes import parsed
+from ..services.version_cache import compiled
 from .common import me, paginate
 
 bp = Blueprint("instances", __name__, url_prefix="/cases")
@@ -68,9 +69,11 @@ def detail(instance_id: int):
     """Show a case: where it is, who has it, and every step's data and files."""
     user = me()
     instance = svc.instance_for(user, instance_id)
-    process = parsed(instance.version)
+    version = compiled(instance.version_id)
+    process = version.process
+    tasks = svc.tasks_of(instance.id)
     steps = []
-    for t in instance.tasks:
+    for t in tasks:
         try:
             form = svc.task_form(t)
         except ServiceError:
@@ -89,7 +92,7 @@ def detail(instance_id: int):
     return render_template(
         "instances/detail.html",
         calls=service_calls.calls_of(instance.id),
-        lane_members={t.id: admin.lane_members(t) for t in instance.tasks if t.status == "open"}
+        lane_members={t.id: admin.lane_members(t) for t in tasks if t.status == "open"}
         if user.has_role("admin")
         else {},
         incidents=incidents,
@@ -99,7 +102,8 @@ def detail(instance_id: int):
         steps=steps,
         events=events,
         files=files,
-        open_tasks=[t for t in instance.tasks if t.status == TaskStatus.OPEN],
+        open_tasks=[t for t in tasks if t.status == TaskStatus.OPEN],
+        version_number=version.number,
     )
 
 

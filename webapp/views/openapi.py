@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..services.case_view import HISTORY_MAX_PAGE, HISTORY_PAGE
 from ..services.submissions import MAX_DATA_BYTES, MAX_DATA_DEPTH
 
 
@@ -76,7 +77,7 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "HistoryItem": all_of("Task", {"data": nullable("object")}),
-    "Instance": obj(
+    "InstanceSummary": obj(
         {
             "id": {"type": "integer"},
             "process_id": {"type": "string"},
@@ -93,17 +94,51 @@ SCHEMAS: dict[str, Any] = {
                 "atau bila dihentikan. / The end event a completed case reached; null while it "
                 "runs or when terminated.",
             },
-            "current_tasks": {"type": "array", "items": ref("Task")},
-            "history": {"type": "array", "items": ref("HistoryItem")},
+            "current_tasks": {
+                "type": "array",
+                "items": ref("Task"),
+                "description": "Tugas terbuka berikutnya. / Its open (next) tasks.",
+            },
             "url": {"type": "string", "format": "uri", "description": "Halaman kasus. / Web page."},
-            "report_html_url": nullable(
-                "string", format="uri", description="Laporan hasil perbaikan. / Repair report."
-            ),
-            "report_pdf_url": nullable("string", format="uri"),
-            "incidents": {"type": "array", "items": ref("Incident")},
         },
-        optional=("report_html_url", "report_pdf_url", "incidents"),
-        description="Satu kasus (instans proses). / One process instance.",
+        description="Ringkasan kasus dan tugas terbukanya: jawaban mulai dan selesaikan tugas. "
+        "Riwayat ada di /history. / A case's summary and its open tasks: what starting it and "
+        "completing a task answer with. Its history is at /history.",
+    ),
+    "Instance": {
+        "allOf": [
+            ref("InstanceSummary"),
+            obj(
+                {
+                    "history": {
+                        "type": "array",
+                        "items": ref("HistoryItem"),
+                        "description": "Hanya dengan include=history. / Only with include=history.",
+                    },
+                    "report_html_url": nullable(
+                        "string",
+                        format="uri",
+                        description="Laporan hasil perbaikan. / Repair report.",
+                    ),
+                    "report_pdf_url": nullable("string", format="uri"),
+                    "incidents": {"type": "array", "items": ref("Incident")},
+                },
+                optional=("history",),
+            ),
+        ],
+        "description": "Satu kasus (instans proses). / One process instance.",
+    },
+    "HistoryPage": obj(
+        {
+            "items": {"type": "array", "items": ref("HistoryItem")},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": HISTORY_MAX_PAGE},
+            "next": nullable(
+                "string", description="Halaman berikutnya, atau null. / Next page, or null."
+            ),
+        },
+        description="Langkah selesai sebuah kasus berurutan, satu halaman. / A case's completed "
+        "steps in order, one page.",
     ),
     "Outcome": obj(
         {
@@ -181,7 +216,7 @@ SCHEMAS: dict[str, Any] = {
         },
         description="Satu versi diagram SOP. / One version of an SOP diagram.",
     ),
-    "CompletedTask": all_of("Task", {"instance": ref("Instance")}),
+    "CompletedTask": all_of("Task", {"instance": ref("InstanceSummary")}),
     "Process": obj(
         {
             "id": {"type": "string"},
@@ -311,7 +346,7 @@ PATHS: dict[str, Any] = {
         "post": operation(
             "Mulai kasus; data adalah isian langkah 1. / Start an instance with step 1's data.",
             json_body(
-                ref("Instance"),
+                ref("InstanceSummary"),
                 "Kasus dimulai. / Instance started.",
                 headers={
                     "Location": {
@@ -425,9 +460,49 @@ PATHS: dict[str, Any] = {
     "/api/v1/instances/{instance_id}": {
         "parameters": [path_id("instance_id")],
         "get": operation(
-            "Status, tugas dan riwayat kasus. / Status, tasks and history of an instance.",
+            "Status, tugas terbuka, insiden dan laporan kasus; riwayatnya dengan include=history. "
+            "/ Status, open tasks, incidents and reports of an instance; its history with "
+            "include=history.",
             json_body(ref("Instance"), "Kasus. / The instance."),
             (403, 404),
+            parameters=[
+                {
+                    "name": "include",
+                    "in": "query",
+                    "description": "`history`: sertakan seluruh riwayat. / `history`: include "
+                    "the whole history (long ones: page through /history).",
+                    "schema": {"type": "string", "enum": ["history"]},
+                }
+            ],
+        ),
+    },
+    "/api/v1/instances/{instance_id}/history": {
+        "parameters": [path_id("instance_id")],
+        "get": operation(
+            "Riwayat kasus (langkah selesai dengan isiannya), per halaman; hak baca sama dengan "
+            "kasusnya. / An instance's history (completed steps with their data), paged; "
+            "readable by whoever may read the instance.",
+            json_body(ref("HistoryPage"), "Satu halaman riwayat. / One page of history."),
+            (403, 404),
+            parameters=[
+                {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "default": 1},
+                },
+                {
+                    "name": "per_page",
+                    "in": "query",
+                    "description": f"Dibatasi ke 1..{HISTORY_MAX_PAGE}. / Clamped to "
+                    f"1..{HISTORY_MAX_PAGE}.",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": HISTORY_MAX_PAGE,
+                        "default": HISTORY_PAGE,
+                    },
+                },
+            ],
         ),
     },
     "/api/v1/instances/{instance_id}/report.{fmt}": {
@@ -480,7 +555,7 @@ DOCUMENT: dict[str, Any] = {
 
 
 PATHS["/api/v1/processes/{process_id}/instances"]["post"]["responses"]["200"] = json_body(
-    ref("Instance"),
+    ref("InstanceSummary"),
     "Kiriman berulang: kasus yang sudah dimulai. / Repeated submission: the existing instance.",
 )
 

@@ -17,6 +17,7 @@ from ..services import access, forms
 from ..services import instances as svc
 from ..services.errors import Conflict, Invalid, ServiceError
 from ..services.processes import parsed, published_versions
+from ..services.version_cache import compiled
 from .common import me, paginate, uploads_from_request
 
 bp = Blueprint("tasks", __name__)
@@ -139,19 +140,19 @@ def task(task_id: int):
         else:
             flash(_("Tugas '%(name)s' selesai.", name=human_task.name), "success")
             return redirect(url_for("tasks.worklist", done=task_id))
-        human_task = db.session.get(HumanTask, task_id)
+        human_task = svc.task_for(user, task_id)
     readonly = human_task.status != TaskStatus.OPEN
     if readonly and not values:
         values = human_task.form_data or {}
-    step = parsed(instance.version).steps.get(human_task.bpmn_id)
+    process = compiled(instance.version_id).process
     return render_template(
         "tasks/form.html",
         form=form,
         values=values,
         errors=errors,
         conflict=conflict,
-        step=step,
-        process_name=parsed(instance.version).name,
+        step=process.steps.get(human_task.bpmn_id),
+        process_name=process.name,
         action=url_for("tasks.task", task_id=task_id),
         draft_key=f"task:{task_id}",
         task=human_task,
@@ -163,7 +164,8 @@ def task(task_id: int):
 
 def _case_file(instance: ProcessInstance, current: HumanTask):
     """Completed steps before this one, with their data, for the reader of the form."""
-    done = [t for t in instance.tasks if t.status == TaskStatus.COMPLETED and t.id != current.id]
+    tasks = svc.tasks_of(instance.id)
+    done = [t for t in tasks if t.status == TaskStatus.COMPLETED and t.id != current.id]
     result = []
     for t in done:
         try:

@@ -6,10 +6,20 @@ load–act–save core in ``services.runtime``; ``form_input`` takes a submissio
 
 from ..runtime import tasks_of
 from .instance_actions import can_start, instance_for, start_form, start_instance
-from .task_actions import claim_task, complete_task, release_task, task_for, task_form
+from .task_actions import (
+    Completed,
+    claim_task,
+    complete_and_next,
+    complete_task,
+    release_task,
+    task_for,
+    task_form,
+)
 
 __all__ = [
+    "Completed",
     "can_start",
+    "complete_and_next",
     "claim_task",
     "complete_task",
     "instance_for",

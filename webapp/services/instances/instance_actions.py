@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, joinedload
 
 from service_tasks import REGISTRY
 
@@ -15,6 +16,7 @@ from ...engine.spec import SERIALIZER_VERSION, StepInfo
 from ...extensions import db
 from ...models import InstanceWord, ProcessInstance, ProcessVersion, User, title_words
 from .. import access, attachments, audit, forms, runtime
+from ..commit import commit_keeping_loaded
 from ..errors import Forbidden, NotFound, ServiceError
 from ..processes import parsed, published_version
 from .form_input import undone_on_failure, validated
@@ -37,7 +39,7 @@ def start_form(process_id: str) -> tuple[ProcessVersion, StepInfo, forms.TaskFor
         raise NotFound(_("Proses tidak ditemukan."))
     process = parsed(version)
     step = process.first_user_step()
-    return version, step, forms.load_form(version, step)
+    return version, step, forms.load_form(version.id, step)
 
 
 def can_start(user: User, step: StepInfo) -> bool:
@@ -93,16 +95,19 @@ def start_instance(
             db.session.add_all(
                 InstanceWord(instance_id=row.id, word=w) for w in title_words(row.title)
             )
-            created = runtime.sync_rows(row, engine)
+            # Step 1's row only: the state is saved once, after step 1 is completed.
+            created = runtime.sync_tasks(row, engine, {})
             first = next((t for t in created if t.bpmn_id == step.bpmn_id), None)
             if first is None:
                 raise ServiceError(_("Diagram tidak dimulai dengan langkah '%(s)s'.", s=step.name))
             db.session.flush()
-            complete_step(row, engine, first, user, data, stored)
+            complete_step(
+                row, engine, first, user, data, stored, {t.spiff_task_id: t for t in created}
+            )
             audit.record(
                 "instance.started", user, row, process_id=process_id, version=version.version
             )
-            db.session.commit()
+            commit_keeping_loaded()
     except IntegrityError:
         # The same submission won a race a moment ago: answer with its instance.
         existing = _started_with(key)
@@ -113,8 +118,12 @@ def start_instance(
 
 
 def instance_for(user: User, instance_id: int) -> ProcessInstance:
-    """Return an instance the user may see; 404 or 403 otherwise."""
-    row = db.session.get(ProcessInstance, instance_id)
+    """Return an instance the user may see (its state not read until used); 404 or 403."""
+    row = db.session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .options(defer(ProcessInstance.state), joinedload(ProcessInstance.started_by))
+    )
     if row is None:
         raise NotFound(_("Kasus tidak ditemukan."))
     if not access.can_view_instance(user, row):

@@ -7,11 +7,14 @@ act, run the engine until it waits, save, append audit events, commit (see ``run
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...engine.instance import ProcessInstance as EngineInstance
@@ -20,9 +23,21 @@ from ...extensions import db
 from ...models import Attachment, HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
 from ...models.types import utcnow
 from .. import access, attachments, audit, forms, runtime
+from ..commit import commit_keeping_loaded
 from ..errors import Conflict, Forbidden, NotFound
-from ..processes import parsed
+from ..version_cache import compiled
 from .form_input import undone_on_failure, validated
+
+
+@dataclass
+class Completed:
+    """A completed task, its case and the case's open tasks after it (for the answer)."""
+
+    task: HumanTask
+    instance: ProcessInstance
+    open_tasks: list[HumanTask]
+    # Read with the task; held here so the answer names them without reading them again.
+    starter: User | None = None
 
 
 def _refresh_task(task_id: int, lock: bool = False) -> HumanTask:
@@ -44,8 +59,12 @@ def complete_step(
     user: User,
     data: dict[str, Any],
     stored: list[Attachment],
-) -> None:
-    """Complete a user task in the engine and in its row, then save (caller's transaction)."""
+    open_rows: dict[str, HumanTask] | None = None,
+) -> list[HumanTask]:
+    """Complete a user task in the engine and in its row, then save (caller's transaction).
+
+    Returns the task rows the step opened; ``open_rows`` as for ``runtime.sync_rows``.
+    """
     now = utcnow()
     for attachment in stored:
         attachment.instance_id = row.id
@@ -59,13 +78,34 @@ def complete_step(
     task.completed_by_id = user.id
     if task.assigned_user_id is None:
         task.assigned_user_id = user.id
-    runtime.sync_rows(row, engine)
+    created = runtime.sync_rows(row, engine, open_rows)
     audit.record("task.completed", user, row, task, step=task.bpmn_id)
+    return created
 
 
 def task_for(user: User, task_id: int, action: str = "open") -> HumanTask:
-    """Return a task the user may work on; 404 when unknown, 403 (audited) otherwise."""
-    task = db.session.get(HumanTask, task_id)
+    """Return a task the user may work on; 404 when unknown, 403 (audited) otherwise.
+
+    The task comes with its people (candidates, holder, completer) and its case (without the
+    case's state) and the case's starter, in one statement: the access rules, the form and the
+    answer need them.
+    """
+    task = (
+        db.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.id == task_id)
+            .options(
+                joinedload(HumanTask.candidates),
+                joinedload(HumanTask.assigned_user),
+                joinedload(HumanTask.completed_by),
+                joinedload(HumanTask.instance)
+                .options(defer(ProcessInstance.state))
+                .joinedload(ProcessInstance.started_by),
+            )
+        )
+        .unique()
+        .first()
+    )
     if task is None:
         raise NotFound(_("Tugas tidak ditemukan."))
     if task.status == TaskStatus.OPEN and not access.can_work(user, task):
@@ -86,16 +126,22 @@ def task_for(user: User, task_id: int, action: str = "open") -> HumanTask:
 
 
 def task_form(task: HumanTask) -> forms.TaskForm:
-    """Return the form of a task's step."""
-    version = task.instance.version
-    step = parsed(version).steps.get(task.bpmn_id)
+    """Return the form of a task's step (built once per version; see ``forms.load_form``)."""
+    version_id = task.instance.version_id
+    step = compiled(version_id).process.steps.get(task.bpmn_id)
     if step is None:
         raise NotFound(_("Langkah tidak ada lagi di diagram."))
-    return forms.load_form(version, step)
+    return forms.load_form(version_id, step)
+
+
+def _person(user_id: int | None) -> User | None:
+    """A task's holder or completer, read when a refusal names them (not a lazy load)."""
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def _done_message(task: HumanTask) -> str:
-    who = task.completed_by.display_name if task.completed_by else "?"
+    completer = _person(task.completed_by_id)
+    who = completer.display_name if completer else "?"
     when = format_datetime(task.completed_at, "short") if task.completed_at else ""
     if task.status == TaskStatus.COMPLETED:
         return _("Tugas ini sudah diselesaikan oleh %(who)s pada %(when)s.", who=who, when=when)
@@ -107,9 +153,47 @@ def _check_completable(task: HumanTask, user: User) -> None:
     if task.status != TaskStatus.OPEN:
         raise Conflict(_done_message(task))
     if task.assigned_user_id not in (None, user.id):
-        raise Conflict(
-            _("Tugas ini sedang dikerjakan oleh %(who)s.", who=task.assigned_user.display_name)
+        holder = _person(task.assigned_user_id)
+        who = holder.display_name if holder else "?"
+        raise Conflict(_("Tugas ini sedang dikerjakan oleh %(who)s.", who=who))
+
+
+# What may change on a task row while nobody holds its case's lock: re-read under the lock.
+_MUTABLE = ("status", "assigned_user_id", "claimed_at", "completed_by_id", "completed_at")
+_MUTABLE += ("due_at", "breached_at")
+
+
+def _locked_tasks(instance_id: int, task: HumanTask) -> dict[str, HumanTask]:
+    """Under the instance's lock: lock and re-read the task and the case's other open tasks.
+
+    The task's changing columns are brought up to date in place (a locking read sees the latest
+    commit even under MariaDB's REPEATABLE READ snapshot); other open tasks, rare, are loaded
+    with their candidates. Returns the open ones by the engine's task id.
+    """
+    columns = [getattr(HumanTask, name) for name in _MUTABLE]
+    rows = db.session.execute(
+        select(HumanTask.id, *columns)
+        .where(
+            HumanTask.instance_id == instance_id,
+            or_(HumanTask.status == TaskStatus.OPEN, HumanTask.id == task.id),
         )
+        .with_for_update()
+    ).all()
+    fresh = next((r for r in rows if r.id == task.id), None)
+    if fresh is None:
+        raise NotFound(_("Tugas tidak ditemukan."))
+    for name in _MUTABLE:
+        set_committed_value(task, name, getattr(fresh, name))
+    others = [r.id for r in rows if r.id != task.id]
+    found = [task]
+    if others:
+        found += db.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.id.in_(others))
+            .options(selectinload(HumanTask.candidates))
+            .execution_options(populate_existing=True)
+        ).all()
+    return {t.spiff_task_id: t for t in found if t.status == TaskStatus.OPEN}
 
 
 def complete_task(
@@ -119,8 +203,19 @@ def complete_task(
     uploads: dict[str, attachments.Upload] | None = None,
 ) -> HumanTask:
     """Complete a user task with form data; 409 when someone else got there first."""
+    return complete_and_next(user, task_id, data, uploads).task
+
+
+def complete_and_next(
+    user: User,
+    task_id: int,
+    data: dict[str, Any],
+    uploads: dict[str, attachments.Upload] | None = None,
+) -> Completed:
+    """Complete a user task as ``complete_task`` does; return it with its case's open tasks."""
     uploads = uploads or {}
     task = task_for(user, task_id, "complete")
+    starter = task.instance.started_by
     _check_completable(task, user)
     form = task_form(task)
     data = dict(data)
@@ -129,28 +224,33 @@ def complete_task(
         with undone_on_failure(paths):
             row = runtime.lock_instance(task.instance_id)
             # Checked again under the lock: the first check read what may have changed since.
-            task = _refresh_task(task_id, lock=True)
+            open_rows = _locked_tasks(row.id, task)
             _check_completable(task, user)
             if row.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
                 raise Conflict(_("Kasus ini sedang ditangguhkan atau dihentikan."))
             engine = runtime.load(row)
             try:
-                complete_step(row, engine, task, user, data, stored)
+                created = complete_step(row, engine, task, user, data, stored, dict(open_rows))
             except TaskNotReady as exc:
                 raise Conflict(_("Tugas ini sudah tidak menunggu isian.")) from exc
-            db.session.commit()
+            commit_keeping_loaded()
     except StaleDataError as exc:
         raise Conflict(_done_message(_refresh_task(task_id))) from exc
-    return task
+    still_open = [t for t in open_rows.values() if t.status == TaskStatus.OPEN]
+    return Completed(task, row, still_open + created, starter)
 
 
-def hand_over(task_id: int, holder: int | None, new_holder: int | None) -> bool:
+def hand_over(
+    task_id: int, holder: int | None, new_holder: int | None, task: HumanTask | None = None
+) -> bool:
     """Move an open task from ``holder`` to ``new_holder`` (None: its lane) if it is so held.
 
     One conditional UPDATE: of two people acting on the task at once, exactly one matches.
     False means someone else acted first; the caller rolls back and says what happened.
+    When it matched, the loaded ``task`` (if given) now holds what was written: no re-read.
     """
     held = HumanTask.assigned_user_id
+    claimed_at = utcnow() if new_holder else None
     result = db.session.execute(
         update(HumanTask)
         .where(
@@ -158,10 +258,15 @@ def hand_over(task_id: int, holder: int | None, new_holder: int | None) -> bool:
             HumanTask.status == TaskStatus.OPEN,
             held.is_(None) if holder is None else held == holder,
         )
-        .values(assigned_user_id=new_holder, claimed_at=utcnow() if new_holder else None)
+        .values(assigned_user_id=new_holder, claimed_at=claimed_at)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    if task is not None:
+        set_committed_value(task, "assigned_user_id", new_holder)
+        set_committed_value(task, "claimed_at", claimed_at)
+    return True
 
 
 def _still_open(task_id: int) -> HumanTask:
@@ -184,24 +289,25 @@ def claim_task(user: User, task_id: int) -> HumanTask:
         raise Conflict(_done_message(task))
     if task.assigned_user_id == user.id:
         return task
-    if not hand_over(task_id, None, user.id):
+    if not hand_over(task_id, None, user.id, task):
         task = _still_open(task_id)
         if task.assigned_user_id == user.id:
             return task  # our own earlier click won
+        holder = _person(task.assigned_user_id)
         raise Conflict(
-            _("Tugas ini sudah diambil oleh %(who)s.", who=task.assigned_user.display_name)
+            _("Tugas ini sudah diambil oleh %(who)s.", who=holder.display_name if holder else "?")
         )
     audit.record("task.claimed", user, task=task)
-    db.session.commit()
-    return _refresh_task(task_id)
+    commit_keeping_loaded()
+    return task
 
 
 def release_task(user: User, task_id: int) -> HumanTask:
     """Give a claimed task back to its lane."""
     task = task_for(user, task_id, "release")
-    if not hand_over(task_id, user.id, None):
+    if not hand_over(task_id, user.id, None, task):
         _still_open(task_id)
         raise Conflict(_("Tugas ini tidak sedang Anda pegang."))
     audit.record("task.released", user, task=task)
-    db.session.commit()
-    return _refresh_task(task_id)
+    commit_keeping_loaded()
+    return task
