@@ -119,3 +119,61 @@ def from_words_id(text: str) -> Duration | None:
             return None
         counts[_BY_WORD[word]] += int(number)
     return Duration(**counts)
+
+
+# How SOP documents write a Waktu cell beyond the plain words: abbreviations, "30'",
+# "1 x 24 jam", "0,5 jam", "1 (satu) hari", "paling lama 3 hari", "1 jam dan 30 menit", and a
+# range "1-2 hari", read as its upper bound (the time standard is the limit).
+_ABBREVIATIONS = {
+    "mnt": "menit",
+    "mnit": "menit",
+    "min": "menit",
+    "menit'": "menit",
+    "jm": "jam",
+    "hr": "hari",
+    "hk": "hari",
+    "dtk": "detik",
+    "det": "detik",
+    "mg": "minggu",
+    "mgg": "minggu",
+    "bln": "bulan",
+    "thn": "tahun",
+}
+_QUALIFIERS = re.compile(
+    r"^(?:paling\s+lama|selambat-?lambatnya|maksimal|maksimum|maks\.?|max\.?|kurang\s+lebih|"
+    r"sekitar|±|\+/-|<=?|≤)\s*"
+)
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_MINUTE_MARK = re.compile(r"(\d+)\s*['’′]")
+_TIMES = re.compile(r"(\d+)\s*[x×]\s*(\d+)")
+_FRACTION = re.compile(r"(\d+)?\s*(?:[.,](\d+)|½)\s*(jam|hari)")
+_RANGE = re.compile(r"\d+(?:[.,]\d+)?\s*[a-z]*\s*(?:-|–|s\.?/d\.?|sampai|hingga)\s*(?=\d)")
+_JOINERS = re.compile(r"\s*(?:,|\bdan\b|\+)\s*")
+
+
+def _fraction(match: re.Match[str]) -> str:
+    whole = int(match.group(1) or 0)
+    digits = match.group(2)
+    part = int(digits) / 10 ** len(digits) if digits else 0.5
+    unit_minutes = 60 if match.group(3) == "jam" else 24 * 60
+    return f"{round((whole + part) * unit_minutes)} menit"
+
+
+def from_document_words(text: str) -> Duration | None:
+    """Read a Waktu cell as SOP documents write it ('30\\'', '1 x 24 jam', '3 hari kerja')."""
+    said = " ".join(text.lower().split())
+    said = _PARENTHESES.sub(" ", said).strip().rstrip(".")
+    said = _QUALIFIERS.sub("", said)
+    said = _RANGE.sub("", said)  # "1-2 hari" → "2 hari": a standard is a limit
+    said = _MINUTE_MARK.sub(r"\1 menit", said)
+    said = _TIMES.sub(lambda m: str(int(m.group(1)) * int(m.group(2))), said)
+    said = _FRACTION.sub(_fraction, said)
+    said = re.sub(r"(\d)([a-z])", r"\1 \2", said)
+    said = " ".join(_ABBREVIATIONS.get(word.rstrip("."), word.rstrip(".")) for word in said.split())
+    said = _JOINERS.sub(" ", said)
+    return from_words_id(said) if said else None
+
+
+def is_range(text: str) -> bool:
+    """Whether a Waktu cell gives a range ('1-2 hari', '30 menit s/d 1 jam')."""
+    return bool(_RANGE.search(" ".join(text.lower().split())))

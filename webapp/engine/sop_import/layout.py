@@ -73,7 +73,9 @@ def _header_at(grid: Grid, index: int) -> Layout | None:
         for name, words in _COLUMN_WORDS.items():
             if name not in columns and j > uraian and k.startswith(words):
                 columns[name] = j
-    mutu = min([columns[c] for c in ("kelengkapan", "waktu", "output") if c in columns] or [len(raw)])
+    mutu = min(
+        [columns[c] for c in ("kelengkapan", "waktu", "output") if c in columns] or [len(raw)]
+    )
     lanes = [(j, raw[j]) for j in range(uraian + 1, mutu) if merged[j] not in _NOT_LANES]
     return Layout(no=no, uraian=uraian, lanes=lanes, columns=columns, header=merged)
 
@@ -90,6 +92,8 @@ def find_table(grids: list[Grid]) -> tuple[Layout, int, int, list[list[str]]] | 
                 start += 1  # the second header row, already merged
             body = list(grid[start:])
             for later in grids[g + 1 :]:
+                if all(len(r) <= 1 for r in later):
+                    continue  # lines between the parts (a page's footer and title)
                 if not _continues(later, layout):
                     break
                 body.extend(later)
