@@ -9,6 +9,7 @@ only, and keeps what the import could not express as findings on the draft.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from ..engine import sop_import
 from ..engine.sop_import.errors import ImportRefused
 from ..engine.sop_import.generate import table_to_diagram
 from ..engine.sop_import.plan import process_id_for
-from ..engine.sop_import.table import table_errors
+from ..engine.sop_import.table import TABLE_SCHEMA, table_errors
 from ..extensions import db
 from ..models import ProcessVersion, User
 from . import audit, versions
@@ -35,6 +36,13 @@ class DocumentRefused(ServiceError):
         super().__init__(_("Dokumen tidak dapat diimpor."), code=code, params=params)
         self.code = code
         self.params = params
+
+
+def table_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the SOP table (for the API's document), as a fresh copy."""
+    schema = copy.deepcopy(TABLE_SCHEMA)
+    schema.pop("$schema", None)
+    return schema
 
 
 def can_import(user: User) -> bool:
@@ -72,7 +80,7 @@ def propose(filename: str, data: bytes) -> dict[str, Any]:
     Raises DocumentRefused (422) when the document cannot be read as an SOP table.
     """
     try:
-        table = sop_import.read_document(filename, data)  # type: ignore[attr-defined]
+        table = sop_import.read_document(filename, data)
     except ImportRefused as exc:
         raise DocumentRefused(exc.code, dict(exc.params)) from exc
     return _proposal(_check(table))

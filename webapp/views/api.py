@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request, send_file, url_for
@@ -10,13 +11,22 @@ from flask_babel import gettext as _
 from ..auth import user_from_bearer
 from ..extensions import db
 from ..models import HumanTask, ProcessInstance, Role, User
-from ..services import access, attachments, case_view, reports, submissions, users, versions
+from ..services import (
+    access,
+    attachments,
+    case_view,
+    reports,
+    sop_import,
+    submissions,
+    users,
+    versions,
+)
 from ..services import instances as svc
 from ..services.case_view import HISTORY_MAX_PAGE, HISTORY_PAGE
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
 from ..services.version_cache import compiled
-from .findings import worded
+from .findings import message, worded
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -368,6 +378,58 @@ def version_json(version) -> dict[str, Any]:
         "content_hash": version.content_hash,
         "note": version.note,
         "findings": worded(version.findings),
+    }
+
+
+@bp.post("/processes/import")
+def import_process():
+    """Import an SOP document (process owners): propose its draft, or create it once confirmed.
+
+    Multipart ``file`` (DOCX, XLSX, PDF, text/HTML) or JSON ``{"text": ...}``: 200 with the
+    parsed table and the proposed diagram, nothing saved. JSON ``{"table": {...}}``: the same
+    from a corrected table; with ``"confirm": true`` the draft is created (201).
+    """
+    user = caller()
+    if not sop_import.can_import(user):
+        raise Forbidden(_("Hanya pemilik proses yang dapat mengimpor dokumen SOP."))
+    shape = _('Kirim berkas pada isian multipart "file", atau JSON {"text": ...} / {"table": ...}.')
+    try:
+        if request.files.get("file") is not None:
+            upload = request.files["file"]
+            proposal = sop_import.propose(upload.filename or "", upload.read())
+            return jsonify(_proposal_json(proposal))
+        if not request.is_json:
+            raise Invalid(shape, {})
+        payload = submissions.parse_body(request.get_data(cache=True), shape)
+        if isinstance(payload, dict) and isinstance(payload.get("text"), str):
+            return jsonify(_proposal_json(sop_import.propose("teks.txt", payload["text"].encode())))
+        if not isinstance(payload, dict) or "table" not in payload:
+            raise Invalid(shape, {})
+        if payload.get("confirm") is not True:
+            return jsonify(_proposal_json(sop_import.propose_table(payload["table"])))
+        process_id = payload.get("process_id")
+        if process_id is not None and not isinstance(process_id, str):
+            raise Invalid(shape, {"process_id": _("Harus berupa teks.")})
+        version = sop_import.create_draft(user, payload["table"], process_id)
+    except sop_import.DocumentRefused as exc:
+        refusal = {"code": exc.code, "params": exc.params}
+        return jsonify(message=message(refusal), **refusal), 422
+    body = version_json(version)
+    body["url"] = url_for(
+        "processes.version",
+        process_id=version.definition.process_id,
+        number=version.version,
+        _external=True,
+    )
+    return jsonify(body), 201
+
+
+def _proposal_json(proposal: dict[str, Any]) -> dict[str, Any]:
+    """A proposal as the API returns it: forms as JSON objects, findings worded."""
+    return {
+        **proposal,
+        "forms": {name: json.loads(text) for name, text in proposal["forms"].items()},
+        "findings": worded(proposal["findings"]),
     }
 
 

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from ..services.case_view import HISTORY_MAX_PAGE, HISTORY_PAGE
+from ..services.sop_import import table_schema
 from ..services.submissions import MAX_DATA_BYTES, MAX_DATA_DEPTH
 
 
@@ -562,6 +563,68 @@ PATHS["/api/v1/processes/{process_id}/instances"]["post"]["responses"]["200"] = 
 
 PATHS["/api/v1/processes/{process_id}/versions"]["post"]["responses"]["200"] = json_body(
     ref("Version"), "Isi sama dengan versi yang ada. / Same content as an existing version."
+)
+
+
+# Import an SOP document (issue 15): the proposal (nothing saved), then the confirmed draft.
+SCHEMAS["ImportTable"] = {
+    **table_schema(),
+    "description": "Tabel SOP hasil baca dokumen, dikoreksi pemilik proses. / The SOP table "
+    "read from the document, as the owner corrects it.",
+}
+SCHEMAS["ImportProposal"] = obj(
+    {
+        "table": ref("ImportTable"),
+        "process_id": {"type": "string"},
+        "bpmn": {"type": "string", "description": "Diagram BPMN usulan. / Proposed BPMN XML."},
+        "forms": {
+            "type": "object",
+            "additionalProperties": {"type": "object"},
+            "description": "Formulir per nama berkas. / Forms (JSON Schema) by file name.",
+        },
+        "findings": {"type": "array", "items": ref("Finding")},
+    },
+    description="Usulan impor; belum disimpan. / An import proposal; nothing saved.",
+)
+SCHEMAS["ImportRequest"] = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "description": "Teks/HTML tabel SOP. / Pasted text or HTML."},
+        "table": ref("ImportTable"),
+        "confirm": {"type": "boolean", "description": "true: buat draf. / true: create the draft."},
+        "process_id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
+    },
+    "description": "`text`, atau `table` (+ `confirm`). / `text`, or `table` (+ `confirm`).",
+}
+SCHEMAS["Error"]["properties"].update(
+    code={"type": "string", "description": "Kode penolakan dokumen. / Why a document was refused."},
+    params={"type": "object"},
+)
+PATHS["/api/v1/processes/import"] = {
+    "post": operation(
+        "Impor dokumen SOP (pemilik proses): usulan draf, lalu draf setelah dikonfirmasi. / "
+        "Import an SOP document (owners): a proposed draft, then the draft once confirmed.",
+        json_body(ref("ImportProposal"), "Usulan; tidak ada yang disimpan. / Nothing saved."),
+        (403, 413, 422),
+        status=200,
+        requestBody={
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+                "application/json": {"schema": ref("ImportRequest")},
+            },
+        },
+    )
+}
+PATHS["/api/v1/processes/import"]["post"]["responses"]["201"] = json_body(
+    all_of("Version", {"url": {"type": "string", "format": "uri"}}),
+    "Draf dibuat dari tabel yang dikonfirmasi. / The draft made from the confirmed table.",
 )
 
 
