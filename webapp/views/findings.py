@@ -244,6 +244,44 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "bernomor, lembar SOP mengurutkan langkah menurut alur dan bisa keliru. Isi “Nomor "
         "langkah” pada setiap langkah."
     ),
+    # What an imported SOP table could not express (webapp/engine/sop_import/plan.py).
+    ("import-date-unread", ""): _l(
+        "%(name)s “%(value)s” dari dokumen bukan tanggal YYYY-MM-DD; disimpan apa adanya. Ubah "
+        "menjadi tanggal (misalnya 2023-06-27) pada properti proses."
+    ),
+    ("import-lane-assumed", ""): _l(
+        "Langkah %(row)s tidak bertanda pelaksana; ditempatkan di lane “%(lane)s” (lane langkah "
+        "sebelumnya). Periksa pelaksananya dan pindahkan bila perlu."
+    ),
+    ("import-lane-empty", ""): _l(
+        "Lane “%(lane)s” dari kolom Pelaksana tidak memiliki langkah. Hapus lane itu atau "
+        "pindahkan langkah yang dilakukannya ke sana."
+    ),
+    ("import-service-operator", ""): _l(
+        "Langkah %(row)s dikerjakan sistem (tugas layanan) tetapi belum memiliki operator. Pilih "
+        "operator layanan pada langkah ini di modeler atau ubah menjadi tugas pengguna."
+    ),
+    ("import-branch-repeated", ""): _l(
+        "Keputusan langkah %(row)s memiliki dua cabang berlabel “%(label)s”; yang kedua diberi "
+        "nomor. Beri setiap cabang label yang berbeda."
+    ),
+    ("import-duration-invalid", ""): _l(
+        "Waktu langkah %(row)s “%(value)s” bukan durasi ISO-8601 yang dapat dijalankan; langkah "
+        "ini belum memiliki timer mutu baku. Isi mutu baku waktu, misalnya PT2H untuk 2 jam."
+    ),
+    ("import-waktu-unread", ""): _l(
+        "Waktu langkah %(row)s “%(waktu)s” tidak terbaca sebagai lama waktu; disimpan sebagai teks "
+        "tanpa timer mutu baku. Isi mutu baku waktu, misalnya PT2H untuk 2 jam."
+    ),
+    ("import-end-row-data", ""): _l(
+        "Langkah %(row)s mengakhiri proses; kelengkapan, waktu, produk dan keterangannya hanya "
+        "disimpan sebagai dokumentasi peristiwa akhir. Jadikan tugas sebelum akhir bila perlu."
+    ),
+    ("import-row-unreachable", ""): _l(
+        "Langkah %(row)s tidak dicapai alur mana pun (tidak ada langkah atau cabang yang menuju "
+        "ke sana), sehingga tidak akan pernah dijalankan. Arahkan cabang ke langkah ini atau "
+        "hapus langkahnya."
+    ),
 }
 
 
