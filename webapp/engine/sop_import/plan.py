@@ -146,10 +146,10 @@ def plan(table: dict[str, Any]) -> Plan:
         slot += 1 + (1 if ends else 0)
     result.slots = slot + 1  # the final end event's column
 
-    start = result.node(Node("StartEvent_1", "startEvent", _("Mulai"), lane_of[rows[0]["no"]], 0))
+    start = result.node(Node("StartEvent_1", "startEvent", "Mulai", lane_of[rows[0]["no"]], 0))
     start.role = "start"
     result.flow(start.id, entry[rows[0]["no"]])
-    final = Node("EndEvent_selesai", "endEvent", _("Selesai"), lane_of[rows[-1]["no"]], slot)
+    final = Node("EndEvent_selesai", "endEvent", "Selesai", lane_of[rows[-1]["no"]], slot)
     final.role = "end"
     for position, row in enumerate(rows):
         following = entry[rows[position + 1]["no"]] if position + 1 < len(rows) else final.id
@@ -161,11 +161,6 @@ def plan(table: dict[str, Any]) -> Plan:
     return result
 
 
-def _(text: str) -> str:
-    """Mark a name the draft is given (Indonesian: the diagram's own language)."""
-    return text
-
-
 def _header(header: dict[str, Any]) -> dict[str, str]:
     return {prop: clean(header[prop]) for prop in FIELDS_BY_PROP if header.get(prop) is not None}
 
@@ -173,8 +168,9 @@ def _header(header: dict[str, Any]) -> dict[str, str]:
 def _check_header(result: Plan) -> None:
     for prop, value in result.header.items():
         if value and FIELDS_BY_PROP[prop].kind == "date" and parse_date(value) is None:
+            name = FIELDS_BY_PROP[prop].label
             result.finding(
-                "warning", "import-date-unread", result.process_id, field=prop, value=value
+                "warning", "import-date-unread", result.process_id, name=name, value=value
             )
 
 
