@@ -17,7 +17,9 @@ from .. import sop_document
 from ..sop_document import DOCUMENT_FIELDS
 from .cells import Grid, clean, one_line
 
-_LABELS = {label: f.prop for f in DOCUMENT_FIELDS for label in f.doc_labels}
+_LABELS = {
+    re.sub(r"\s*/\s*", "/", label): f.prop for f in DOCUMENT_FIELDS for label in f.doc_labels
+}
 _NAME_LABELS = ("nama sop", "judul sop")
 _MONTHS = {
     name: number
@@ -46,6 +48,7 @@ _NUMBER_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _UNIT_START = re.compile(
     r"\s+(?=(?:DINAS|BADAN|KANTOR|SEKRETARIAT|INSPEKTORAT|RUMAH SAKIT|SATUAN|BIRO|UPTD|UPT)\b)"
 )
+_NIP = re.compile(r"\s*\b(NIP\.?\s*:?\s*[\d ]+)\s*$")
 _SIGNED_BY = re.compile(r"^(.*?\boleh\s*:)\s*", re.IGNORECASE)
 _RANKS = (
     "Pembina Utama Madya",
@@ -66,7 +69,7 @@ _RANKS = (
 
 def label_of(cell: str) -> str | None:
     """The header property a cell labels ('Nomor SOP', 'DASAR HUKUM:'), or None."""
-    key = one_line(cell).lower().rstrip(":").strip()
+    key = re.sub(r"\s*/\s*", "/", one_line(cell).lower().rstrip(":").strip())
     return _LABELS.get(key) or ("name" if key in _NAME_LABELS else None)
 
 
@@ -136,31 +139,34 @@ def read_date(text: str) -> date | None:
 
 
 def _signature(text: str, agency: str) -> str:
-    """Break a signature block run onto one line into its lines: by, title, name, rank."""
-    lines = []
+    """Break a signature block run onto one line into its lines: by, title, name, rank, NIP."""
+    head: list[str] = []
+    tail: list[str] = []
     by = _SIGNED_BY.match(text)
     if by:
-        lines.append(by.group(1))
+        head.append(by.group(1))
         text = text[by.end() :]
+    nip = _NIP.search(text)
+    if nip:
+        tail.insert(0, nip.group(1))
+        text = text[: nip.start()]
     rank = next((r for r in _RANKS if text.endswith(" " + r)), None)
     if rank:
+        tail.insert(0, rank)
         text = text[: -len(rank)].strip()
-    # The signer heads the agency: the title ends where the agency's unit name does.
-    units = [u for u in agency.splitlines()[1:] if u]
-    for unit in units:
+    # The signer heads the agency: the title ends where the agency's unit name does, with
+    # the region after it when the title names it ("… SATU PINTU KABUPATEN SUMEDANG").
+    agency_lines = [line for line in agency.splitlines() if line]
+    region = agency_lines[0].removeprefix("PEMERINTAH ").strip() if len(agency_lines) > 1 else ""
+    for unit in agency_lines[1:]:
         words = unit.split()
-        while words:
-            title_end = text.find(" ".join(words))
-            if title_end >= 0 and len(words) >= 2:
-                cut = title_end + len(" ".join(words))
-                lines.extend([text[:cut].strip(), text[cut:].strip()])
-                text = ""
-                break
+        while len(words) >= 2 and " ".join(words) not in text:
             words.pop()
-        if not text:
+        if len(words) >= 2:
+            cut = text.find(" ".join(words)) + len(" ".join(words))
+            if region and text[cut:].strip().startswith(region):
+                cut = text.find(region, cut) + len(region)
+            head.append(text[:cut].strip())
+            text = text[cut:]
             break
-    if text:
-        lines.append(text)
-    if rank:
-        lines.append(rank)
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in (*head, text.strip(), *tail) if line)

@@ -19,8 +19,8 @@ _COLUMN_WORDS = {
     "kelengkapan": ("kelengkapan", "persyaratan", "syarat"),
     "waktu": ("waktu",),
     "output": ("output", "produk", "hasil"),
-    "keterangan": ("keterangan", "ket", "ket."),
 }
+_REMARKS = ("keterangan", "ket", "ket.")
 _NOT_LANES = ("pelaksana", "mutu baku", "")
 
 
@@ -73,9 +73,11 @@ def _header_at(grid: Grid, index: int) -> Layout | None:
         for name, words in _COLUMN_WORDS.items():
             if name not in columns and j > uraian and k.startswith(words):
                 columns[name] = j
-    mutu = min(
-        [columns[c] for c in ("kelengkapan", "waktu", "output") if c in columns] or [len(raw)]
-    )
+    mutu = min(list(columns.values()) or [len(raw)])
+    remarks = [j for j, k in enumerate(merged) if j >= mutu and k.startswith(_REMARKS[0])]
+    remarks += [j for j, k in enumerate(merged) if j >= mutu and k in _REMARKS]
+    if remarks:
+        columns["keterangan"] = remarks[0]
     lanes = [(j, raw[j]) for j in range(uraian + 1, mutu) if merged[j] not in _NOT_LANES]
     return Layout(no=no, uraian=uraian, lanes=lanes, columns=columns, header=merged)
 
