@@ -213,9 +213,10 @@ def process(process_id: str):
 def start(process_id: str):
     """Start an instance: the body's data is step 1's submission."""
     key = request.headers.get("Idempotency-Key", "")[:64] or None
-    row, new = svc.start_instance(process_id, caller(), body_data(), submission_key=key)
+    started = svc.start_and_next(process_id, caller(), body_data(), submission_key=key)
+    row = started.instance
     location = {"Location": url_for("api.instance", instance_id=row.id)}
-    return jsonify(summary_of(row, case_view.open_tasks(row.id))), (201 if new else 200), location
+    return jsonify(summary_of(row, started.open_tasks)), (201 if started.new else 200), location
 
 
 @bp.get("/tasks")

@@ -5,7 +5,14 @@ load–act–save core in ``services.runtime``; ``form_input`` takes a submissio
 """
 
 from ..runtime import tasks_of
-from .instance_actions import can_start, instance_for, start_form, start_instance
+from .instance_actions import (
+    Started,
+    can_start,
+    instance_for,
+    start_and_next,
+    start_form,
+    start_instance,
+)
 from .task_actions import (
     Completed,
     claim_task,
@@ -18,12 +25,14 @@ from .task_actions import (
 
 __all__ = [
     "Completed",
+    "Started",
     "can_start",
     "complete_and_next",
     "claim_task",
     "complete_task",
     "instance_for",
     "release_task",
+    "start_and_next",
     "start_form",
     "start_instance",
     "task_for",

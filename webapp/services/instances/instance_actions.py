@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -14,8 +15,16 @@ from service_tasks import REGISTRY
 from ...engine.instance import ProcessInstance as EngineInstance
 from ...engine.spec import SERIALIZER_VERSION, StepInfo
 from ...extensions import db
-from ...models import InstanceWord, ProcessInstance, ProcessVersion, User, title_words
-from .. import access, attachments, audit, forms, runtime
+from ...models import (
+    HumanTask,
+    InstanceWord,
+    ProcessInstance,
+    ProcessVersion,
+    TaskStatus,
+    User,
+    title_words,
+)
+from .. import access, attachments, audit, case_view, forms, runtime
 from ..commit import commit_keeping_loaded
 from ..errors import Forbidden, NotFound, ServiceError
 from ..processes import parsed, published_version
@@ -53,6 +62,15 @@ def _started_with(key: str | None) -> ProcessInstance | None:
     return db.session.scalar(select(ProcessInstance).where(ProcessInstance.start_key == key))
 
 
+@dataclass
+class Started:
+    """A case just started (or found again by its submission key) and its open tasks."""
+
+    instance: ProcessInstance
+    new: bool
+    open_tasks: list[HumanTask]
+
+
 def start_instance(
     process_id: str,
     user: User,
@@ -65,11 +83,27 @@ def start_instance(
     Returns the instance and whether it is new: a submission repeated with the same key (a
     double click, a retried API call) returns the instance the first one started.
     """
+    started = start_and_next(process_id, user, data, uploads, submission_key)
+    return started.instance, started.new
+
+
+def _again(existing: ProcessInstance) -> Started:
+    return Started(existing, False, case_view.open_tasks(existing.id))
+
+
+def start_and_next(
+    process_id: str,
+    user: User,
+    data: dict[str, Any],
+    uploads: dict[str, attachments.Upload] | None = None,
+    submission_key: str | None = None,
+) -> Started:
+    """Start an instance as ``start_instance`` does; return it with its open tasks."""
     uploads = uploads or {}
     key = f"{user.id}:{submission_key}"[:100] if submission_key else None
     existing = _started_with(key)
     if existing is not None:
-        return existing, False
+        return _again(existing)
     version, step, form = start_form(process_id)
     if not can_start(user, step):
         audit.record("instance.start_forbidden", user, process_id=process_id)
@@ -101,7 +135,7 @@ def start_instance(
             if first is None:
                 raise ServiceError(_("Diagram tidak dimulai dengan langkah '%(s)s'.", s=step.name))
             db.session.flush()
-            complete_step(
+            opened = complete_step(
                 row, engine, first, user, data, stored, {t.spiff_task_id: t for t in created}
             )
             audit.record(
@@ -113,8 +147,9 @@ def start_instance(
         existing = _started_with(key)
         if existing is None:
             raise
-        return existing, False
-    return row, True
+        return _again(existing)
+    still_open = [t for t in created if t.status == TaskStatus.OPEN]
+    return Started(row, True, still_open + opened)
 
 
 def instance_for(user: User, instance_id: int) -> ProcessInstance:
