@@ -4,8 +4,14 @@ Usage: .venv/bin/python bench/complete_task.py [--rounds N] [--backends sqlite,p
 
 Prints, per database: the median HTTP round trip (real HTTP over a local socket, through the
 whole stack) to start an instance and to complete a task, the engine alone doing the same step
-(deserialize, complete, serialize), their ratio, and the serialized state size; then the same
-for a case that has looped 50 times through a failed test.
+(deserialize, complete, serialize), one commit of the state on that database, the floor (engine
+step plus one commit) and the HTTP completion over it, and the serialized state size; then the
+same for a case that has looped 50 times through a failed test.
+
+The last line is ``ratio: X``: the median HTTP completion on PostgreSQL over the floor measured
+in the same run (issue 13 asks for X <= 3), or on the last database measured without
+PostgreSQL. Database servers come from SOPFLOW_TEST_POSTGRESQL_URL / SOPFLOW_TEST_MARIADB_URL
+(a scratch database is created on that server and dropped afterwards).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -34,8 +41,12 @@ from webapp.models import ApiToken, HumanTask, ProcessInstance, TaskStatus, User
 from webapp.services.processes import parsed  # noqa: E402
 
 SERVERS = {
-    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4",
+    "postgresql": os.environ.get(
+        "SOPFLOW_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
+    "mariadb": os.environ.get(
+        "SOPFLOW_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
+    ),
 }
 
 
@@ -92,7 +103,24 @@ def engine_step(app, instance_id: int, step: str, data: dict, rounds: int) -> tu
     return statistics.median(times), len(state)
 
 
-def measure(backend: str, rounds: int) -> list[str]:
+def commit_time(app, instance_id: int, rounds: int) -> float:
+    """Median time to write an instance's state back and commit: the database's share of a
+    step that no code can avoid."""
+    with app.app_context():
+        state = db.session.get(ProcessInstance, instance_id).state
+        db.session.rollback()
+        table = ProcessInstance.__table__
+        times = []
+        with db.engine.connect() as conn:
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                conn.execute(table.update().where(table.c.id == instance_id).values(state=state))
+                conn.commit()
+                times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def measure(backend: str, rounds: int) -> tuple[list[str], float]:
     tmp = Path(tempfile.mkdtemp(prefix="sopflow-bench-"))
     drop = None
     if backend == "sqlite":
@@ -129,6 +157,8 @@ def measure(backend: str, rounds: int) -> list[str]:
             starts.append(elapsed)
             ids.append(payload["id"])
         engine_fresh, size_fresh = engine_step(app, ids[0], "Task_2_analisa", STEP2, rounds)
+        commit = commit_time(app, ids[-1], rounds)
+        floor = engine_fresh + commit
         for instance_id in ids:
             task_id = open_task(app, instance_id, "Task_2_analisa")
             path = f"/api/v1/tasks/{task_id}/complete"
@@ -163,6 +193,9 @@ def measure(backend: str, rounds: int) -> list[str]:
             ("complete step 2 (HTTP)", ms(med(step2))),
             ("complete step 2 (engine alone)", f"{ms(engine_fresh)}   {kb(size_fresh)}"),
             ("ratio HTTP/engine, step 2", f"{med(step2) / engine_fresh:7.1f}x"),
+            ("one commit of the state", ms(commit)),
+            ("floor: engine step + one commit", ms(floor)),
+            ("ratio HTTP/floor, step 2", f"{med(step2) / floor:7.2f}x"),
             ("step 3, fresh case (HTTP)", ms(med(fresh_http))),
             ("step 3, after 50 loops (HTTP)", ms(med(loop_http))),
             ("step 3, fresh (engine alone)", f"{ms(engine_fresh3)}   {kb(size_fresh3)}"),
@@ -172,6 +205,7 @@ def measure(backend: str, rounds: int) -> list[str]:
             ("state growth per loop", f"{(size_loop - size_fresh3) / 50 / 1024:.1f} KB"),
         ]
         lines = [f"[{backend}] {label:<34} {value}" for label, value in rows]
+        ratio = med(step2) / floor
     finally:
         server.shutdown()
         with app.app_context():
@@ -179,7 +213,7 @@ def measure(backend: str, rounds: int) -> list[str]:
             db.engine.dispose()
         if drop:
             drop()
-    return lines
+    return lines, ratio
 
 
 def main() -> None:
@@ -187,9 +221,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
+    ratios = {}
     for backend in args.backends.split(","):
-        for line in measure(backend, args.rounds):
+        lines, ratios[backend] = measure(backend, args.rounds)
+        for line in lines:
             print(line, flush=True)
+    ratio = ratios.get("postgresql", list(ratios.values())[-1])
+    print(f"ratio: {ratio:.2f}")
 
 
 if __name__ == "__main__":
