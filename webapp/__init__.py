@@ -30,6 +30,7 @@ from .views import (
     processes,
     security,
     sla,
+    sop_import,
     sop_sheet,
     tasks,
     template_helpers,
@@ -120,6 +121,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_instances.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(sop_import.bp)
     app.register_blueprint(processes.bp)
     app.register_blueprint(sop_sheet.bp)
     app.register_blueprint(api.bp)

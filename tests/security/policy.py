@@ -99,6 +99,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     "processes.publish": OWNERS,
     "processes.create_role": OWNERS,
     "processes.migrate": ADMIN,
+    "sop_import.upload": OWNERS,
+    "sop_import.review": OWNERS,
     # API
     "api.openapi": PUBLIC,
     "api.processes": BEARER,

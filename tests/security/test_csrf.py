@@ -5,6 +5,7 @@ cookie never authenticates it."""
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -74,6 +75,24 @@ BODIES = {
     "processes.create_role": {"name": "Peran CSRF 2"},
     "instances.skip_service": {"reason": "uji CSRF"},
     "instances.retry_service": {"reason": "uji CSRF"},
+    # A reviewed one-step table confirmed: with a token this creates a draft.
+    "sop_import.upload": {"text": "No\tUraian\tTim\n1\tLangkah\t√"},
+    "sop_import.review": {
+        "table": json.dumps(
+            {
+                "name": "Impor CSRF",
+                "header": {},
+                "lanes": ["Tim"],
+                "rows": [{"no": 1, "uraian": "Langkah", "kind": "task", "lane": "Tim"}],
+            }
+        ),
+        "name": "Impor CSRF",
+        "lanes": "Tim",
+        "row-0-uraian": "Langkah",
+        "row-0-kind": "task",
+        "row-0-lane": "Tim",
+        "action": "confirm",
+    },
 }
 
 

@@ -14,8 +14,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..engine import durations
 from ..services import sop_import as svc
 from ..services import versions
+from ..services.errors import Invalid
 from ..services.sop_sheet import LABELS
 from .common import me, role_required
 from .findings import message, worded
@@ -27,6 +29,7 @@ from .sop_import_form import (
     Damaged,
     Review,
     dumps,
+    shown_cell,
     table_from_form,
 )
 
@@ -49,14 +52,23 @@ def _upload_page(text: str = "", problem: str = "", status: int = 200):
     ), status
 
 
-def _refusal(exc: Exception) -> str:
+def _refusal(exc: svc.DocumentRefused) -> str:
     """Word the readers' refusal (a finding code with parameters) in the reader's language."""
-    code = getattr(exc, "code", "")
-    params = getattr(exc, "params", None) or {}
-    worded_text = message({"code": code, "params": params})
+    code = exc.code
+    worded_text = message({"code": code, "params": exc.params or {}})
     if worded_text and worded_text != code:
         return worded_text
     return _("Dokumen tidak dapat dibaca sebagai tabel SOP (%(code)s).", code=code or "?")
+
+
+def _reasons(exc: Invalid) -> str:
+    return "; ".join(f"{where}: {why}" for where, why in list(exc.errors.items())[:5])
+
+
+def read_waktu(text: str) -> str | None:
+    """The ISO duration of a Waktu the owner typed ('10 menit', "30'", '1 x 24 jam'), or None."""
+    said = durations.from_document_words(text)
+    return said.iso() if said is not None and said.total_seconds > 0 else None
 
 
 def _document() -> tuple[str, bytes] | None:
@@ -106,13 +118,11 @@ def upload():
         return _upload_page(text, problem, 413)
     try:
         proposal = svc.propose(filename, data)
-    except svc.ImportRefused as exc:
+    except Invalid as exc:  # the readers made a table the contract refuses: say so, keep the text
+        return _upload_page(text, _("%(m)s %(e)s", m=exc.message, e=_reasons(exc)), 422)
+    except svc.DocumentRefused as exc:
         return _upload_page(text, _refusal(exc), 422)
     return _review_page(proposal)
-
-
-# Cells the review shows; what the readers were unsure of elsewhere is shown by the row number.
-CELLS = ("lane", "kind", "waktu", "branches", *TEXT_CELLS)
 
 
 def _unsure_cells(table: dict[str, Any]) -> dict[tuple[int, str], str]:
@@ -120,10 +130,8 @@ def _unsure_cells(table: dict[str, Any]) -> dict[tuple[int, str], str]:
     cells: dict[tuple[int, str], list[str]] = {}
     for i, row in enumerate(table["rows"]):
         for item in row.get("uncertain") or []:
-            if not isinstance(item, dict):
-                continue
-            cell = "waktu" if item.get("field") == "duration" else item.get("field")
-            cells.setdefault((i, cell if cell in CELLS else "no"), []).append(message(item))
+            if isinstance(item, dict):
+                cells.setdefault((i, shown_cell(item)), []).append(message(item))
     return {key: " ".join(reasons) for key, reasons in cells.items()}
 
 
@@ -139,7 +147,8 @@ def _review_page(
         bpmn=bpmn.decode("utf-8") if isinstance(bpmn, bytes) else bpmn,
         forms=sorted(proposal.get("forms") or {}),
         findings=worded(proposal.get("findings") or ()),
-        table_findings=worded(table.get("findings") or ()),
+        table_findings=worded(f for f in table.get("findings") or () if isinstance(f, dict)),
+        proposed_id=proposal.get("process_id") or "",
         unsure=_unsure_cells(table),
         cell_errors=review.cell_errors if review else {},
         errors=(review.errors if review else []) + ([problem] if problem else []),
@@ -157,7 +166,7 @@ def _review_page(
 def review():
     """Draw the corrected table again ("Gambar ulang") or save it as a draft ("Buat draf")."""
     try:
-        corrected = table_from_form(request.form, LABELS, svc.read_waktu)
+        corrected = table_from_form(request.form, LABELS, read_waktu)
     except Damaged:
         problem = _(
             "Formulir tinjauan rusak atau terpotong, sehingga tabelnya tidak dapat dibaca. "
@@ -166,20 +175,16 @@ def review():
         return _upload_page("", problem, 422)
     if corrected.cell_errors or corrected.errors:
         return _review_page({}, corrected, 422, _("Perbaiki isian yang ditandai lalu kirim lagi."))
-    invalid = svc.table_errors(corrected.table)
-    if invalid:
-        corrected.errors.append(_("Tabel belum sah: %(e)s", e="; ".join(invalid[:5])))
-        return _review_page({}, corrected, 422)
-    if request.form.get("action") != "confirm":
-        return _review_page(svc.propose_table(corrected.table), corrected)
     try:
+        if request.form.get("action") != "confirm":
+            return _review_page(svc.propose_table(corrected.table), corrected)
         version = svc.create_draft(me(), corrected.table, corrected.table.get("process_id"))
+    except Invalid as exc:  # checked with table_errors: the hidden table was altered
+        problem = _("Tabel belum sah: %(e)s", e=_reasons(exc))
+        return _review_page({}, corrected, 422, problem)
     except versions.Refused as exc:
-        proposal = svc.propose_table(corrected.table)
-        problem = exc.message
-        if exc.findings:
-            problem += " " + " ".join(f["message"] for f in worded(exc.findings))
-        return _review_page(proposal, corrected, 422, problem)
+        problem = " ".join([exc.message, *(f["message"] for f in worded(exc.findings))])
+        return _review_page(svc.propose_table(corrected.table), corrected, 422, problem)
     flash(
         _(
             "Draf versi %(n)s dibuat dari dokumen SOP. Periksa temuannya sebelum terbit.",

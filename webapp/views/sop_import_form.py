@@ -10,6 +10,7 @@ checks the result with ``table_errors`` as well, whatever this module made of it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,9 @@ TEXT_CELLS = ("uraian", "kelengkapan", "output", "keterangan")
 MAX_TABLE_JSON = 1024 * 1024  # the hidden field; a real table of 200 rows is far smaller
 MAX_CELL = 4000
 MAX_ROWS = 200
+PROCESS_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
+# The cells the review shows; an uncertainty about anything else is shown by the row number.
+CELLS = ("lane", "kind", "waktu", "branches", *TEXT_CELLS)
 BRANCH_SLOTS = 3  # inputs offered for a decision's branches (the table allows up to 5)
 
 
@@ -92,16 +96,28 @@ def _branches(form: Mapping[str, str], i: int, numbers: set[int]) -> tuple[list[
     return branches, problem
 
 
-def _still_unsure(base_row: Mapping[str, Any], row: Mapping[str, Any]) -> list[Any]:
-    """What the importer was unsure of, less the cells the owner has since changed."""
+def shown_cell(item: Mapping[str, Any]) -> str:
+    """The review cell an uncertainty belongs to (the row number when it names no cell)."""
+    cell = item.get("field")
+    if cell == "duration":
+        return "waktu"
+    return cell if cell in CELLS else "no"
+
+
+def _still_unsure(
+    form: Mapping[str, str], i: int, base_row: Mapping[str, Any], row: Mapping[str, Any]
+) -> list[Any]:
+    """What the importer was unsure of, less the cells the owner changed or ticked as right."""
     kept = []
     for item in base_row.get("uncertain") or []:
-        cell = item.get("field") if isinstance(item, dict) else None
-        if cell == "duration":
-            cell = "waktu"
-        if cell in row or cell in base_row:
-            if (row.get(cell) or None) != (base_row.get(cell) or None):
-                continue  # the owner decided this cell
+        if not isinstance(item, dict):
+            kept.append(item)  # table_errors refuses it
+            continue
+        cell = shown_cell(item)
+        if form.get(f"row-{i}-ok-{cell}"):
+            continue
+        if cell != "no" and (row.get(cell) or None) != (base_row.get(cell) or None):
+            continue
         kept.append(item)
     return kept
 
@@ -172,7 +188,7 @@ def table_from_form(
             row["branches"] = branches
         if problem:
             review.cell_errors[(i, "branches")] = problem
-        unsure = _still_unsure(base_row, row)
+        unsure = _still_unsure(form, i, base_row, row)
         if unsure:
             row["uncertain"] = unsure
         rows.append(row)
@@ -183,4 +199,11 @@ def table_from_form(
         review.errors.append(_("Nama SOP wajib diisi."))
     if not lanes:
         review.errors.append(_("Tulis paling sedikit satu pelaksana."))
+    if process_id and not PROCESS_ID.fullmatch(process_id):
+        review.errors.append(
+            _(
+                "Id proses hanya huruf kecil, angka dan garis bawah, diawali huruf "
+                "(mis. izin_reklame)."
+            )
+        )
     return review
