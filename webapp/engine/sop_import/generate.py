@@ -119,6 +119,11 @@ def _node(process: etree._Element, node: Node, ins: list[str], outs: list[str]) 
     element = _el(process, f"bpmn:{node.kind}", **attrs)
     if node.documentation:
         _el(element, "bpmn:documentation", node.documentation)
+    if node.kind == "serviceTask" and not node.operator:
+        # An empty operator: the engine parses the draft (so it can be saved and drawn) and
+        # lint's operator-missing asks the owner to choose one before publishing.
+        extensions = _el(element, "bpmn:extensionElements")
+        _el(extensions, "spiffworkflow:serviceTaskOperator", id="")
     if node.operator:
         extensions = _el(element, "bpmn:extensionElements")
         operator = _el(
