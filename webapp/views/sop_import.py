@@ -119,7 +119,7 @@ def upload():
     try:
         proposal = svc.propose(filename, data)
     except Invalid as exc:  # the readers made a table the contract refuses: say so, keep the text
-        return _upload_page(text, _("%(m)s %(e)s", m=exc.message, e=_reasons(exc)), 422)
+        return _upload_page(text, f"{exc.message} {_reasons(exc)}", 422)
     except svc.DocumentRefused as exc:
         return _upload_page(text, _refusal(exc), 422)
     return _review_page(proposal)
