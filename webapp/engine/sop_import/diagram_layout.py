@@ -18,7 +18,7 @@ LANE_X = POOL_X + 30  # the pool's own label band
 FIRST = LANE_X + 40  # the first column's left edge
 COLUMN = 260
 LANE_HEIGHT = 220
-TASK_W, TASK_H = 100, 80
+TASK_W, TASK_H = 130, 80
 EVENT = 36
 GATEWAY = 50
 BRANCH_END_STEP = 56
@@ -55,7 +55,7 @@ class Layout:
     lanes: list[Box]
     shapes: dict[str, Box]
     edges: dict[str, list[tuple[int, int]]]
-    labels: dict[str, Box]
+    labels: dict[str, Box]  # of flows and of timers (left of the way to the escalation)
 
 
 def lay_out(plan: Plan) -> Layout:
@@ -70,10 +70,14 @@ def lay_out(plan: Plan) -> Layout:
     lanes = [Box(LANE_X, top, width, h) for top, h in zip(tops, heights, strict=True)]
     pool = Box(POOL_X, TOP, width + (LANE_X - POOL_X), sum(heights))
     shapes = {node.id: _place(node, tops[node.lane]) for node in plan.nodes}
+    labels: dict[str, Box] = {
+        node.id: Box(shapes[node.id].x - 51, shapes[node.id].y + 22, 50, 27)
+        for node in plan.nodes
+        if node.role == "timer"
+    }
     lane_of = {node.id: node.lane for node in plan.nodes}
     slot_of = {node.id: node.slot for node in plan.nodes}
     edges: dict[str, list[tuple[int, int]]] = {}
-    labels: dict[str, Box] = {}
     for flow in plan.flows:
         points = _route(flow, shapes, lane_of, slot_of, tops)
         edges[flow.id] = points
@@ -90,13 +94,13 @@ def _place(node: Node, top: int) -> Box:
     if node.role == "step":
         return Box(x, top + 30, TASK_W, TASK_H)
     if node.role == "gateway":
-        return Box(x + 150, mid - GATEWAY // 2, GATEWAY, GATEWAY)
-    if node.role == "timer":
-        return Box(x + 52, top + 30 + TASK_H - EVENT // 2, EVENT, EVENT)
+        return Box(x + TASK_W + 30, mid - GATEWAY // 2, GATEWAY, GATEWAY)
+    if node.role == "timer":  # on the step's bottom edge, towards its right (as the modeler)
+        return Box(x + TASK_W * 7 // 10 - EVENT // 2, top + 30 + TASK_H - EVENT // 2, EVENT, EVENT)
     if node.role == "escalation":
-        return Box(x + 100, top + 130, TASK_W, TASK_H)
+        return Box(x + TASK_W - 10, top + 130, 100, TASK_H)
     if node.role == "escalation_end":
-        return Box(x + 222, top + 170 - EVENT // 2, EVENT, EVENT)
+        return Box(x + TASK_W + 110, top + 170 - EVENT // 2, EVENT, EVENT)
     if node.role == "branch_end":
         return Box(x + 32, mid - EVENT // 2 + node.index * BRANCH_END_STEP, EVENT, EVENT)
     return Box(x + 32, mid - EVENT // 2, EVENT, EVENT)  # start and end events
@@ -116,15 +120,16 @@ def _route(
     if ahead:
         if source.cy == target.cy:
             return [(source.right, source.cy), (target.x, target.cy)]
-        edge = target.y if target.cy > source.cy else target.bottom
-        return [(source.right, source.cy), (target.cx, source.cy), (target.cx, edge)]
+        if target.cy > source.cy:
+            return [(source.right, source.cy), (target.cx, source.cy), (target.cx, target.y)]
+        # Up into a step's bottom edge: left of its timer and the way to its escalation.
+        x = target.x + 20 if target.width == TASK_W else target.cx
+        return [(source.right, source.cy), (x, source.cy), (x, target.bottom)]
     # Back (a loop) or several columns ahead: along the top of the source's lane.
     corridor = tops[lane_of[flow.source]] + CORRIDOR
     shift = 12 if target.cx < source.cx else -12  # keep the way in apart from the way out
-    edge = target.y if lane_of[flow.target] >= lane_of[flow.source] else target.bottom
-    return [
-        (source.cx, source.y),
-        (source.cx, corridor),
-        (target.cx + shift, corridor),
-        (target.cx + shift, edge),
-    ]
+    if lane_of[flow.target] >= lane_of[flow.source]:
+        x, edge = target.cx + shift, target.y
+    else:  # up into the bottom edge, left of the timer as above
+        x, edge = (target.x + 20 if target.width == TASK_W else target.cx), target.bottom
+    return [(source.cx, source.y), (source.cx, corridor), (x, corridor), (x, edge)]

@@ -175,6 +175,8 @@ def _diagram(root: etree._Element, decided: Plan, layout: Layout) -> None:
         if node.kind == "exclusiveGateway":
             shape.set("isMarkerVisible", "true")
         _bounds(shape, layout.shapes[node.id])
+        if node.id in layout.labels:
+            _bounds(_el(shape, "bpmndi:BPMNLabel"), layout.labels[node.id])
     for flow in decided.flows:
         edge = _el(plane, "bpmndi:BPMNEdge", id=f"{flow.id}_di", bpmnElement=flow.id)
         for x, y in layout.edges[flow.id]:
