@@ -148,7 +148,10 @@ def as_html(sop: Sop) -> bytes:
 
 def as_pdf(sop: Sop) -> bytes:
     """A digital PDF (text layer, ruled tables), printed by WeasyPrint as the app prints."""
-    style = "<style>table{border-collapse:collapse} td{border:1px solid #000;padding:2px}</style>"
+    style = (
+        "<style>table{border-collapse:collapse} td{border:1px solid #000;padding:2px}"
+        " tr{break-inside:avoid}</style>"
+    )
     page = as_html(sop).decode().replace("<body>", f"<head>{style}</head><body>")
     return render_pdf(page)
 

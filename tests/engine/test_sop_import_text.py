@@ -70,28 +70,58 @@ def test_the_seed_has_no_marks_so_every_lane_is_asked(seed_table):
         assert row["kind"] == "task"
 
 
-HTML = """<html><body>
-<table>
-<tr><td rowspan="2">PEMERINTAH KOTA CONTOH DINAS PERIZINAN</td><td>Nomor SOP</td><td>12/SOP/2024</td></tr>
-<tr><td>Tanggal Pembuatan</td><td>3 Januari 2024</td></tr>
-<tr><td></td><td>Nama SOP</td><td>Penerbitan Izin Contoh</td></tr>
-</table>
-<h2>Penerbitan Izin Contoh</h2>
-<table>
-<tr><th rowspan="2">No</th><th rowspan="2">Uraian Kegiatan</th><th colspan="3">Pelaksana</th>
-<th colspan="3">Mutu Baku</th><th rowspan="2">Keterangan</th></tr>
-<tr><th>Pemohon</th><th>Front Office</th><th>Kepala Seksi</th>
-<th>Persyaratan</th><th>Waktu</th><th>Output</th></tr>
-<tr><td>1</td><td>Mengajukan permohonan</td><td>√</td><td></td><td></td><td>Formulir</td><td>15'</td><td>Berkas</td><td></td></tr>
-<tr><td>2.</td><td>Front Office memeriksa kelengkapan berkas</td><td></td><td></td><td></td><td>Berkas</td><td>30 menit</td><td>Tanda terima</td>
-<td>Jika tidak lengkap, berkas dikembalikan kepada pemohon dan proses selesai</td></tr>
-<tr><td>3</td><td>Menyusun draf izin</td><td></td><td>X</td><td></td><td>Berkas</td><td>1 x 24 jam</td><td>Draf</td><td></td></tr>
-<tr><td>4</td><td>Memeriksa draf</td><td></td><td></td><td>•</td><td>Draf</td><td>2 jam</td><td>Draf terparaf</td>
-<td>Jika ada perbaikan kembali ke langkah 3</td></tr>
-<tr><td>5</td><td>Apakah izin disetujui?</td><td></td><td></td><td>v</td><td>Draf terparaf</td><td>3 hari kerja</td><td>Keputusan</td>
-<td>Ya: lanjut ke langkah 6; Tidak: proses selesai</td></tr>
-<tr><td>6</td><td>Menyerahkan izin oleh Front Office</td><td></td><td></td><td></td><td>Izin</td><td>1 hari</td><td>Izin diterima</td><td></td></tr>
-</table></body></html>"""
+def _tr(*cells: str) -> str:
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+HTML = "\n".join(
+    [
+        "<html><body><table>",
+        '<tr><td rowspan="2">PEMERINTAH KOTA CONTOH DINAS PERIZINAN</td>'
+        "<td>Nomor SOP</td><td>12/SOP/2024</td></tr>",
+        _tr("Tanggal Pembuatan", "3 Januari 2024"),
+        _tr("", "Nama SOP", "Penerbitan Izin Contoh"),
+        "</table>",
+        "<h2>Penerbitan Izin Contoh</h2>",
+        "<table>",
+        '<tr><th rowspan="2">No</th><th rowspan="2">Uraian Kegiatan</th>'
+        '<th colspan="3">Pelaksana</th><th colspan="3">Mutu Baku</th>'
+        '<th rowspan="2">Keterangan</th></tr>',
+        "<tr><th>Pemohon</th><th>Front Office</th><th>Kepala Seksi</th>"
+        "<th>Persyaratan</th><th>Waktu</th><th>Output</th></tr>",
+        _tr("1", "Mengajukan permohonan", "√", "", "", "Formulir", "15'", "Berkas", ""),
+        _tr(
+            "2.",
+            "Front Office memeriksa kelengkapan berkas",
+            *("", "", ""),
+            *("Berkas", "30 menit", "Tanda terima"),
+            "Jika tidak lengkap, berkas dikembalikan kepada pemohon dan proses selesai",
+        ),
+        _tr("3", "Menyusun draf izin", "", "X", "", "Berkas", "1 x 24 jam", "Draf", ""),
+        _tr(
+            "4",
+            "Memeriksa draf",
+            *("", "", "•"),
+            *("Draf", "2 jam", "Draf terparaf"),
+            "Jika ada perbaikan kembali ke langkah 3",
+        ),
+        _tr(
+            "5",
+            "Apakah izin disetujui?",
+            *("", "", "v"),
+            *("Draf terparaf", "3 hari kerja", "Keputusan"),
+            "Ya: lanjut ke langkah 6; Tidak: proses selesai",
+        ),
+        _tr(
+            "6",
+            "Menyerahkan izin oleh Front Office",
+            *("", "", ""),
+            *("Izin", "1 hari", "Izin diterima"),
+            "",
+        ),
+        "</table></body></html>",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +229,18 @@ def test_a_table_without_pelaksana_columns_is_refused():
     with pytest.raises(ImportRefused) as refused:
         read_document("x.txt", b"No\tUraian\tWaktu\n1\tMenerima\t10 menit\n")
     assert refused.value.code == "import-no-lanes"
+
+
+def test_a_row_lost_between_pages_is_a_finding_not_silence():
+    text = "No\tUraian\tPetugas\n1\tMenerima\t√\n2\tMemeriksa\t√\n4\tMenyerahkan\t√\n"
+    table = read_document("sop.txt", text.encode())
+    assert table["findings"] == [{"code": "import-row-missing", "params": {"after": 2, "next": 4}}]
+
+
+def test_a_row_whose_number_cannot_be_read_is_a_finding():
+    text = "No\tUraian\tPetugas\n1\tMenerima\t√\nII\tMemeriksa\t√\n"
+    table = read_document("sop.txt", text.encode())
+    assert [r["no"] for r in table["rows"]] == [1]
+    assert table["findings"] == [
+        {"code": "import-row-unread", "params": {"text": "II Memeriksa √"}}
+    ]

@@ -126,6 +126,11 @@ def interpret(grids: list[Grid], filename: str = "") -> dict[str, Any]:
         raise ImportRefused("import-too-many-rows", count=len(raw_rows), limit=MAX_ROWS)
     name = name or _title(before) or re.sub(r"\.[^.]*$", "", filename) or "SOP"
     numbers = [r["no"] for r in raw_rows]
+    for before_no, after_no in zip(numbers, numbers[1:], strict=False):
+        if after_no != before_no + 1:  # a row lost between pages, or numbered out of order
+            findings.append(
+                {"code": "import-row-missing", "params": {"after": before_no, "next": after_no}}
+            )
     aliases = _aliases(lanes)
     rows = [_row(r, lanes, aliases, numbers, findings) for r in raw_rows]
     table: dict[str, Any] = {"name": name[:200], "header": header, "lanes": lanes, "rows": rows}

@@ -14,6 +14,7 @@ from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfplumber.utils.exceptions import PdfminerException
 
 from .cells import Grid, clean
 from .errors import ImportRefused
@@ -40,6 +41,11 @@ def _open(data: bytes) -> Any:
         pdf.pages  # noqa: B018 - reading the page tree is where a password is asked for
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise ImportRefused("import-pdf-encrypted") from None
+    except PdfminerException as exc:  # pdfplumber wraps what pdfminer raised
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
+            raise ImportRefused("import-pdf-encrypted") from None
+        raise
     return pdf
 
 

@@ -1,0 +1,205 @@
+"""Every format an office has reads into the same table; the sopflow SOP sheet PDF reads back.
+
+The documents are built by the test (tests/engine/sop_documents.py): one SOP written as DOCX,
+XLSX, PDF, tab-separated text and HTML. The PDF round trip prints the app's own SOP sheet of
+the first SOP and of the second (tests/data/penerbitan_izin_reklame/) and imports it again.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml import parse_xml
+
+from service_tasks.pdf import render_pdf
+from tests.engine.sop_documents import BUILDERS, licence_sop, twenty_steps
+from webapp import create_app
+from webapp.engine import durations
+from webapp.engine.sop_document import FIELDS_BY_PROP, SopDocument, items
+from webapp.engine.sop_import import read_document
+from webapp.engine.sop_import.table import table_errors
+from webapp.engine.spec import parse_process
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED_HEADER = {
+    "sopInstansi": "PEMERINTAH KABUPATEN CONTOH\nDINAS PENANAMAN MODAL DAN PTSP",
+    "sopNomor": "503/07/SOP-DPMPTSP/2024",
+    "sopTanggalPembuatan": "2024-01-02",
+    "sopTanggalRevisi": "",
+    "sopTanggalBerlaku": "2024-01-15",
+    "sopDisahkan": "Kepala Dinas",
+    "sopDasarHukum": "Peraturan Daerah Nomor 5 Tahun 2020\nPeraturan Bupati Nomor 7",
+    "sopPeralatan": "Komputer\nPrinter",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(BUILDERS))
+def imported(request):
+    extension = request.param
+    return extension, read_document(f"sop.{extension}", BUILDERS[extension](licence_sop()))
+
+
+def test_each_format_reads_the_header_and_lanes(imported):
+    extension, table = imported
+    assert table_errors(table) == []
+    assert table["name"] == "Penerbitan Izin Contoh"
+    assert table["header"] == EXPECTED_HEADER
+    assert table["lanes"] == ["Pemohon", "Front Office", "Seksi Survei", "Kepala Bidang"]
+    assert table["findings"] == []
+
+
+def test_each_format_reads_the_rows_lanes_times_and_decisions(imported):
+    _, table = imported
+    rows = table["rows"]
+    assert [(r["no"], r["lane"], r["kind"], r["duration"]) for r in rows] == [
+        (1, "Pemohon", "task", "PT10M"),
+        (2, "Front Office", "decision", "PT30M"),
+        (3, "Seksi Survei", "task", "P3D"),
+        (4, "Kepala Bidang", "decision", "PT24H"),
+        (5, "Front Office", "task", "PT15M"),  # no mark: its Uraian names the actor
+    ]
+    assert rows[1]["branches"] == [
+        {"label": "lengkap", "target": 3},
+        {"label": "tidak lengkap", "target": "end"},
+    ]
+    assert rows[3]["branches"] == [
+        {"label": "berhasil", "target": 5},
+        {"label": "gagal", "target": 3},
+    ]
+    assert [r.get("uncertain") for r in rows] == [None] * 4 + [
+        [{"field": "lane", "code": "import-lane-from-uraian", "params": {"lane": "Front Office"}}]
+    ]
+    assert rows[0]["kelengkapan"] == "Formulir, KTP" and rows[0]["output"] == "Berkas"
+
+
+@pytest.mark.parametrize("extension", sorted(BUILDERS))
+def test_twenty_steps_read_in_each_format(extension):
+    table = read_document(f"sop.{extension}", BUILDERS[extension](twenty_steps()))
+    assert [r["no"] for r in table["rows"]] == list(range(1, 21))
+    assert all(r["lane"] for r in table["rows"])
+    assert table["rows"][11]["branches"][1] == {"label": "tidak sesuai", "target": 2}
+
+
+def _shape(prst: str) -> str:
+    """A Word flowchart symbol (DrawingML shape) anchored in a paragraph."""
+    return (
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<w:drawing><wp:inline><wp:extent cx="360000" cy="240000"/><wp:docPr id="1" name="s"/>'
+        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/'
+        'wordprocessingShape"><wps:wsp><wps:spPr><a:prstGeom prst="' + prst + '"/>'
+        "</wps:spPr><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:inline>"
+        "</w:drawing></w:r>"
+    )
+
+
+def test_a_word_flowchart_marks_lanes_with_its_shapes():
+    """Word SOPs draw the flowchart: a symbol in the lane's cell, a diamond where it decides."""
+    sop = licence_sop()
+    sop.mark = ""  # no typed marks at all
+    document = docx.Document(io.BytesIO(BUILDERS["docx"](sop)))
+    steps = document.tables[1]
+    for i, row in enumerate(sop.rows):
+        if row.lane is None:
+            continue
+        cell = steps.cell(2 + i, 2 + sop.lanes.index(row.lane))
+        prst = "flowChartDecision" if row.no == 4 else "flowChartProcess"
+        cell.paragraphs[0]._p.append(parse_xml(_shape(prst)))
+    out = io.BytesIO()
+    document.save(out)
+    rows = read_document("sop.docx", out.getvalue())["rows"]
+    assert [r["lane"] for r in rows] == [
+        "Pemohon",
+        "Front Office",
+        "Seksi Survei",
+        "Kepala Bidang",
+        "Front Office",
+    ]
+    assert rows[3]["kind"] == "decision"
+
+
+@pytest.fixture(scope="module")
+def sheet_pdfs(tmp_path_factory):
+    """The SOP sheet PDF sopflow prints for the first SOP and for the second."""
+    from webapp.extensions import db
+    from webapp.services import sop_sheet
+    from webapp.services.processes import import_version
+
+    database = tmp_path_factory.mktemp("sheet") / "sheet.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
+    pdfs = {}
+    with app.test_request_context():
+        assert app.test_cli_runner().invoke(args=["setup", "--demo"]).exit_code == 0
+        second = ROOT / "tests" / "data" / "penerbitan_izin_reklame"
+        forms = {p.name: p.read_bytes() for p in (second / "forms").glob("*.json")}
+        bpmn = (second / "penerbitan_izin_reklame.bpmn").read_bytes()
+        import_version("penerbitan_izin_reklame", bpmn, forms)
+        db.session.commit()
+        for process_id in ("pemeliharaan_sistem_informasi", "penerbitan_izin_reklame"):
+            version = sop_sheet.find_version(process_id, None)
+            pdfs[process_id] = render_pdf(sop_sheet.render_html(sop_sheet.sheet(version)))
+        db.session.remove()
+    return pdfs
+
+
+DIAGRAMS = {
+    "pemeliharaan_sistem_informasi": ROOT
+    / "processes"
+    / "pemeliharaan_sistem_informasi"
+    / "pemeliharaan_sistem_informasi.bpmn",
+    "penerbitan_izin_reklame": ROOT
+    / "tests"
+    / "data"
+    / "penerbitan_izin_reklame"
+    / "penerbitan_izin_reklame.bpmn",
+}
+
+
+@pytest.mark.parametrize("process_id", sorted(DIAGRAMS))
+def test_the_sop_sheet_pdf_reads_back_to_its_diagram(sheet_pdfs, process_id):
+    table = read_document(f"{process_id}.pdf", sheet_pdfs[process_id])
+    xml = DIAGRAMS[process_id].read_bytes()
+    # A list field is the same list whether its items are written "- item" or "item".
+    written = SopDocument(xml, process_id).document()
+    assert table["header"] == {
+        prop: "\n".join(items(value)) if FIELDS_BY_PROP[prop].kind == "items" else value
+        for prop, value in written.items()
+    }
+    assert table["lanes"] == list(parse_process(xml, process_id).lanes)
+    steps = _steps(xml, process_id)
+    assert [
+        (r["no"], r["lane"], r["duration"], r["kelengkapan"], r["output"], r["keterangan"])
+        for r in table["rows"]
+    ] == [
+        (s["no"], s["lane"], s["duration"], s["kelengkapan"], s["output"], s["keterangan"])
+        for s in steps
+    ]
+    assert [r["uraian"] for r in table["rows"]] == [s["uraian"] for s in steps]
+    assert all("uncertain" not in r for r in table["rows"])
+
+
+def _steps(xml: bytes, process_id: str) -> list[dict]:
+    """The numbered steps of a diagram as the sheet prints them."""
+    process = parse_process(xml, process_id)
+    steps = []
+    for step in process.steps.values():
+        props = step.properties
+        if not props.get("sopNomor", "").strip():
+            continue
+        steps.append(
+            {
+                "no": int(props["sopNomor"]),
+                "uraian": props.get("sopUraian", "").strip() or step.name,
+                "lane": step.lane,
+                "duration": durations.try_parse(step.time_standard).iso(),
+                "kelengkapan": props.get("sopKelengkapan", ""),
+                "output": props.get("sopProduk", ""),
+                "keterangan": props.get("sopKeterangan", ""),
+            }
+        )
+    return sorted(steps, key=lambda s: s["no"])
