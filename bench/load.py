@@ -433,6 +433,9 @@ def report(args, stats: Stats, marks: dict, by_status: dict, samples: list[int])
         f"completions/s >= {TARGET['completions/s']:g}": stats.completions / span
         >= TARGET["completions/s"],
         f"complete p95 <= {TARGET['p95 ms']:g} ms": p95_complete * 1000 <= TARGET["p95 ms"],
+        f"every endpoint's p95 <= {TARGET['p95 ms']:g} ms": all(
+            percentile(v, 95) * 1000 <= TARGET["p95 ms"] for v in stats.latency.values()
+        ),
         "finished/s >= started/s": finished >= started,
         "0 errors": not stats.errors,
     }
