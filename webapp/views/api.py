@@ -415,6 +415,8 @@ def import_process():
     except sop_import.DocumentRefused as exc:
         refusal = {"code": exc.code, "params": exc.params}
         return jsonify(message=message(refusal), **refusal), 422
+    except versions.Refused as exc:
+        raise _worded_refusal(exc) from exc
     body = version_json(version)
     body["url"] = url_for(
         "processes.version",
