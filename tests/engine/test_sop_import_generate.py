@@ -233,12 +233,16 @@ def test_rows_without_a_lane_and_the_readers_doubts_become_findings():
     table["rows"][2]["uncertain"] = [
         {"field": "lane", "code": "import-lane-unknown", "params": {"actor": "?"}}
     ]
-    table["findings"] = [{"code": "import-row-unread", "params": {"text": "catatan kaki"}}]
+    table["findings"] = [
+        {"code": "import-row-unread", "params": {"text": "catatan kaki"}},
+        {"code": "lane-no-role", "params": {"lane": "Tim"}},  # not the reader's: not kept
+    ]
     bpmn, forms, findings = table_to_diagram(table)
     got = {(f["code"], f["element"]) for f in findings}
     assert ("import-lane-assumed", "Task_3") in got
     assert ("import-lane-unknown", "Task_3") in got
     assert ("import-row-unread", "") in got
+    assert not [code for code, _ in got if not code.startswith("import-")]
     assert all(f["level"] == "warning" for f in findings)
     assert owner_only(lint_of(bpmn, forms)) == []  # placed in the lane before it: it runs
 

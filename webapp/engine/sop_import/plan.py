@@ -346,6 +346,8 @@ def _imported_findings(result: Plan, table: dict[str, Any], entry: dict[int, str
     items = [(None, f) for f in table.get("findings") or []]
     items += [(row["no"], f) for row in table["rows"] for f in row.get("uncertain") or []]
     for no, item in items:
+        if not item["code"].startswith("import-"):
+            continue  # the table is untrusted: it cannot pass for one of lint's own findings
         row = item.get("row", no)
         params = {k: v for k, v in (item.get("params") or {}).items()}
         if row is not None:
