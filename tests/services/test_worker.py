@@ -6,22 +6,25 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import STEP1, deadline
 from webapp.extensions import db
-from webapp.models import HumanTask, Notification
+from webapp.models import HumanTask, Notification, WorkerStatus
 from webapp.services.notifications import send_pending_emails, unread_count
 from webapp.services.timers import fire_due_timers
 
 from .worker_support import (
     MAX_ONCE_RUNS,
+    MAX_POLLS,
+    POLL_SECONDS,
     PROCESS_TIMEOUT,
     STEP_2,
     STEP_2_NAME,
@@ -121,6 +124,49 @@ def test_worker_killed_mid_sweep_loses_no_timer_and_doubles_none(
         # The killed worker's last, uncommitted instance was rolled back and redone.
         assert sum(s["breaches"] for s in sweeps) == len(ids) - committed, sweeps
         assert_each_breach_recorded_once(ids)
+
+
+def _wait_for(condition, what: str) -> None:
+    """Poll the database for work the workers do (bounded): a hang fails, never stalls."""
+    for _ in range(MAX_POLLS):
+        if condition():
+            return
+        time.sleep(POLL_SECONDS)
+    raise AssertionError(f"still waiting for {what} after {PROCESS_TIMEOUT}s")
+
+
+def _workers_seen() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(WorkerStatus))
+
+
+@pytest.mark.slow
+def test_sleeping_workers_woken_by_new_due_cases_record_each_breach_exactly_once(
+    server_app, database_url, tmp_path
+):
+    """Two looping workers (not --once), asleep for their whole interval, are woken by the cases
+    written meanwhile (NOTIFY on PostgreSQL, the poll on MariaDB) and race for them."""
+    env = worker_env(database_url, tmp_path)
+    workers = [
+        Worker(env, tmp_path, name, "--interval", "600", "--concurrency", "2")
+        for name in ("a", "b")
+    ]
+    try:
+        with server_app.app_context(), deadline(3 * PROCESS_TIMEOUT):
+            _wait_for(lambda: _workers_seen() == len(workers), "each worker's first sweep")
+            ids = start_due_cases(server_app, 150)  # due already: any wake-up must fire them
+            _wait_for(lambda: breached_count() == len(ids), "every breach")
+            for worker in workers:
+                worker.process.send_signal(signal.SIGTERM)
+            for worker in workers:
+                assert worker.wait() == 0, worker.stderr[-3000:]
+            assert_each_breach_recorded_once(ids)
+            db.session.rollback()
+            stopped = db.session.scalars(select(WorkerStatus.stopped_at)).all()
+            assert len(stopped) == 2 and all(stopped), "a worker left without saying so"
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 class Inbox:
