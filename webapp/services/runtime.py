@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from service_tasks import REGISTRY
 
 from ..engine.calendar import SlaCalendar
-from ..engine.instance import EngineError
+from ..engine.instance import EngineError, PendingServiceTask, ReadyUserTask
 from ..engine.instance import ProcessInstance as EngineInstance
 from ..engine.spec import SERIALIZER_VERSION, StepInfo
 from ..extensions import db
@@ -107,17 +107,24 @@ def sync_rows(
     ``open_rows`` are the instance's open task rows when the caller has read them already
     (under its lock), by the engine's task id; otherwise they are read here.
     """
-    created = sync_tasks(row, engine, open_rows)
-    save_state(row, engine)
+    # Each of these walks the task tree: once per save.
+    ready = engine.ready_user_tasks()
+    created = sync_tasks(row, engine, open_rows, ready)
+    save_state(row, engine, ready)
     return created
 
 
 def sync_tasks(
-    row: ProcessInstance, engine: EngineInstance, open_rows: dict[str, HumanTask] | None = None
+    row: ProcessInstance,
+    engine: EngineInstance,
+    open_rows: dict[str, HumanTask] | None = None,
+    ready_tasks: list[ReadyUserTask] | None = None,
 ) -> list[HumanTask]:
     """Add a human_task row for each newly ready user task, cancel the rows no longer ready."""
     now = utcnow()
-    ready = {t.id: t for t in engine.ready_user_tasks()}
+    if ready_tasks is None:
+        ready_tasks = engine.ready_user_tasks()
+    ready = {t.id: t for t in ready_tasks}
     if open_rows is None:
         open_rows = open_task_rows(row.id)
     # A row the caller has just completed is no longer open, whatever it was when read.
@@ -154,11 +161,11 @@ def sync_tasks(
     return created
 
 
-def save_state(row: ProcessInstance, engine: EngineInstance) -> None:
+def save_state(row: ProcessInstance, engine: EngineInstance, ready: list[ReadyUserTask]) -> None:
     """Write the engine's state, status, current step and next timer to the instance row."""
     now = utcnow()
     pending = engine.pending_service_tasks()
-    queue_pending(row, engine)
+    queue_pending(row, engine, pending)
     if engine.completed:
         row.status = InstanceStatus.COMPLETED
         row.completed_at = now
@@ -167,7 +174,6 @@ def save_state(row: ProcessInstance, engine: EngineInstance) -> None:
         row.status = InstanceStatus.RUNNING
     else:
         row.status = InstanceStatus.WAITING
-    ready = engine.ready_user_tasks()
     names = [t.name for t in ready] + [p.name for p in pending]
     row.current_step = ", ".join(names)[:255]
     row.next_timer_at = engine.next_timer_at()
@@ -211,9 +217,14 @@ def new_call(
     return call
 
 
-def queue_pending(row: ProcessInstance, engine: EngineInstance) -> list[ServiceCall]:
+def queue_pending(
+    row: ProcessInstance,
+    engine: EngineInstance,
+    pending: list[PendingServiceTask] | None = None,
+) -> list[ServiceCall]:
     """Add a queued call for each ready service task that has none yet (caller's transaction)."""
-    pending = engine.pending_service_tasks()
+    if pending is None:
+        pending = engine.pending_service_tasks()
     if not pending:
         return []
     known = set(
