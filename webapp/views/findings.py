@@ -277,6 +277,10 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "Langkah %(row)s mengakhiri proses; kelengkapan, waktu, produk dan keterangannya hanya "
         "disimpan sebagai dokumentasi peristiwa akhir. Jadikan tugas sebelum akhir bila perlu."
     ),
+    ("import-starter-lane", ""): _l(
+        "Lane “%(lane)s” dianggap lane pemohon: langkahnya diberikan kepada orang yang memulai "
+        "kasus. Bila lane itu petugas kantor, hapus properti sopStarterLane pada lane tersebut."
+    ),
     ("import-row-unreachable", ""): _l(
         "Langkah %(row)s tidak dicapai alur mana pun (tidak ada langkah atau cabang yang menuju "
         "ke sana), sehingga tidak akan pernah dijalankan. Arahkan cabang ke langkah ini atau "
