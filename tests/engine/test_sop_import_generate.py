@@ -272,3 +272,16 @@ def test_a_time_the_reader_could_not_read_is_kept_in_words_and_said(waktu, durat
     assert [f["code"] for f in findings] == [code]
     step = parse_process(bpmn, PID).steps["Task_1"]
     assert step.properties["sopWaktu"] == waktu and step.timer is None
+
+
+def test_a_first_lane_named_for_the_applicant_is_the_starters_lane():
+    table = first_sop_table()
+    table["lanes"][0] = "Pemohon"
+    table["rows"][0]["lane"] = "Pemohon"
+    bpmn, _, findings = table_to_diagram(table)
+    assert parse_process(bpmn, PID).starter_lanes == {"Pemohon"}
+    assert [(f["code"], f["params"]) for f in findings] == [
+        ("import-starter-lane", {"lane": "Pemohon"})
+    ]
+    # A lane of the office's own staff is never taken for the applicant's.
+    assert parse_process(table_to_diagram(first_sop_table())[0], PID).starter_lanes == set()

@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from ..spec import STARTER_LANE_PROPERTY
 from . import skeleton
 from .diagram_layout import Box, Layout, lay_out
 from .plan import Node, Plan, plan
@@ -92,6 +93,8 @@ def _definitions(decided: Plan) -> etree._Element:
         _el(lane_set, "bpmn:lane", id=f"Lane_{i + 1}", name=name)
         for i, name in enumerate(decided.lanes)
     ]
+    if decided.starter_lane is not None:
+        _properties(lanes[decided.starter_lane], {STARTER_LANE_PROPERTY: "true"})
     for node in decided.nodes:
         _el(lanes[node.lane], "bpmn:flowNodeRef", node.id)
     incoming: dict[str, list[str]] = {}

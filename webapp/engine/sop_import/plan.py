@@ -28,6 +28,8 @@ from .table import END
 ESCALATION_OPERATOR = "notify_sla_breach"
 ESCALATION_TO = "assignee"  # the lane's people; the owner adds e.g. "role:Ketua Tim"
 NAME_MAX = 120
+# Lane names that mean the person who applies, not a unit of the office.
+APPLICANT_WORDS = ("pemohon", "pelaku usaha", "masyarakat", "wajib pajak")
 # Characters XML 1.0 cannot hold (lxml refuses them): control characters, lone surrogates.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -96,6 +98,7 @@ class Plan:
     # user task id -> (row, branch labels or None): what its skeleton form asks
     forms: dict[str, tuple[dict[str, Any], list[str] | None]] = field(default_factory=dict)
     slots: int = 0
+    starter_lane: int | None = None  # the applicant's lane: its steps go to the case's starter
 
     def node(self, node: Node) -> Node:
         self.nodes.append(node)
@@ -137,6 +140,7 @@ def plan(table: dict[str, Any]) -> Plan:
     _check_header(result)
     rows = table["rows"]
     lane_of = _lanes_of_rows(result, table)
+    _applicant(result, lane_of[rows[0]["no"]])
     entry = {row["no"]: task_id(row) for row in rows}
     slot = 1
     slots: dict[int, int] = {}
@@ -172,6 +176,16 @@ def _check_header(result: Plan) -> None:
             result.finding(
                 "warning", "import-date-unread", result.process_id, name=name, value=value
             )
+
+
+def _applicant(result: Plan, first: int) -> None:
+    """The lane of the first step is the applicant's when its name says so ("Pemohon")."""
+    name = result.lanes[first].lower()
+    if any(word in name for word in APPLICANT_WORDS):
+        result.starter_lane = first
+        result.finding(
+            "warning", "import-starter-lane", f"Lane_{first + 1}", lane=result.lanes[first]
+        )
 
 
 def _lanes_of_rows(result: Plan, table: dict[str, Any]) -> dict[int, int]:
