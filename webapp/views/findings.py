@@ -286,6 +286,114 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "ke sana), sehingga tidak akan pernah dijalankan. Arahkan cabang ke langkah ini atau "
         "hapus langkahnya."
     ),
+    # Why a document was refused, and what the reader was unsure of (sop_import readers).
+    ("import-too-large", ""): _l(
+        "Berkas %(size_mb)s MB lebih besar dari batas %(limit_mb)s MB untuk dokumen SOP. Simpan "
+        "ulang dokumen tanpa gambar atau pisahkan tabel SOP-nya, lalu unggah lagi."
+    ),
+    ("import-empty", ""): _l("Dokumen kosong. Unggah dokumen SOP atau tempel tabelnya."),
+    ("import-legacy-office", ""): _l(
+        "Berkas .%(extension)s adalah format Office lama atau dokumen yang dilindungi kata "
+        "sandi. Buka di Word/Excel, hapus kata sandinya, simpan sebagai .docx atau .xlsx, lalu "
+        "unggah lagi."
+    ),
+    ("import-macro-document", ""): _l(
+        "Dokumen .%(extension)s berisi makro (VBA) dan tidak dibuka demi keamanan. Simpan ulang "
+        "sebagai dokumen tanpa makro (.docx atau .xlsx), lalu unggah lagi."
+    ),
+    ("import-damaged", ""): _l(
+        "Berkas tidak dapat dibaca sebagai %(format)s: rusak atau bukan %(format)s sungguhan. "
+        "Buka dan simpan ulang dokumennya, lalu unggah lagi."
+    ),
+    ("import-format-unknown", ""): _l(
+        "Jenis berkas .%(extension)s tidak dapat diimpor. Unggah DOCX, XLSX, PDF digital, atau "
+        "tempel tabel SOP sebagai teks/HTML."
+    ),
+    ("import-zip-bomb", ""): _l(
+        "Isi dokumen akan mengembang melebihi %(limit_mb)s MB saat dibuka (berkas zip yang "
+        "dimanipulasi), sehingga ditolak. Simpan ulang dokumen dari Word/Excel, lalu unggah lagi."
+    ),
+    ("import-pdf-encrypted", ""): _l(
+        "PDF ini dikunci dengan kata sandi sehingga isinya tidak dapat dibaca. Unggah PDF tanpa "
+        "kata sandi atau dokumen aslinya (DOCX/XLSX)."
+    ),
+    ("import-pdf-no-text", ""): _l(
+        "PDF ini tidak memiliki teks (hasil pindaian/gambar), jadi tabelnya tidak dapat dibaca. "
+        "Unggah dokumen aslinya (DOCX/XLSX), PDF yang dicetak dari dokumen, atau tempel tabelnya."
+    ),
+    ("import-too-many-pages", ""): _l(
+        "PDF memiliki %(pages)s halaman; paling banyak %(limit)s. Unggah hanya halaman SOP-nya."
+    ),
+    ("import-not-sop-table", ""): _l(
+        "Tidak ditemukan tabel prosedur SOP (kolom No dan Uraian/Kegiatan, lalu kolom Pelaksana) "
+        "dengan langkah bernomor. Periksa bahwa dokumen memuat tabel SOP bentuk Permenpan-RB "
+        "35/2012, atau tempel tabelnya."
+    ),
+    ("import-no-lanes", ""): _l(
+        "Tabel SOP tidak memiliki kolom Pelaksana di antara Uraian dan Mutu Baku. Tambahkan satu "
+        "kolom untuk setiap pelaksana, lalu impor lagi."
+    ),
+    ("import-too-many-lanes", ""): _l(
+        "Tabel memiliki %(count)s kolom pelaksana; paling banyak %(limit)s. Gabungkan pelaksana "
+        "yang sama atau pisahkan SOP-nya."
+    ),
+    ("import-too-many-rows", ""): _l(
+        "Tabel memiliki %(count)s langkah; paling banyak %(limit)s. Pisahkan SOP menjadi beberapa "
+        "SOP yang saling terkait."
+    ),
+    ("import-too-complex", "time"): _l(
+        "Membaca dokumen ini memakan waktu terlalu lama dan dihentikan. Simpan ulang dokumen "
+        "hanya dengan tabel SOP-nya, lalu unggah lagi."
+    ),
+    ("import-too-complex", "memory"): _l(
+        "Membaca dokumen ini memerlukan memori terlalu besar dan dihentikan. Simpan ulang dokumen "
+        "hanya dengan tabel SOP-nya (tanpa gambar besar), lalu unggah lagi."
+    ),
+    ("import-lane-asked", ""): _l(
+        "Pelaksana langkah %(row)s tidak bertanda di kolom Pelaksana dan tidak disebut di "
+        "uraiannya. Pilih lane-nya."
+    ),
+    ("import-lane-from-uraian", ""): _l(
+        "Pelaksana langkah %(row)s tidak bertanda; “%(lane)s” diambil dari uraiannya. Periksa "
+        "lane-nya."
+    ),
+    ("import-lane-several", ""): _l(
+        "Langkah %(row)s bertanda di beberapa kolom pelaksana (%(lanes)s); yang pertama dipakai. "
+        "Pilih lane yang benar."
+    ),
+    ("import-waktu-range", ""): _l(
+        "Waktu langkah %(row)s “%(waktu)s” berupa rentang; batas atasnya dipakai sebagai mutu "
+        "baku. Periksa waktunya."
+    ),
+    ("import-branches-guessed", ""): _l(
+        "Langkah %(row)s berupa pertanyaan tetapi cabangnya tidak tertulis; “ya” diteruskan ke "
+        "langkah berikutnya dan “tidak” mengakhiri proses. Tentukan tujuan setiap cabang."
+    ),
+    ("import-kind-service", ""): _l(
+        "Langkah %(row)s tampaknya dikerjakan sistem, jadi diusulkan sebagai tugas layanan. "
+        "Periksa jenisnya."
+    ),
+    ("import-uraian-missing", ""): _l(
+        "Langkah %(row)s tidak memiliki uraian. Tuliskan uraian kegiatannya."
+    ),
+    ("import-row-unread", ""): _l(
+        "Baris tabel “%(text)s” tidak bernomor langkah yang terbaca dan tidak diimpor. Tambahkan "
+        "langkahnya bila baris itu sebuah kegiatan."
+    ),
+    ("import-row-missing", ""): _l(
+        "Sesudah langkah %(after)s, langkah berikutnya yang terbaca adalah %(next)s: ada langkah "
+        "yang hilang (misalnya terpotong antarhalaman PDF) atau penomoran tidak urut. Periksa "
+        "dokumen dan tambahkan langkah yang hilang."
+    ),
+    ("import-cell-too-long", ""): _l(
+        "Isi %(column)s langkah %(row)s terlalu panjang (%(length)s karakter) dan dipotong. "
+        "Ringkas isinya."
+    ),
+    ("import-flow-unread", ""): _l(
+        "Langkah %(row)s menulis alur “%(text)s” yang tidak dapat dinyatakan dalam tabel (hanya "
+        "keputusan yang bercabang). Jadikan langkah ini keputusan atau tambahkan alurnya di "
+        "modeler."
+    ),
 }
 
 
