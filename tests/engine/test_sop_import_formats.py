@@ -70,7 +70,13 @@ def test_each_format_reads_the_rows_lanes_times_and_decisions(imported):
         {"label": "gagal", "target": 3},
     ]
     assert [r.get("uncertain") for r in rows] == [None] * 4 + [
-        [{"field": "lane", "code": "import-lane-from-uraian", "params": {"lane": "Front Office"}}]
+        [
+            {
+                "field": "lane",
+                "code": "import-lane-from-uraian",
+                "params": {"row": 5, "lane": "Front Office"},
+            }
+        ]
     ]
     assert rows[0]["kelengkapan"] == "Formulir, KTP" and rows[0]["output"] == "Berkas"
 

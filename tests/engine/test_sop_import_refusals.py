@@ -125,7 +125,7 @@ def test_files_that_are_not_documents_are_refused_with_their_reason(filename, da
 def test_a_parse_over_its_time_budget_is_stopped(monkeypatch):
     monkeypatch.setattr(read_module, "BUDGET", read_module.Budget(seconds=0.05))
     error = refused("sop.pdf", as_pdf(licence_sop()))
-    assert (error.code, error.params) == ("import-too-complex", {"limit": "time"})
+    assert (error.code, error.params) == ("import-too-complex", {"case": "time"})
 
 
 def test_a_parse_over_its_memory_budget_is_stopped(monkeypatch):

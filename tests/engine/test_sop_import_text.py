@@ -66,7 +66,9 @@ def test_the_seed_has_no_marks_so_every_lane_is_asked(seed_table):
     # "Meneruskan ke Tim" names the Tim as whom the work goes to, not who does row 2.
     for row in seed_table["rows"]:
         assert row["lane"] is None
-        assert {"field": "lane", "code": "import-lane-asked"} in row["uncertain"]
+        assert row["uncertain"] == [
+            {"field": "lane", "code": "import-lane-asked", "params": {"row": row["no"]}}
+        ]
         assert row["kind"] == "task"
 
 
@@ -147,7 +149,11 @@ def test_lanes_come_from_marks_then_from_the_uraian(html_table):
     # No mark: the actor the Uraian opens with, or names after "oleh"; said to be a guess.
     assert rows[2]["lane"] == "Front Office"
     assert rows[2]["uncertain"] == [
-        {"field": "lane", "code": "import-lane-from-uraian", "params": {"lane": "Front Office"}}
+        {
+            "field": "lane",
+            "code": "import-lane-from-uraian",
+            "params": {"row": 2, "lane": "Front Office"},
+        }
     ]
     assert rows[6]["lane"] == "Front Office"
 
@@ -194,7 +200,9 @@ def test_a_question_without_written_answers_is_a_guessed_decision():
         {"label": "ya", "target": 3},
         {"label": "tidak", "target": "end"},
     ]
-    assert {"field": "branches", "code": "import-branches-guessed"} in decision["uncertain"]
+    assert decision["uncertain"] == [
+        {"field": "branches", "code": "import-branches-guessed", "params": {"row": 2}}
+    ]
 
 
 def test_mulai_and_selesai_rows_are_the_start_and_end_events():
@@ -213,7 +221,7 @@ def test_unreadable_waktu_is_asked_not_guessed():
     rows = read_document("sop.txt", text.encode())["rows"]
     assert rows[0]["duration"] is None
     assert rows[0]["uncertain"] == [
-        {"field": "waktu", "code": "import-waktu-unread", "params": {"text": "segera"}}
+        {"field": "waktu", "code": "import-waktu-unread", "params": {"row": 1, "waktu": "segera"}}
     ]
     assert rows[1]["duration"] == "P2D"
     assert rows[1]["uncertain"][0]["code"] == "import-waktu-range"

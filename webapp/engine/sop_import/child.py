@@ -45,7 +45,7 @@ def main() -> None:
     except ImportRefused as refused:
         answer = {"refused": refused.code, "params": refused.params}
     except MemoryError:
-        answer = {"refused": "import-too-complex", "params": {"limit": "memory"}}
+        answer = {"refused": "import-too-complex", "params": {"case": "memory"}}
     except Exception as exc:  # noqa: BLE001 - a damaged file: say so, never a trace
         answer = {"refused": "import-damaged", "params": {"format": meta["kind"].upper()}}
         print(f"{type(exc).__name__}: {exc}"[:2000], file=sys.stderr)

@@ -110,8 +110,13 @@ def _value(prop: str, kind: str, value: str, findings: list[dict[str, Any]]) -> 
     if kind == "date":
         day = read_date(text)
         if day is None and text:
+            label = sop_document.FIELDS_BY_PROP[prop].label
             findings.append(
-                {"code": "import-date-unread", "field": prop, "params": {"text": text[:200]}}
+                {
+                    "code": "import-date-unread",
+                    "field": prop,
+                    "params": {"name": label, "value": text[:200]},
+                }
             )
         return day.isoformat() if day else text
     if kind == "items":

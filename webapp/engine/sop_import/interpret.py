@@ -98,7 +98,8 @@ def _rows(layout: Layout, body: list[list[str]], findings: list[dict[str, Any]])
 def _text(value: str, where: dict[str, Any], findings: list[dict[str, Any]]) -> str:
     if len(value) <= MAX_TEXT:
         return value
-    findings.append({"code": "import-cell-too-long", **where, "params": {"length": len(value)}})
+    params = {"row": where.get("row"), "column": where.get("field"), "length": len(value)}
+    findings.append({"code": "import-cell-too-long", **where, "params": params})
     return value[: MAX_TEXT - 1] + "…"
 
 
@@ -149,27 +150,38 @@ def _row(
     uraian = _text(bullet_lines(raw["uraian"]), {"row": no, "field": "uraian"}, findings)
     if not uraian:
         uraian = f"Langkah {no}"
-        uncertain.append({"field": "uraian", "code": "import-uraian-missing"})
+        uncertain.append(
+            {"field": "uraian", "code": "import-uraian-missing", "params": {"row": no}}
+        )
     marked = [lanes[k] for k, cell in enumerate(raw["lanes"]) if k < len(lanes) and _is_mark(cell)]
     notes = [_notes(c) for c in raw["lanes"] if _notes(c)]
     lane = marked[0] if marked else _actor(uraian, aliases)
     if len(set(marked)) > 1:
+        lanes_marked = ", ".join(marked)
         uncertain.append(
-            {"field": "lane", "code": "import-lane-several", "params": {"lanes": ", ".join(marked)}}
+            {
+                "field": "lane",
+                "code": "import-lane-several",
+                "params": {"row": no, "lanes": lanes_marked},
+            }
         )
     elif not marked and lane:
         uncertain.append(
-            {"field": "lane", "code": "import-lane-from-uraian", "params": {"lane": lane}}
+            {
+                "field": "lane",
+                "code": "import-lane-from-uraian",
+                "params": {"row": no, "lane": lane},
+            }
         )
     elif not lane:
-        uncertain.append({"field": "lane", "code": "import-lane-asked"})
+        uncertain.append({"field": "lane", "code": "import-lane-asked", "params": {"row": no}})
     row: dict[str, Any] = {"no": no, "uraian": uraian, "lane": lane, "kind": "task"}
     for name in _FIELDS:
         value = clean(raw[name])
         row[name] = _text(
             "" if value in ("-", "—", "–") else value, {"row": no, "field": name}, findings
         )
-    row["duration"] = _duration(row["waktu"], uncertain)
+    row["duration"] = _duration(no, row["waktu"], uncertain)
     keterangan = row["keterangan"]
     written = flow.branches_in([keterangan, *notes])
     written = [b for b in written if b.target == flow.END or b.target in numbers]
@@ -178,32 +190,44 @@ def _row(
         row["kind"] = "decision"
         row["branches"] = [{"label": b.label, "target": b.target} for b in branches]
         if guessed:
-            uncertain.append({"field": "branches", "code": "import-branches-guessed"})
+            uncertain.append(
+                {"field": "branches", "code": "import-branches-guessed", "params": {"row": no}}
+            )
     elif flow.ends(uraian + " " + keterangan) and no != numbers[-1]:
         row["kind"] = "end"
     elif _SERVICE.match(uraian) or (lane or "").lower() in ("sistem", "aplikasi"):
         row["kind"] = "service"
-        uncertain.append({"field": "kind", "code": "import-kind-service"})
+        uncertain.append({"field": "kind", "code": "import-kind-service", "params": {"row": no}})
     jumps = [n for n in notes if "langkah" in n.lower()] if row["kind"] != "decision" else []
     for note in jumps:
-        findings.append({"code": "import-flow-unread", "row": no, "params": {"text": note[:200]}})
+        findings.append(
+            {"code": "import-flow-unread", "row": no, "params": {"row": no, "text": note[:200]}}
+        )
     if uncertain:
         row["uncertain"] = uncertain[:20]
     return row
 
 
-def _duration(waktu: str, uncertain: list[dict[str, Any]]) -> str | None:
+def _duration(no: int, waktu: str, uncertain: list[dict[str, Any]]) -> str | None:
     if not waktu:
         return None
     said = durations.from_document_words(waktu)
     if said is None or said.total_seconds == 0:
         uncertain.append(
-            {"field": "waktu", "code": "import-waktu-unread", "params": {"text": waktu[:200]}}
+            {
+                "field": "waktu",
+                "code": "import-waktu-unread",
+                "params": {"row": no, "waktu": waktu[:200]},
+            }
         )
         return None
     if durations.is_range(waktu):
         uncertain.append(
-            {"field": "waktu", "code": "import-waktu-range", "params": {"text": waktu[:200]}}
+            {
+                "field": "waktu",
+                "code": "import-waktu-range",
+                "params": {"row": no, "waktu": waktu[:200]},
+            }
         )
     return said.iso()
 

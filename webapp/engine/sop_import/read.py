@@ -69,14 +69,14 @@ def _run_child(kind: str, filename: str, data: bytes) -> dict[str, Any]:
         out, _err = proc.communicate(meta + data, timeout=BUDGET.seconds)
     except subprocess.TimeoutExpired:
         _kill(proc)
-        raise ImportRefused("import-too-complex", limit="time") from None
+        raise ImportRefused("import-too-complex", case="time") from None
     if proc.returncode == -signal.SIGXCPU or proc.returncode == -signal.SIGKILL:
-        raise ImportRefused("import-too-complex", limit="time")
+        raise ImportRefused("import-too-complex", case="time")
     try:
         answer = json.loads(out)
     except ValueError:
         # Out of memory inside a C library, or killed: the document asked for too much.
-        raise ImportRefused("import-too-complex", limit="memory") from None
+        raise ImportRefused("import-too-complex", case="memory") from None
     return answer if isinstance(answer, dict) else {}
 
 
