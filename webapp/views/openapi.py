@@ -311,6 +311,14 @@ def path_id(name: str, kind: str = "integer") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """An optional query parameter."""
+    param: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
 SUBMISSION = {"required": True, "content": {"application/json": {"schema": ref("Submission")}}}
 TASK_ID = [path_id("task_id")]
 PATHS: dict[str, Any] = {
@@ -367,12 +375,11 @@ PATHS: dict[str, Any] = {
             json_body(items_of("Task"), "Daftar tugas. / Tasks."),
             (),
             parameters=[
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "description": "Dibatasi ke 1..500. / Clamped to 1..500.",
-                    "schema": {"type": "integer", "default": 100, "minimum": 1, "maximum": 500},
-                }
+                query(
+                    "limit",
+                    {"type": "integer", "default": 100, "minimum": 1, "maximum": 500},
+                    "Dibatasi ke 1..500. / Clamped to 1..500.",
+                )
             ],
         )
     },
@@ -467,13 +474,12 @@ PATHS: dict[str, Any] = {
             json_body(ref("Instance"), "Kasus. / The instance."),
             (403, 404),
             parameters=[
-                {
-                    "name": "include",
-                    "in": "query",
-                    "description": "`history`: sertakan seluruh riwayat. / `history`: include "
-                    "the whole history (long ones: page through /history).",
-                    "schema": {"type": "string", "enum": ["history"]},
-                }
+                query(
+                    "include",
+                    {"type": "string", "enum": ["history"]},
+                    "`history`: sertakan seluruh riwayat. / `history`: include the whole history "
+                    "(long ones: page through /history).",
+                )
             ],
         ),
     },
@@ -486,23 +492,17 @@ PATHS: dict[str, Any] = {
             json_body(ref("HistoryPage"), "Satu halaman riwayat. / One page of history."),
             (403, 404),
             parameters=[
-                {
-                    "name": "page",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "default": 1},
-                },
-                {
-                    "name": "per_page",
-                    "in": "query",
-                    "description": f"Dibatasi ke 1..{HISTORY_MAX_PAGE}. / Clamped to "
-                    f"1..{HISTORY_MAX_PAGE}.",
-                    "schema": {
+                query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                query(
+                    "per_page",
+                    {
                         "type": "integer",
                         "minimum": 1,
                         "maximum": HISTORY_MAX_PAGE,
                         "default": HISTORY_PAGE,
                     },
-                },
+                    f"Dibatasi ke 1..{HISTORY_MAX_PAGE}. / Clamped to 1..{HISTORY_MAX_PAGE}.",
+                ),
             ],
         ),
     },
