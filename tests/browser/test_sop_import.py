@@ -96,7 +96,7 @@ def test_owner_pastes_the_seed_corrects_the_lanes_redraws_and_creates_the_draft(
     expect(page.locator("#import-diagram .djs-shape[data-element-id]").first).to_be_visible()
 
     # The seed has no marks in its Pelaksana columns: each lane is highlighted and asked.
-    first_lane = page.locator("tr[data-row='2'] td[data-cell='lane']")
+    first_lane = page.locator("tr[data-row='2'] [data-cell='lane']")
     expect(first_lane).to_have_class(re.compile(r"\bunsure\b"))
     expect(first_lane.locator(".unsure-reason")).not_to_be_empty()
     expect(first_lane.locator(".unsure-reason")).not_to_contain_text("import-")
@@ -107,7 +107,7 @@ def test_owner_pastes_the_seed_corrects_the_lanes_redraws_and_creates_the_draft(
     for no, lane in LANES.items():
         select = page.get_by_label(f"Pelaksana langkah {no}", exact=True)
         if select.input_value() == lane:  # guessed right: say so, or it stays uncertain
-            ok = page.locator(f"tr[data-row='{no}'] td[data-cell='lane'] .unsure-ok input")
+            ok = page.locator(f"tr[data-row='{no}'] [data-cell='lane'] .unsure-ok input")
             if ok.count():
                 ok.check()
         else:
@@ -115,7 +115,7 @@ def test_owner_pastes_the_seed_corrects_the_lanes_redraws_and_creates_the_draft(
     page.get_by_role("button", name="Gambar ulang diagram").click()
     review_ready(page)
     expect(page.get_by_label("Pelaksana langkah 2", exact=True)).to_have_value("Ketua Tim")
-    expect(page.locator("tr[data-row='2'] td[data-cell='lane']")).not_to_have_class(
+    expect(page.locator("tr[data-row='2'] [data-cell='lane']")).not_to_have_class(
         re.compile(r"\bunsure\b")
     )
     expect(page.locator("#import-diagram .djs-element.import-unsure")).to_have_count(0)
@@ -143,7 +143,7 @@ def test_owner_uploads_a_docx_and_sees_the_unmarked_row_asked(new_page, live_ser
     review_ready(page)
     expect(page.get_by_label("Pelaksana langkah 1", exact=True)).to_have_value("Front Office")
     expect(page.get_by_label("Pelaksana langkah 2", exact=True)).to_have_value("Petugas")
-    asked = page.locator("tr[data-row='3'] td[data-cell='lane']")
+    asked = page.locator("tr[data-row='3'] [data-cell='lane']")
     expect(asked).to_have_class(re.compile(r"\bunsure\b"))
     page.get_by_label("Pelaksana langkah 3", exact=True).select_option("Kepala Seksi")
     page.get_by_role("button", name="Buat draf").click()

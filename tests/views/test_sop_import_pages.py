@@ -130,6 +130,23 @@ def test_the_pasted_seed_shows_its_table_next_to_the_diagram_and_saves_nothing(a
     assert saved(app) == before
 
 
+def test_confirming_under_an_existing_id_adds_a_draft_to_that_sop(app, actions):
+    client = actions.client("owner1")
+    html = paste_seed(client)
+    doc = lxml.html.fromstring(html)
+    # The demo already has this SOP: the review says what "Buat draf" will do.
+    assert doc.get_element_by_id("process_id").get("value") == "pemeliharaan_sistem_informasi"
+    assert "sudah ada" in doc.get_element_by_id("process_id_existing").text_content()
+    values = with_lanes(form_values(html, "review-form"), hidden_table(html))
+    response = client.post("/processes/import/review", data=dict(values, action="confirm"))
+    assert response.status_code == 302
+    assert (
+        urlsplit(response.headers["Location"]).path
+        == "/processes/pemeliharaan_sistem_informasi/v/2"
+    )
+    assert saved(app) == (1, 2)
+
+
 def test_an_uncertain_cell_is_highlighted_with_its_worded_reason(actions):
     html = paste_seed(actions.client("owner1"))
     table = hidden_table(html)
@@ -141,7 +158,7 @@ def test_an_uncertain_cell_is_highlighted_with_its_worded_reason(actions):
     assert unsure, "the seed has no marks in its Pelaksana columns: its lanes are asked"
     doc = lxml.html.fromstring(html)
     i, field = unsure[0]
-    cell = doc.xpath(f"//tr[@data-index='{i}']/*[@data-cell='{field}']")[0]
+    cell = doc.xpath(f"//tr[@data-index='{i}']//*[@data-cell='{field}']")[0]
     assert "unsure" in cell.get("class").split()
     reason = cell.xpath(".//p[@class='unsure-reason']")[0].text_content().strip()
     assert reason and not reason.startswith("import-"), f"not worded: {reason!r}"
@@ -250,7 +267,7 @@ def test_a_waktu_that_cannot_be_read_is_marked_on_its_cell(app, actions):
     response = client.post("/processes/import/review", data=dict(values, action="confirm"))
     assert response.status_code == 422
     doc = lxml.html.fromstring(response.get_data(as_text=True))
-    cell = doc.xpath("//tr[@data-index='2']/td[@data-cell='waktu']")[0]
+    cell = doc.xpath("//tr[@data-index='2']//*[@data-cell='waktu']")[0]
     assert "has-error" in cell.get("class").split()
     assert "secepatnya" in cell.xpath(".//p[@class='error']")[0].text_content()
     assert cell.xpath(".//input")[0].get("value") == "secepatnya"  # what was typed stays
@@ -265,7 +282,7 @@ def test_a_decision_without_branches_is_refused_on_its_cell(app, actions):
     response = client.post("/processes/import/review", data=dict(values, action="confirm"))
     assert response.status_code == 422
     doc = lxml.html.fromstring(response.get_data(as_text=True))
-    cell = doc.xpath("//tr[@data-index='3']/td[@data-cell='branches']")[0]
+    cell = doc.xpath("//tr[@data-index='3']//*[@data-cell='branches']")[0]
     assert "dua cabang" in cell.xpath(".//p[@class='error']")[0].text_content()
     # With its branches (a failed test goes back to step 3) it is drawn as a gateway.
     values.update(

@@ -54,7 +54,7 @@
     // A step that is not a decision has no branches: hidden inputs are not sent either.
     var filled = Array.prototype.some.call(editor.querySelectorAll("input"), function (i) { return i.value; });
     var show = decision || filled;
-    editor.hidden = !show;
+    (editor.closest(".cell") || editor).hidden = !show;
     editor.querySelectorAll("input, select").forEach(function (el) { el.disabled = !show; });
   }
 

@@ -18,6 +18,7 @@ from ..engine import durations
 from ..services import sop_import as svc
 from ..services import versions
 from ..services.errors import Invalid
+from ..services.processes import definition_of
 from ..services.sop_sheet import LABELS
 from .common import me, role_required
 from .findings import message, worded
@@ -135,6 +136,17 @@ def _unsure_cells(table: dict[str, Any]) -> dict[tuple[int, str], str]:
     return {key: " ".join(reasons) for key, reasons in cells.items()}
 
 
+def _diagram_findings(proposal: dict[str, Any], table: dict[str, Any]) -> list[dict]:
+    """The proposal's findings less what the table already shows (unsure cells, unread text)."""
+    shown = {
+        item.get("code")
+        for row in table["rows"]
+        for item in [*(row.get("uncertain") or []), *(table.get("findings") or [])]
+        if isinstance(item, dict)
+    }
+    return [f for f in proposal.get("findings") or () if f.get("code") not in shown]
+
+
 def _review_page(
     proposal: dict[str, Any], review: Review | None = None, status: int = 200, problem: str = ""
 ):
@@ -146,9 +158,10 @@ def _review_page(
         table_json=dumps(table),
         bpmn=bpmn.decode("utf-8") if isinstance(bpmn, bytes) else bpmn,
         forms=sorted(proposal.get("forms") or {}),
-        findings=worded(proposal.get("findings") or ()),
+        findings=worded(_diagram_findings(proposal, table)),
         table_findings=worded(f for f in table.get("findings") or () if isinstance(f, dict)),
         proposed_id=proposal.get("process_id") or "",
+        existing=definition_of(table.get("process_id") or proposal.get("process_id") or ""),
         unsure=_unsure_cells(table),
         cell_errors=review.cell_errors if review else {},
         errors=(review.errors if review else []) + ([problem] if problem else []),
