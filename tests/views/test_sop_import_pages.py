@@ -258,6 +258,25 @@ def test_a_file_over_the_upload_limit_is_refused_and_the_text_kept(app, actions)
     assert "lebih besar dari" in doc.get_element_by_id("import-problem").text_content()
 
 
+def test_a_request_over_the_server_limit_gets_the_upload_page_with_the_reason(csrf_app):
+    csrf_app.config["MAX_CONTENT_LENGTH"] = 50_000  # checked before CSRF reads the form
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": "owner1", "password": "demo", "csrf_token": token})
+    token = csrf_token(client.get("/processes/import").get_data(as_text=True))
+    before = saved(csrf_app)
+    response = client.post(
+        "/processes/import",
+        data={"csrf_token": token, "file": (io.BytesIO(b"0" * 80_000), "sop.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    doc = lxml.html.fromstring(response.get_data(as_text=True))
+    assert "lebih besar dari" in doc.get_element_by_id("import-problem").text_content()
+    assert doc.get_element_by_id("import-form") is not None
+    assert saved(csrf_app) == before
+
+
 def test_a_waktu_that_cannot_be_read_is_marked_on_its_cell(app, actions):
     client = actions.client("owner1")
     html = paste_seed(client)

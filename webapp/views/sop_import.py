@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..engine import durations
@@ -21,6 +22,7 @@ from ..services.errors import Invalid
 from ..services.processes import definition_of
 from ..services.sop_sheet import LABELS
 from .common import me, role_required
+from .errors import http_error
 from .findings import message, worded
 from .sop_import_form import (
     BRANCH_SLOTS,
@@ -85,23 +87,29 @@ def _document() -> tuple[str, bytes] | None:
     return f"tempel.{kind}", text.encode("utf-8")
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge):
+    """A request over the server's upload limit: say so on the upload page (owners only)."""
+    if not any(current_user.has_role(r) for r in OWNERS):
+        return http_error(exc)
+    limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    problem = _(
+        "Berkas lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau pisahkan "
+        "tabel SOP-nya, lalu unggah lagi.",
+        n=limit,
+    )
+    # The body was refused before it was read: what was pasted is in the browser only.
+    return _upload_page("", problem, 413)
+
+
 @bp.route("", methods=["GET", "POST"])
 @role_required(*OWNERS)
 def upload():
     """Upload an SOP document (DOCX, XLSX, PDF) or paste its table; show the review on success."""
     if request.method == "GET":
         return _upload_page()
-    try:
-        text = request.form.get("text", "")
-        document = _document()
-    except RequestEntityTooLarge:
-        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        problem = _(
-            "Berkas lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau pisahkan "
-            "tabel SOP-nya, lalu unggah lagi.",
-            n=limit,
-        )
-        return _upload_page("", problem, 413)
+    text = request.form.get("text", "")
+    document = _document()
     if len(text) > MAX_TEXT_CHARS:
         problem = _("Teks terlalu panjang (paling banyak %(n)s karakter).", n=MAX_TEXT_CHARS)
         return _upload_page(text[:MAX_TEXT_CHARS], problem, 422)
