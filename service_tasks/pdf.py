@@ -47,3 +47,11 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
         return printer["HTML"](string=html, base_url=base_url).write_pdf(
             font_config=printer["fonts"]
         )
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and the system fonts now (about a second), not in the first report."""
+    try:
+        render_pdf("<!doctype html><p>sopflow</p>")
+    except PdfUnavailable:
+        pass  # the report that needs it says so

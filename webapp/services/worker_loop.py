@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from service_tasks import pdf
+
 from ..extensions import db
 from ..models.types import utcnow
 from . import service_calls, wakeup, workers
@@ -113,7 +115,11 @@ def run(
     echo: Callable[[str], None],
 ) -> None:
     """Sweep until ``stop`` (or once): fire due timers, send e-mails, run service calls."""
-    runners = None if once else CallRunners(app, concurrency, poll, stop).start()
+    runners = None
+    if not once:
+        # The first report would otherwise load WeasyPrint and the fonts while its case waits.
+        threading.Thread(target=pdf.warm_up, name="pdf-warm-up", daemon=True).start()
+        runners = CallRunners(app, concurrency, poll, stop).start()
     waker = wakeup.waker_for(db.engine, poll)
     try:
         while True:
