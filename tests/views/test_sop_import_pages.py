@@ -16,9 +16,7 @@ import lxml.html
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import FAST_HASH, _empty, csrf_token
-from webapp import create_app
-from webapp.engine.calendar import WallClockCalendar
+from tests.conftest import csrf_token
 from webapp.engine.sop_import.table import table_errors
 from webapp.extensions import db
 from webapp.models import ProcessDefinition, ProcessVersion
@@ -66,6 +64,13 @@ def paste_seed(client):
     response = client.post("/processes/import", data={"text": seed_text()})
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     return response.get_data(as_text=True)
+
+
+def seed_review(actions) -> tuple:
+    """owner1's client and the review form of the pasted seed with its lanes chosen."""
+    client = actions.client("owner1")
+    html = paste_seed(client)
+    return client, with_lanes(form_values(html, "review-form"), hidden_table(html))
 
 
 def with_lanes(values: dict[str, str], table: dict) -> dict[str, str]:
@@ -189,9 +194,7 @@ def test_redrawing_applies_the_corrections_and_clears_what_the_owner_decided(app
 
 
 def test_confirm_creates_a_draft_and_goes_to_its_version_page(app, actions):
-    client = actions.client("owner1")
-    html = paste_seed(client)
-    values = with_lanes(form_values(html, "review-form"), hidden_table(html))
+    client, values = seed_review(actions)
     values["process_id"] = "pemeliharaan_impor"
     response = client.post("/processes/import/review", data=dict(values, action="confirm"))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -278,9 +281,7 @@ def test_a_request_over_the_server_limit_gets_the_upload_page_with_the_reason(cs
 
 
 def test_a_waktu_that_cannot_be_read_is_marked_on_its_cell(app, actions):
-    client = actions.client("owner1")
-    html = paste_seed(client)
-    values = with_lanes(form_values(html, "review-form"), hidden_table(html))
+    client, values = seed_review(actions)
     values["row-2-waktu"] = "secepatnya"
     before = saved(app)
     response = client.post("/processes/import/review", data=dict(values, action="confirm"))
@@ -294,9 +295,7 @@ def test_a_waktu_that_cannot_be_read_is_marked_on_its_cell(app, actions):
 
 
 def test_a_decision_without_branches_is_refused_on_its_cell(app, actions):
-    client = actions.client("owner1")
-    html = paste_seed(client)
-    values = with_lanes(form_values(html, "review-form"), hidden_table(html))
+    client, values = seed_review(actions)
     values["row-3-kind"] = "decision"
     response = client.post("/processes/import/review", data=dict(values, action="confirm"))
     assert response.status_code == 422
@@ -334,10 +333,8 @@ def test_a_decision_without_branches_is_refused_on_its_cell(app, actions):
     ids=["not-json", "no-rows", "duplicate-numbers", "too-many-rows", "bad-finding"],
 )
 def test_a_tampered_table_is_refused_and_nothing_is_saved(app, actions, tamper):
-    client = actions.client("owner1")
-    html = paste_seed(client)
-    values = with_lanes(form_values(html, "review-form"), hidden_table(html))
-    values["table"] = tamper(hidden_table(html))
+    client, values = seed_review(actions)
+    values["table"] = tamper(json.loads(values["table"]))
     before = saved(app)
     response = client.post("/processes/import/review", data=dict(values, action="confirm"))
     assert response.status_code == 422
@@ -350,24 +347,10 @@ def test_a_tampered_table_is_refused_and_nothing_is_saved(app, actions, tamper):
 
 
 @pytest.fixture
-def csrf_app(database_url, tmp_path):
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TESTING": True,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SLA_CALENDAR": WallClockCalendar(),
-            "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-        }
-    )
-    assert app.config.get("WTF_CSRF_ENABLED", True)
-    with app.app_context():
-        _empty(db.engine)
-        assert app.test_cli_runner().invoke(args=["setup", "--demo"]).exit_code == 0
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def csrf_app(app):
+    """The app with CSRF protection on, as in production (it is read on every request)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
 
 
 def test_both_forms_need_their_csrf_token(csrf_app):
