@@ -100,3 +100,21 @@ def test_staff_are_refused_both_calls(app, post, user):
     post(user, 403, json={"table": table})
     post(user, 403, json={"table": table, "confirm": True})
     assert versions(app) == before
+
+
+def test_text_that_is_no_unicode_is_refused_or_cleaned_never_a_500(app, post, client, actions):
+    # A lone surrogate is valid JSON but not text a database or a reader can take.
+    raw = b'{"text": "No\\tUraian \\ud800"}'
+    response = client.post(
+        URL, data=raw, content_type="application/json", headers=actions.token("owner1")
+    )
+    assert response.status_code in (200, 422), response.get_json()
+    conforms(response)
+    table = {**first_sop_table(), "process_id": "impor_surrogat"}
+    table["name"] = "Pemeliharaan \ud800 Sistem"
+    table["rows"][0]["uraian"] = "Menyampaikan \ud800 pesan"
+    table["rows"][0]["uncertain"] = [
+        {"code": "import-lane-asked", "field": "lane", "params": {"actor": "\ud800"}}
+    ]
+    created = post("owner1", 201, json={"table": table, "confirm": True})
+    assert created["version"] == 1

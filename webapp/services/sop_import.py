@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from ..engine import sop_import
 from ..engine.sop_import.errors import ImportRefused
 from ..engine.sop_import.generate import table_to_diagram
-from ..engine.sop_import.plan import process_id_for
+from ..engine.sop_import.plan import process_id_for, short_name
 from ..engine.sop_import.table import TABLE_SCHEMA, table_errors
 from ..extensions import db
 from ..models import ProcessVersion, User
@@ -106,7 +106,7 @@ def create_draft(user: User, table: Any, process_id: str | None = None) -> Proce
         _check(table)  # the id must be one a process can have
     pid = process_id_for(table)
     bpmn, forms, findings = table_to_diagram(table)
-    note = _("Diimpor dari dokumen SOP “%(name)s”.", name=table["name"])
+    note = _("Diimpor dari dokumen SOP “%(name)s”.", name=short_name(table["name"]))
     version, linted, new = versions.save_draft(user, pid, bpmn, forms, note)
     stored = list(version.findings or linted)
     known = {(f["code"], f["element"], repr(f["params"])) for f in stored}

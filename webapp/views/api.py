@@ -403,7 +403,9 @@ def import_process():
             raise Invalid(shape, {})
         payload = submissions.parse_body(request.get_data(cache=True), shape)
         if isinstance(payload, dict) and isinstance(payload.get("text"), str):
-            return jsonify(_proposal_json(sop_import.propose("teks.txt", payload["text"].encode())))
+            # JSON lets a lone surrogate through; pasted text loses it rather than the request.
+            text = payload["text"].encode("utf-8", "replace")
+            return jsonify(_proposal_json(sop_import.propose("teks.txt", text)))
         if not isinstance(payload, dict) or "table" not in payload:
             raise Invalid(shape, {})
         if payload.get("confirm") is not True:

@@ -363,10 +363,12 @@ def _imported_findings(result: Plan, table: dict[str, Any], entry: dict[int, str
         if not item["code"].startswith("import-"):
             continue  # the table is untrusted: it cannot pass for one of lint's own findings
         row = item.get("row", no)
-        params = {k: v for k, v in (item.get("params") or {}).items()}
+        params = {
+            k: clean(v) if isinstance(v, str) else v for k, v in (item.get("params") or {}).items()
+        }
         if row is not None:
             params["row"] = row
         if item.get("field"):
-            params["field"] = item["field"]
+            params["field"] = clean(item["field"])
         element = entry.get(row, "") if row is not None else ""
         result.finding("warning", item["code"], element, **params)
