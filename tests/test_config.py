@@ -124,6 +124,9 @@ def test_every_config_key_the_code_reads_is_built_from_the_settings(tmp_path):
         ("AGENCY_LINES", "PEMERINTAH||DINAS", "AGENCY_LINES"),
         ("SCRIPT_TIME_LIMIT", "120", "SCRIPT_TIME_LIMIT"),
         ("SCRIPT_MEMORY_MB", "many", "bad script budget"),
+        ("WORKER_POLL", "5", "WORKER_POLL must be between 0.05 and 1"),
+        ("WORKER_CONCURRENCY", "0", "WORKER_CONCURRENCY must be between 1 and 32"),
+        ("WORKER_CONCURRENCY", "two", "bad worker setting"),
     ],
 )
 def test_a_wrong_setting_stops_the_app_with_a_clear_message(

@@ -133,17 +133,22 @@ def env(name: str) -> str | None:
     raise KeyError(f"undeclared setting {name}")
 
 
+def _bounded(name: str, kind: type[float] | type[int], low: float, high: float, what: str):
+    """One numeric setting, read as ``kind`` and within ``low``-``high``, or a ConfigError."""
+    raw = env(name) or ""
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"bad {what} setting: SOPFLOW_{name}={raw!r}: {exc}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"SOPFLOW_{name} must be between {low} and {high}")
+    return value
+
+
 def _script_budget() -> tuple[float, int]:
     """The sandbox budget of diagram code, within sane bounds."""
-    try:
-        seconds = float(env("SCRIPT_TIME_LIMIT") or "2")
-        memory = int(env("SCRIPT_MEMORY_MB") or "256")
-    except ValueError as exc:
-        raise ConfigError(f"bad script budget setting: {exc}") from exc
-    if not 0.1 <= seconds <= 60:
-        raise ConfigError("SOPFLOW_SCRIPT_TIME_LIMIT must be between 0.1 and 60 seconds")
-    if not 16 <= memory <= 4096:
-        raise ConfigError("SOPFLOW_SCRIPT_MEMORY_MB must be between 16 and 4096")
+    seconds = _bounded("SCRIPT_TIME_LIMIT", float, 0.1, 60, "script budget")
+    memory = _bounded("SCRIPT_MEMORY_MB", int, 16, 4096, "script budget")
     return seconds, memory
 
 
@@ -152,17 +157,8 @@ MAX_WORKER_CONCURRENCY = 32
 
 def _worker_pace() -> tuple[float, int]:
     """How often a worker without LISTEN looks again, and how many calls it runs at once."""
-    try:
-        poll = float(env("WORKER_POLL") or "1")
-        concurrency = int(env("WORKER_CONCURRENCY") or "2")
-    except ValueError as exc:
-        raise ConfigError(f"bad worker setting: {exc}") from exc
-    if not 0.05 <= poll <= 1:
-        raise ConfigError("SOPFLOW_WORKER_POLL must be between 0.05 and 1 second")
-    if not 1 <= concurrency <= MAX_WORKER_CONCURRENCY:
-        raise ConfigError(
-            f"SOPFLOW_WORKER_CONCURRENCY must be a whole number from 1 to {MAX_WORKER_CONCURRENCY}"
-        )
+    poll = _bounded("WORKER_POLL", float, 0.05, 1, "worker")
+    concurrency = _bounded("WORKER_CONCURRENCY", int, 1, MAX_WORKER_CONCURRENCY, "worker")
     return poll, concurrency
 
 
