@@ -21,9 +21,8 @@ whenever it comes back from a person (it is untrusted like any request).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from .. import sop_document
 
@@ -115,7 +114,14 @@ TABLE_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(TABLE_SCHEMA)
+
+@cache
+def _validator() -> Any:
+    # Imported on first check: the readers' child process needs this module's limits, not
+    # jsonschema (about a fifth of a second to import).
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(TABLE_SCHEMA)
 
 
 def table_errors(table: Any) -> list[str]:
@@ -127,7 +133,7 @@ def table_errors(table: Any) -> list[str]:
     """
     errors = [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(table)'}: {e.message}"
-        for e in sorted(_VALIDATOR.iter_errors(table), key=lambda e: list(e.absolute_path))
+        for e in sorted(_validator().iter_errors(table), key=lambda e: list(e.absolute_path))
     ]
     if errors:
         return errors[:20]
