@@ -129,7 +129,9 @@ def test_a_parse_over_its_time_budget_is_stopped(monkeypatch):
 
 
 def test_a_parse_over_its_memory_budget_is_stopped(monkeypatch):
-    # 40 MB of address space is less than the parser needs to start: it fails inside the child.
-    monkeypatch.setattr(read_module, "BUDGET", read_module.Budget(memory_mb=40))
-    error = refused("sop.docx", as_docx(licence_sop()))
-    assert error.code == "import-too-complex"
+    # A 15 MB HTML table of 60,000 rows: its parsed tree needs more than 100 MB of address space.
+    row = "<tr>" + "".join(f"<td>sel {i} dengan teks</td>" for i in range(10)) + "</tr>"
+    page = "<table><tr><td>No</td><td>Uraian</td><td>Petugas</td></tr>" + row * 60000
+    monkeypatch.setattr(read_module, "BUDGET", read_module.Budget(memory_mb=100))
+    error = refused("besar.html", (page + "</table>").encode())
+    assert (error.code, error.params) == ("import-too-complex", {"case": "memory"})

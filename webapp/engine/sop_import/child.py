@@ -22,12 +22,46 @@ def _limit(memory_mb: int, cpu_seconds: int) -> None:
 
 
 def _packages() -> None:
-    """Make ``webapp.engine`` importable without running the web app's ``__init__``."""
+    """Make the readers importable without running the packages' ``__init__`` (the web app)."""
     root = Path(__file__).resolve().parents[3]
     sys.path.insert(0, str(root))
-    webapp = types.ModuleType("webapp")
-    webapp.__path__ = [str(root / "webapp")]
-    sys.modules["webapp"] = webapp
+    for name in ("webapp", "webapp.engine", "webapp.engine.sop_import"):
+        package = types.ModuleType(name)
+        package.__path__ = [str(root.joinpath(*name.split(".")))]
+        sys.modules[name] = package
+
+
+def _peak_mb() -> float:
+    """The most address space this process has held (VmPeak, what RLIMIT_AS bounds)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _ran_out_of_memory(exc: BaseException, memory_mb: int) -> bool:
+    """Whether an error came from the memory limit.
+
+    Out of address space, C libraries fail in their own ways (libxml2 "unknown error", a
+    shared object that cannot be mapped), and pdfplumber wraps pdfminer's errors: so a
+    MemoryError anywhere in the chain, or a peak close to the limit, counts.
+    """
+    if _peak_mb() > 0.8 * memory_mb:
+        return True
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, MemoryError) or any(
+            isinstance(a, MemoryError) for a in current.args
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def main() -> None:
@@ -44,11 +78,14 @@ def main() -> None:
         answer: dict = {"table": parse(meta["kind"], data, meta["filename"])}
     except ImportRefused as refused:
         answer = {"refused": refused.code, "params": refused.params}
+    except Exception as exc:  # noqa: BLE001 - a damaged file: say so, never a trace
+        if _ran_out_of_memory(exc, memory_mb):
+            answer = {"refused": "import-too-complex", "params": {"case": "memory"}}
+        else:
+            answer = {"refused": "import-damaged", "params": {"format": meta["kind"].upper()}}
+        print(f"{type(exc).__name__}: {exc}"[:2000], file=sys.stderr)
     except MemoryError:
         answer = {"refused": "import-too-complex", "params": {"case": "memory"}}
-    except Exception as exc:  # noqa: BLE001 - a damaged file: say so, never a trace
-        answer = {"refused": "import-damaged", "params": {"format": meta["kind"].upper()}}
-        print(f"{type(exc).__name__}: {exc}"[:2000], file=sys.stderr)
     sys.stdout.write(json.dumps(answer))
 
 
