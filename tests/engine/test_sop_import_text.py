@@ -252,3 +252,32 @@ def test_a_row_whose_number_cannot_be_read_is_a_finding():
     assert table["findings"] == [
         {"code": "import-row-unread", "params": {"text": "II Memeriksa √"}}
     ]
+
+
+@pytest.mark.parametrize(
+    ("keterangan", "branches", "guessed"),
+    [
+        (
+            "Tidak lengkap dikembalikan ke pemohon",
+            [{"label": "lengkap", "target": 3}, {"label": "tidak lengkap", "target": "end"}],
+            False,
+        ),
+        (
+            "tidak sesuai kembali ke langkah 1",
+            [{"label": "sesuai", "target": 3}, {"label": "tidak sesuai", "target": 1}],
+            False,
+        ),
+        ("Ya/Tidak", [{"label": "ya", "target": 3}, {"label": "tidak", "target": "end"}], True),
+    ],
+)
+def test_decisions_written_without_jika(keterangan, branches, guessed):
+    text = (
+        "No\tUraian\tPetugas\tKeterangan\n"
+        "1\tMenerima berkas\t√\t\n"
+        f"2\tMemeriksa berkas\t√\t{keterangan}\n"
+        "3\tMenyerahkan izin\t√\t\n"
+    )
+    row = read_document("sop.txt", text.encode())["rows"][1]
+    assert row["kind"] == "decision"
+    assert row["branches"] == branches
+    assert ("uncertain" in row) is guessed

@@ -13,6 +13,10 @@ import re
 from lxml import html as lxml_html
 
 Grid = list[list[str]]
+# What a reader writes into a cell holding a drawn flowchart symbol (Word or Excel shapes):
+# a mark of the row's lane, a diamond also saying the row decides.
+SHAPE_MARK = "□"
+DECISION_MARK = "◇"
 
 _BLANKS = re.compile(r"[ \t\r\f\v\u00a0]+")
 # A list written on one line, "- a - b", as text exports of bulleted cells come.

@@ -1,12 +1,13 @@
 """Where a row's flow goes: decisions and loop-backs read from its words.
 
-A row decides when its Uraian asks ("Apakah berkas lengkap?", "… ?") or when its Keterangan
-or the notes in its Pelaksana cells name a condition and where it leads ("Jika gagal kembali
-ke langkah 3", "Ya: lanjut ke langkah 5; Tidak: kembali ke langkah 2", "Jika tidak lengkap,
-berkas dikembalikan kepada pemohon dan proses selesai"). The answer not written is the other
-way of the question ("berhasil" for "gagal") and goes on to the next row. Such a row keeps
-its own words, time and output: it is the step whose outcome is decided (the generator draws
-its task, then the gateway).
+A row decides when its Uraian asks ("Apakah berkas lengkap?", "… ?"), when it is answered
+"Ya/Tidak", when a drawn diamond marks it, or when its Keterangan or the notes in its
+Pelaksana cells name a condition and where it leads ("Jika gagal kembali ke langkah 3",
+"Ya: lanjut ke langkah 5; Tidak: kembali ke langkah 2", "Jika tidak lengkap, berkas
+dikembalikan kepada pemohon dan proses selesai", "tidak lengkap dikembalikan"). The answer not
+written is the other way of the question ("berhasil" for "gagal") and goes on to the next row.
+Such a row keeps its own words, time and output: it is the step whose outcome is decided (the
+generator draws its task, then the gateway).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ _ANSWER = re.compile(
     r"tidak setuju|disetujui|ditolak|benar|salah)\s*(?::|=|→|->|>)\s*(?P<action>[^;,\n]*)",
     re.IGNORECASE,
 )
+# "Tidak lengkap dikembalikan", "tidak sesuai kembali ke langkah 2": a negative answer and
+# where it leads, written without "jika".
+_NEGATIVE = re.compile(
+    r"\b(?P<cond>tidak\s+(?:lengkap|sesuai|memenuhi\s+syarat|benar|valid|disetujui|setuju|"
+    r"lulus|berhasil))\b\s*,?\s*(?:maka\s+)?(?P<action>[^.;]*)",
+    re.IGNORECASE,
+)
+_YES_NO = re.compile(r"\bya\s*/\s*tidak\b", re.IGNORECASE)
 _TARGET = re.compile(r"(?:langkah|no\.?|nomor|step)\s*(?P<no>\d{1,4})", re.IGNORECASE)
 _ENDS = re.compile(
     r"\b(?:selesai|berhenti|dikembalikan|ditolak|dibatalkan|tidak dilanjutkan)\b", re.IGNORECASE
@@ -54,9 +63,9 @@ class Branch:
     target: int | str
 
 
-def asks(uraian: str) -> bool:
-    """Whether the Uraian is a question (the row is a decision diamond)."""
-    return bool(_ASKS.search(uraian.strip()))
+def asks(uraian: str, remarks: str = "") -> bool:
+    """Whether the row is a decision diamond: its Uraian asks, or it answers "Ya/Tidak"."""
+    return bool(_ASKS.search(uraian.strip()) or _YES_NO.search(remarks))
 
 
 def ends(text: str) -> bool:
@@ -85,7 +94,7 @@ def branches_in(texts: list[str]) -> list[Branch]:
     """The (label, target) pairs written in a row's Keterangan and flow notes."""
     found: list[Branch] = []
     for text in texts:
-        for pattern in (_CONDITION, _ANSWER):
+        for pattern in (_CONDITION, _ANSWER, _NEGATIVE):
             for match in pattern.finditer(text):
                 target = _target(match.group("action"))
                 label = " ".join(match.group("cond").split()).lower()

@@ -17,14 +17,13 @@ from typing import Any
 
 from .. import durations
 from . import flow
-from .cells import Grid, bullet_lines, clean, one_line
+from .cells import DECISION_MARK, Grid, bullet_lines, clean, one_line
 from .errors import ImportRefused
 from .header import read_header
 from .layout import Layout, find_table, row_number
 from .table import MAX_LANES, MAX_ROWS, MAX_TEXT
 
 MARKS = frozenset("√✓✔✗✘xXvV•●■◆◇□○◯◼▪*")
-SHAPE = "\u25a1"  # what the DOCX reader writes into a cell holding a drawn flowchart shape
 _TERMINATORS = re.compile(r"^(?:mulai|start|selesai|end|finish|stop)\.?$", re.IGNORECASE)
 _SERVICE = re.compile(r"^(?:-\s*)?(?:sistem|aplikasi)\b", re.IGNORECASE)
 _FIELDS = ("kelengkapan", "waktu", "output", "keterangan")
@@ -185,7 +184,8 @@ def _row(
     keterangan = row["keterangan"]
     written = flow.branches_in([keterangan, *notes])
     written = [b for b in written if b.target == flow.END or b.target in numbers]
-    if flow.asks(uraian) or written:
+    diamond = any(one_line(c)[:1] == DECISION_MARK for c in raw["lanes"])
+    if flow.asks(uraian, " ".join([keterangan, *notes])) or written or diamond:
         branches, guessed = flow.complete(written, no, numbers)
         row["kind"] = "decision"
         row["branches"] = [{"label": b.label, "target": b.target} for b in branches]

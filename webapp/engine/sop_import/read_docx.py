@@ -14,13 +14,11 @@ import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from .cells import Grid, clean
+from .cells import DECISION_MARK, SHAPE_MARK, Grid, clean
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 V = "{urn:schemas-microsoft-com:vml}"
-SHAPE_MARK = "□"
-DECISION_MARK = "◇"
 _DECISIONS = ("flowChartDecision", "diamond")
 _VML_DECISION = "#_x0000_t110"
 
