@@ -8,9 +8,11 @@ the first SOP and of the second (tests/data/penerbitan_izin_reklame/) and import
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from docx.oxml import parse_xml
 
@@ -209,3 +211,71 @@ def _steps(xml: bytes, process_id: str) -> list[dict]:
             }
         )
     return sorted(steps, key=lambda s: s["no"])
+
+
+def _with_drawing(xlsx: bytes, anchors: list[tuple[int, int, str]]) -> bytes:
+    """The workbook with a drawing of flowchart symbols over its first sheet (row, col, prst)."""
+    shapes = "".join(
+        f"<xdr:twoCellAnchor><xdr:from><xdr:col>{c}</xdr:col><xdr:colOff>0</xdr:colOff>"
+        f"<xdr:row>{r}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>{c}"
+        f"</xdr:col><xdr:colOff>9</xdr:colOff><xdr:row>{r}</xdr:row><xdr:rowOff>9</xdr:rowOff>"
+        f'</xdr:to><xdr:sp><xdr:nvSpPr><xdr:cNvPr id="{i + 2}" name="s"/><xdr:cNvSpPr/>'
+        f'</xdr:nvSpPr><xdr:spPr><a:prstGeom prst="{prst}"/></xdr:spPr></xdr:sp>'
+        "<xdr:clientData/></xdr:twoCellAnchor>"
+        for i, (r, c, prst) in enumerate(anchors)
+    )
+    drawing = (
+        '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+        'spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        f"{shapes}</xdr:wsDr>"
+    )
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rIdShapes" Type="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/relationships/drawing" Target="../drawings/drawing1.xml"/></Relationships>'
+    )
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</worksheet>",
+                    b'<drawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships" r:id="rIdShapes"/></worksheet>',
+                )
+            target.writestr(item, data)
+        target.writestr("xl/drawings/drawing1.xml", drawing)
+        target.writestr("xl/worksheets/_rels/sheet1.xml.rels", rels)
+    return out.getvalue()
+
+
+def test_an_excel_flowchart_marks_lanes_with_its_shapes():
+    """Excel SOPs draw the flowchart over the cells: the symbol's cell is the row's lane."""
+    sop = licence_sop()
+    sop.mark = ""
+    xlsx = BUILDERS["xlsx"](sop)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    first = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == 1)
+    anchors = [
+        (
+            first - 1 + i,
+            2 + sop.lanes.index(row.lane),
+            "flowChartDecision" if row.no == 4 else "flowChartProcess",
+        )
+        for i, row in enumerate(sop.rows)
+        if row.lane
+    ]
+    anchors.append((first - 1, 1, "straightConnector1"))  # an arrow marks nothing
+    rows = read_document("sop.xlsx", _with_drawing(xlsx, anchors))["rows"]
+    assert [r["lane"] for r in rows] == [
+        "Pemohon",
+        "Front Office",
+        "Seksi Survei",
+        "Kepala Bidang",
+        "Front Office",
+    ]
+    assert rows[3]["kind"] == "decision"

@@ -2,7 +2,7 @@
 
 Read-only and values only (a formula gives its last computed value, never runs); a merged
 range gives its value once, at its top-left cell. Dates are written as ISO dates, whole
-numbers without '.0'.
+numbers without '.0'. A flowchart drawn over the cells marks them (``xlsx_shapes.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 import openpyxl
 
 from .cells import Grid, clean
+from .xlsx_shapes import mark_shapes
 
 MAX_ROWS = 2000  # a sheet's used range can claim a million rows; an SOP has at most hundreds
 MAX_COLUMNS = 60
@@ -47,4 +48,5 @@ def read_xlsx(data: bytes) -> list[Grid]:
             grids.append(grid)
     finally:
         workbook.close()
+    mark_shapes(data, grids)
     return grids
