@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import STEP1
 from webapp.extensions import db
@@ -117,6 +118,15 @@ def test_a_stop_signal_ends_the_sleep(app):
     with app.app_context():
         worker_loop.sleep_until_due(waker, 15.0, stop)
     assert len(waker.asked) == 1
+
+
+def test_a_database_that_cannot_say_means_a_sleep_of_one_interval(app, monkeypatch):
+    def unreachable():
+        raise OperationalError("SELECT min(next_timer_at)", {}, ConnectionError("gone"))
+
+    monkeypatch.setattr(wakeup, "earliest_timer", unreachable)
+    with app.app_context():
+        assert worker_loop._pause(15.0) == 15.0  # the loop goes on; the next sweep says why
 
 
 def test_the_poll_is_never_longer_than_a_second():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -95,3 +96,49 @@ def test_worker_refuses_a_concurrency_out_of_range(app, bad):
     result = app.test_cli_runner().invoke(args=["worker", "--once", "--concurrency", bad])
     assert result.exit_code == 2, result.output
     assert "--concurrency" in result.output
+
+
+class Held:
+    """A deployment that stays inside the connector until the test releases it."""
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, aplikasi, rilis, *, on_output=None):
+        self.entered.set()
+        if not self.release.wait(BARRIER_SECONDS):
+            raise TimeoutError("the test never released the deployment")
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+
+def test_a_quiet_call_running_on_a_thread_is_not_taken_for_a_dead_one(app, actions, monkeypatch):
+    """The sweep beside the runners renews the heartbeat of the calls this process runs."""
+    held = Held()
+    record = dataclasses.replace(service_tasks.REGISTRY[DEPLOY], function=held)
+    monkeypatch.setitem(service_tasks.REGISTRY, DEPLOY, record)
+    instance_id = actions.run_to("end")
+    stop = threading.Event()
+    runners = worker_loop.CallRunners(app, 1, poll=0.05, stop=stop).start()
+    try:
+        with deadline(HANG_SECONDS):
+            assert held.entered.wait(BARRIER_SECONDS), "the runner never started the deployment"
+            with app.app_context():
+                [call] = db.session.scalars(select(ServiceCall)).all()
+                silent_since = call.heartbeat_at - timedelta(
+                    seconds=service_calls.HEARTBEAT_TIMEOUT_SECONDS + 60
+                )
+                call.heartbeat_at = silent_since  # no output for longer than the timeout
+                db.session.commit()
+                assert service_calls.mark_interrupted() == 0
+                db.session.refresh(call)
+                assert call.status == ServiceCallStatus.RUNNING
+                assert call.heartbeat_at > silent_since
+    finally:
+        held.release.set()
+        stop.set()
+        runners.join()
+    [call] = [c for c in _calls(app) if c.operator == DEPLOY]
+    assert (call.instance_id, call.status) == (instance_id, ServiceCallStatus.SUCCEEDED)
+    with app.app_context():
+        assert db.session.scalars(select(Incident)).all() == []

@@ -44,18 +44,35 @@ HEARTBEAT_TIMEOUT_SECONDS = 120
 MAX_LOG_CHARS = 240_000
 ACTIVE = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
 CLAIM_ATTEMPTS = 5  # calls taken by another thread under our eyes before we call it a day
+_running_here: set[int] = set()  # calls this process's threads are running now
+_running_lock = threading.Lock()
 
 
 # -- the worker's side ----------------------------------------------------------------------
 
 
 def mark_interrupted(now=None) -> int:
-    """Turn calls whose worker died into incidents; return how many."""
+    """Turn calls whose worker died into incidents; return how many.
+
+    Calls this process is running right now (on its ``--concurrency`` threads) are alive by
+    definition: their heartbeat is renewed here, so that neither this sweep nor another
+    worker's takes a quiet deployment for a dead one.
+    """
     now = now or utcnow()
+    with _running_lock:
+        ours = set(_running_here)
+    if ours:
+        db.session.execute(
+            update(ServiceCall)
+            .where(ServiceCall.id.in_(ours), ServiceCall.status == ServiceCallStatus.RUNNING)
+            .values(heartbeat_at=now)
+        )
     stale = []
     for call in db.session.scalars(
         select(ServiceCall).where(ServiceCall.status == ServiceCallStatus.RUNNING)
     ):
+        if call.id in ours:
+            continue
         if _worker_is_dead(call.worker) or (
             call.heartbeat_at is not None
             and (now - call.heartbeat_at).total_seconds() > HEARTBEAT_TIMEOUT_SECONDS
@@ -305,6 +322,8 @@ def run_next() -> bool:
     if call is None:
         return False
     call_id = call.id
+    with _running_lock:
+        _running_here.add(call_id)
     try:
         result, error, output, exit_code = execute(call, reports.case_context)
         connector = REGISTRY.get(call.operator)
@@ -314,6 +333,9 @@ def run_next() -> bool:
         db.session.rollback()
         log.exception("service call %s failed outside its connector", call_id)
         _fail_running(call_id, f"{type(exc).__name__}: {exc}")
+    finally:
+        with _running_lock:
+            _running_here.discard(call_id)
     return True
 
 

@@ -91,7 +91,7 @@ def sleep_until_due(
     A writer's wake-up (NOTIFY, or the next poll where there is none) makes the worker read the
     earliest due time again, so a sooner timer armed meanwhile shortens the sleep.
     """
-    deadline = time.monotonic() + wakeup.sleep_seconds(utcnow(), wakeup.earliest_timer(), interval)
+    deadline = time.monotonic() + _pause(interval)
     while not stop.is_set():
         left = deadline - time.monotonic()
         if left <= 0:
@@ -100,8 +100,18 @@ def sleep_until_due(
         if woken:
             on_wake()
         if woken or not waker.listens:
-            pause = wakeup.sleep_seconds(utcnow(), wakeup.earliest_timer(), interval)
-            deadline = min(deadline, time.monotonic() + pause)
+            deadline = min(deadline, time.monotonic() + _pause(interval))
+
+
+def _pause(interval: float) -> float:
+    """Seconds until the earliest due time (at most ``interval``); the interval when the
+    database cannot say: the next sweep records what is wrong, the loop goes on."""
+    try:
+        return wakeup.sleep_seconds(utcnow(), wakeup.earliest_timer(), interval)
+    except Exception:  # noqa: BLE001 - e.g. the database restarts: sleep, then sweep again
+        db.session.rollback()
+        log.exception("worker: could not read the earliest due time")
+        return interval
 
 
 def run(
