@@ -9,7 +9,8 @@ Works N cases up to their upload step (the deployment queued), then starts one
 call's claim to the last call's end, when every case is completed (deployment, then the
 report). ``--upload-seconds`` stands for the colocation server's transfer: the deploy target's
 post-deploy command sleeps that long (the demo target copies to a local folder, which takes no
-time). Each concurrency gets a fresh database. Prints cases/s per concurrency and ``ratio:`` the
+time). Each concurrency gets a fresh database; 0 starts the worker without ``--concurrency``
+(its default; also how to measure a sopflow from before the option). Prints cases/s per concurrency and ``ratio:`` the
 last concurrency's cases/s over the first's.
 
 Server URLs come from SOPFLOW_TEST_POSTGRESQL_URL / SOPFLOW_TEST_MARIADB_URL (a database of the
@@ -85,7 +86,8 @@ def _one_run(backend: str, cases: int, concurrency: int, upload_seconds: float) 
         log = (folder / "worker.log").open("w")
         started = time.monotonic()
         worker = subprocess.Popen(
-            [str(FLASK), "--app", "webapp", "worker", "--concurrency", str(concurrency)],
+            [str(FLASK), "--app", "webapp", "worker"]
+            + (["--concurrency", str(concurrency)] if concurrency else []),
             cwd=ROOT,
             env=env,
             stdout=log,
