@@ -10,8 +10,8 @@ call's claim to the last call's end, when every case is completed (deployment, t
 report). ``--upload-seconds`` stands for the colocation server's transfer: the deploy target's
 post-deploy command sleeps that long (the demo target copies to a local folder, which takes no
 time). Each concurrency gets a fresh database; 0 starts the worker without ``--concurrency``
-(its default; also how to measure a sopflow from before the option). Prints cases/s per concurrency and ``ratio:`` the
-last concurrency's cases/s over the first's.
+(its default; also how to measure a sopflow from before the option). Prints cases/s per
+concurrency and ``ratio:`` the last concurrency's cases/s over the first's.
 
 Server URLs come from SOPFLOW_TEST_POSTGRESQL_URL / SOPFLOW_TEST_MARIADB_URL (a database of the
 bench's own on that server, dropped afterwards).
