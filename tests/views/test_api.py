@@ -492,6 +492,13 @@ def test_history_pages_follow_each_other_to_the_end(api, actions):
     assert second["next"] is None
 
 
+def test_a_history_page_past_the_end_is_empty_even_an_absurd_one(api, actions):
+    instance_id = actions.run_to("Task_3_troubleshooting")
+    for page in (3, 10**30):
+        body = api("get", f"/api/v1/instances/{instance_id}/history?page={page}", "unit1")
+        assert (body["items"], body["next"]) == ([], None)
+
+
 def test_history_of_a_case_one_may_not_read_is_403_and_audited(app, api, actions):
     instance_id = actions.run_to("Task_3_troubleshooting")
     api("get", f"/api/v1/instances/{instance_id}/history", "owner1", 403)

@@ -18,6 +18,7 @@ from ..models import HumanTask, Incident, TaskStatus, User
 # History items per page of GET /api/v1/instances/<id>/history (and its largest page).
 HISTORY_PAGE = 50
 HISTORY_MAX_PAGE = 200
+HISTORY_LAST_PAGE = 1_000_000
 
 
 def usernames(ids: Iterable[int | None]) -> dict[int, str]:

@@ -22,7 +22,7 @@ from ..services import (
     versions,
 )
 from ..services import instances as svc
-from ..services.case_view import HISTORY_MAX_PAGE, HISTORY_PAGE
+from ..services.case_view import HISTORY_LAST_PAGE, HISTORY_MAX_PAGE, HISTORY_PAGE
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
 from ..services.version_cache import compiled
@@ -273,7 +273,8 @@ def instance(instance_id: int):
 @bp.get("/instances/<int:instance_id>/history")
 def history(instance_id: int):
     """The completed steps of one instance with their data, in order, a page at a time."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    # Bounded both ways: an absurd page number is an empty page, never a database error.
+    page = min(max(request.args.get("page", 1, type=int), 1), HISTORY_LAST_PAGE)
     size = min(max(request.args.get("per_page", HISTORY_PAGE, type=int), 1), HISTORY_MAX_PAGE)
     row = svc.instance_for(caller(), instance_id)
     items, more = case_view.history_page(row.id, (page - 1) * size, size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..services.case_view import HISTORY_MAX_PAGE, HISTORY_PAGE
+from ..services.case_view import HISTORY_LAST_PAGE, HISTORY_MAX_PAGE, HISTORY_PAGE
 from ..services.sop_import import table_schema
 from ..services.submissions import MAX_DATA_BYTES, MAX_DATA_DEPTH
 
@@ -492,7 +492,10 @@ PATHS: dict[str, Any] = {
             json_body(ref("HistoryPage"), "Satu halaman riwayat. / One page of history."),
             (403, 404),
             parameters=[
-                query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                query(
+                    "page",
+                    {"type": "integer", "minimum": 1, "maximum": HISTORY_LAST_PAGE, "default": 1},
+                ),
                 query(
                     "per_page",
                     {
