@@ -64,6 +64,14 @@ def _refusal(exc: svc.DocumentRefused) -> str:
     return _("Dokumen tidak dapat dibaca sebagai tabel SOP (%(code)s).", code=code or "?")
 
 
+def _too_large() -> str:
+    return _(
+        "Berkas lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau pisahkan "
+        "tabel SOP-nya, lalu unggah lagi.",
+        n=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+    )
+
+
 def _reasons(exc: Invalid) -> str:
     return "; ".join(f"{where}: {why}" for where, why in list(exc.errors.items())[:5])
 
@@ -92,14 +100,8 @@ def too_large(exc: RequestEntityTooLarge):
     """A request over the server's upload limit: say so on the upload page (owners only)."""
     if not any(current_user.has_role(r) for r in OWNERS):
         return http_error(exc)
-    limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-    problem = _(
-        "Berkas lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau pisahkan "
-        "tabel SOP-nya, lalu unggah lagi.",
-        n=limit,
-    )
     # The body was refused before it was read: what was pasted is in the browser only.
-    return _upload_page("", problem, 413)
+    return _upload_page("", _too_large(), 413)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -117,14 +119,7 @@ def upload():
         return _upload_page(text, _("Pilih berkas dokumen SOP atau tempel tabelnya."), 422)
     filename, data = document
     if len(data) > current_app.config["MAX_UPLOAD_BYTES"]:
-        limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        problem = _(
-            "Berkas “%(f)s” lebih besar dari %(n)s MB. Simpan ulang dokumen tanpa gambar atau "
-            "pisahkan tabel SOP-nya, lalu unggah lagi.",
-            f=filename,
-            n=limit,
-        )
-        return _upload_page(text, problem, 413)
+        return _upload_page(text, _too_large(), 413)
     try:
         proposal = svc.propose(filename, data)
     except Invalid as exc:  # the readers made a table the contract refuses: say so, keep the text
