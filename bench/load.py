@@ -80,6 +80,7 @@ class Stats:
         self.statements: dict[str, list[int]] = defaultdict(list)
         self.sql_ms: dict[str, list[float]] = defaultdict(list)
         self.app_ms: dict[str, list[float]] = defaultdict(list)
+        self.cpu_ms: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
         self.completions = 0
         self.started = 0
@@ -100,6 +101,7 @@ class Stats:
             self.statements[endpoint].append(int(headers["X-Bench-Statements"]))
             self.sql_ms[endpoint].append(float(headers["X-Bench-Sql-Ms"]))
             self.app_ms[endpoint].append(float(headers["X-Bench-App-Ms"]))
+            self.cpu_ms[endpoint].append(float(headers["X-Bench-Cpu-Ms"]))
 
 
 class Staff:
@@ -271,8 +273,10 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def cpu_by_group(groups: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far of each group: a process and its descendants, and every postgres.
+def cpu_by_group(groups: dict[str, int], database: str) -> dict[str, float]:
+    """CPU seconds so far of each group: a process and its descendants, and the PostgreSQL
+    backends serving ``database`` (their process title names it; the server's shared
+    background processes and other databases are left out).
 
     Read from /proc; finished children count through their parent's cutime/cstime.
     """
@@ -293,7 +297,12 @@ def cpu_by_group(groups: dict[str, int]) -> dict[str, float]:
     result["postgres"] = 0.0
     for pid, tick in ticks.items():
         if names[pid] == "postgres":
-            result["postgres"] += tick / CLK_TCK
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if f" {database} ".encode() in title:
+                result["postgres"] += tick / CLK_TCK
             continue
         ancestor = pid
         for _ in range(50):  # bounded walk up the tree
@@ -387,6 +396,21 @@ def report(args, stats: Stats, marks: dict, by_status: dict, samples: list[int])
     ours = sum(cpu2[group] - cpu1[group] for group in cpu1) + rus2 - rus1
     others = max(0.0, busy2 - busy1 - ours) / (span * cores)
     requests = sum(len(v) for v in stats.latency.values())
+
+    def cost(group: str, count: int) -> float:
+        """CPU milliseconds of a group per ``count`` (requests, completions) in the window."""
+        return (cpu2[group] - cpu1[group]) * 1000 / max(count, 1)
+
+    pg_per_request = cost("postgres", requests)
+    task_cpu = sum(
+        mean(stats.cpu_ms[f"{verb} /api/v1/{path}"])
+        for verb, path in (
+            ("GET", "tasks"),
+            ("POST", "tasks/{task_id}/claim"),
+            ("POST", "tasks/{task_id}/complete"),
+        )
+    )
+    task_total = task_cpu + 3 * pg_per_request
     conflicts = sum(c[409] for c in stats.status.values())
     lines = [
         f"sopflow load: {span:.0f} s measured after {args.warmup:.0f} s warm-up, "
@@ -403,7 +427,7 @@ def report(args, stats: Stats, marks: dict, by_status: dict, samples: list[int])
         + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())),
         "",
         f"{'endpoint':<46} {'count':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-        f"{'409':>4} {'stmts':>6} {'max':>4} {'sql ms':>7} {'app ms':>7}",
+        f"{'409':>4} {'stmts':>6} {'max':>4} {'sql ms':>7} {'app ms':>7} {'cpu ms':>7}",
     ]
     for endpoint in sorted(stats.latency):
         values = stats.latency[endpoint]
@@ -413,17 +437,24 @@ def report(args, stats: Stats, marks: dict, by_status: dict, samples: list[int])
             f"{endpoint:<46} {len(values):>6} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f}"
             f" {stats.status[endpoint][409]:>4} {mean(counts):>6.1f} {max(counts, default=0):>4}"
             f" {mean(stats.sql_ms[endpoint]):>7.1f} {mean(stats.app_ms[endpoint]):>7.1f}"
+            f" {mean(stats.cpu_ms[endpoint]):>7.1f}"
         )
     lines += [
         "(stmts: SQL statements per request, mean and max, BEGIN/COMMIT not counted; sql ms and "
-        "app ms: mean time in SQL and inside the app; p50 minus app ms is queueing)",
+        "app ms: mean time in SQL and inside the app, p50 minus app ms is queueing; cpu ms: "
+        "the app's own CPU, without PostgreSQL's)",
         "",
-        "CPU in the window, share of all cores: "
+        "CPU in the window, share of all cores (postgres: this database's backends): "
         + ", ".join(f"{group} {(cpu2[group] - cpu1[group]) / (span * cores):.0%}" for group in cpu1)
         + f", this generator {client:.0%}, everything else (other users of the machine) "
         + f"{others:.0%}; whole machine {(busy2 - busy1) / (span * cores):.0%}",
         f"generator (this process, getrusage): {rus2 - rus1:.1f} CPU s = {client:.1%} of "
         f"{span:.0f} s x {cores} cores",
+        f"server CPU per request: gunicorn {cost('gunicorn', requests):.1f} ms, PostgreSQL "
+        f"{pg_per_request:.1f} ms; one task's list + claim + complete: {task_cpu:.1f} ms of "
+        f"app CPU + {3 * pg_per_request:.1f} ms of PostgreSQL, so {cores} cores given to the "
+        f"server alone would carry at most about {cores * 1000 / task_total:.0f} completions/s"
+        " (before starts, look-ups, idle polling and the worker)",
         f"409 conflicts (expected claim races): {conflicts}",
         f"database connections (pg_stat_activity, max of {len(samples)} samples): "
         f"{max(samples, default=0)}",
@@ -521,7 +552,7 @@ def main() -> int:
                 time.monotonic(),
                 cases,
                 done,
-                cpu_by_group(groups),
+                cpu_by_group(groups, name),
                 machine_busy()[0],
                 rusage.ru_utime + rusage.ru_stime,
             )

@@ -39,7 +39,7 @@ class Costed:
 
     def __call__(self, environ, start_response):
         _request.active, _request.statements, _request.sql = True, 0, 0.0
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
 
         def costed_start(status, headers, exc_info=None):
             # Flask calls this once the response is built (after the view's commit).
@@ -47,6 +47,7 @@ class Costed:
                 ("X-Bench-Statements", str(_request.statements)),
                 ("X-Bench-Sql-Ms", f"{_request.sql * 1000:.2f}"),
                 ("X-Bench-App-Ms", f"{(time.perf_counter() - t0) * 1000:.2f}"),
+                ("X-Bench-Cpu-Ms", f"{(time.thread_time() - cpu0) * 1000:.2f}"),
             ]
             return start_response(status, headers, exc_info)
 
