@@ -7,6 +7,7 @@ the first SOP and of the second (tests/data/penerbitan_izin_reklame/) and import
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from pathlib import Path
@@ -269,3 +270,23 @@ def test_an_excel_flowchart_marks_lanes_with_its_shapes():
     rows = read_document("sop.xlsx", _with_drawing(xlsx, anchors))["rows"]
     assert [r["lane"] for r in rows] == LANES_OF_ROWS
     assert rows[3]["kind"] == "decision"
+
+
+def test_a_word_sop_in_a_frame_table_with_its_header_in_the_page_header():
+    """Offices lay the SOP out inside one big table and print the identity block on each page."""
+    sop = licence_sop()
+    flat = docx.Document(io.BytesIO(BUILDERS["docx"](sop)))
+    framed = docx.Document()
+    header_table, steps_table = flat.tables
+    page_header = framed.sections[0].header
+    page_header.paragraphs[0]._p.addnext(copy.deepcopy(header_table._tbl))
+    frame = framed.add_table(rows=1, cols=1)
+    frame.cell(0, 0).paragraphs[0].text = sop.name
+    frame.cell(0, 0)._tc.append(copy.deepcopy(steps_table._tbl))
+    frame.cell(0, 0).add_paragraph("")  # Word ends a cell with a paragraph
+    out = io.BytesIO()
+    framed.save(out)
+    table = read_document("sop.docx", out.getvalue())
+    assert table["header"] == EXPECTED_HEADER
+    assert [r["lane"] for r in table["rows"]] == LANES_OF_ROWS
+    assert [r["kind"] for r in table["rows"]] == ["task", "decision", "task", "decision", "task"]

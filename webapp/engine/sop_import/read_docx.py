@@ -1,9 +1,11 @@
 """Read a Word SOP (DOCX) with python-docx: its tables and the paragraphs between them.
 
-A merged cell is given once (its other grid positions are blank), so a "Pelaksana" heading
-spanning the lane columns or a "No" spanning two header rows is not read twice. A flowchart
-symbol drawn in a cell (a Word shape) is what marks the row's lane when the cell has no text:
-it is written into the cell as a mark, a diamond as a decision's mark.
+Tables nested in a cell (an SOP laid out inside a frame table) and the tables of the first
+page header (where the identity block often sits) are read too. A merged cell is given once
+(its other grid positions are blank), so a "Pelaksana" heading spanning the lane columns or a
+"No" spanning two header rows is not read twice. A flowchart symbol drawn in a cell (a Word
+shape) is what marks the row's lane when the cell has no text: it is written into the cell as
+a mark, a diamond as a decision's mark.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 V = "{urn:schemas-microsoft-com:vml}"
 _DECISIONS = ("flowChartDecision", "diamond")
 _VML_DECISION = "#_x0000_t110"
+MAX_NESTING = 3
 
 
 def _shape_mark(tc: object) -> str:
@@ -41,8 +44,10 @@ def _shape_mark(tc: object) -> str:
     return ""
 
 
-def _table_grid(table: Table) -> Grid:
+def _table_grids(table: Table, depth: int = 0) -> list[Grid]:
+    """The table's grid, then those of tables nested in its cells (an SOP laid out in one)."""
     grid: Grid = []
+    nested: list[Grid] = []
     above: list[object] = []
     for row in table.rows:
         texts: list[str] = []
@@ -56,15 +61,22 @@ def _table_grid(table: Table) -> Grid:
                 continue
             text = clean("\n".join(p.text for p in cell.paragraphs))
             texts.append(text or _shape_mark(tc))
+            if depth < MAX_NESTING:
+                for inner in cell.tables:
+                    nested.extend(_table_grids(inner, depth + 1))
         above = seen
         grid.append(texts)
-    return grid
+    return [grid, *nested]
 
 
 def read_docx(data: bytes) -> list[Grid]:
-    """Return the grids of a DOCX: each table, and the paragraphs between tables."""
+    """Return the grids of a DOCX: the page header's tables, then the body's tables and the
+    paragraphs between them, in order."""
     document = docx.Document(io.BytesIO(data))
     grids: list[Grid] = []
+    if document.sections:  # the identity block is often printed in the page header
+        for table in document.sections[0].header.tables:
+            grids.extend(_table_grids(table))
     loose: Grid = []
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
@@ -74,7 +86,7 @@ def read_docx(data: bytes) -> list[Grid]:
             if loose:
                 grids.append(loose)
                 loose = []
-            grids.append(_table_grid(block))
+            grids.extend(_table_grids(block))
     if loose:
         grids.append(loose)
     return grids
