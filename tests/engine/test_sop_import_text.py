@@ -281,3 +281,21 @@ def test_decisions_written_without_jika(keterangan, branches, guessed):
     assert row["kind"] == "decision"
     assert row["branches"] == branches
     assert ("uncertain" in row) is guessed
+
+
+def test_labels_with_their_values_in_one_cell_and_a_unit_in_the_waktu_heading():
+    text = (
+        "PEMERINTAH KOTA CONTOH DINAS PERIZINAN\tNomor SOP : 7/SOP/2024\n"
+        "\tTanggal Pembuatan: 5 Mei 2024\n"
+        "No\tUraian\tPetugas\tWaktu (menit)\n"
+        "1\tMenerima berkas\t√\t15\n"
+        "2\tMemeriksa berkas\t√\t1 jam\n"
+    )
+    table = read_document("sop.txt", text.encode())
+    assert table["header"]["sopNomor"] == "7/SOP/2024"
+    assert table["header"]["sopInstansi"] == "PEMERINTAH KOTA CONTOH\nDINAS PERIZINAN"
+    assert table["header"]["sopTanggalPembuatan"] == "2024-05-05"
+    assert [(r["waktu"], r["duration"]) for r in table["rows"]] == [
+        ("15 menit", "PT15M"),
+        ("1 jam", "PT1H"),
+    ]

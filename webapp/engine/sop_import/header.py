@@ -73,17 +73,26 @@ def label_of(cell: str) -> str | None:
     return _LABELS.get(key) or ("name" if key in _NAME_LABELS else None)
 
 
+def _inline(cell: str) -> tuple[str | None, str]:
+    """(property, value) of a cell holding both its label and its value, else (None, '')."""
+    label, colon, value = cell.partition(":")
+    if not colon or not value.strip() or "\n" in label:
+        return None, ""
+    return label_of(label), value.strip()
+
+
 def read_header(grids: list[Grid]) -> tuple[dict[str, str], str, list[dict[str, Any]]]:
     """Return (header fields, the SOP's name, findings) from the grids before the steps."""
     raw: dict[str, str] = {}
     for grid in grids:
         for index, row in enumerate(grid):
+            inline = [(j, *_inline(c)) for j, c in enumerate(row) if _inline(c)[0]]
+            for _, prop, value in inline:  # "Nomor SOP : 62/1671/2023" in one cell
+                raw.setdefault(str(prop), value)
             labelled = [(j, label_of(c)) for j, c in enumerate(row) if label_of(c)]
-            if not labelled:
-                continue
             others = [c for j, c in enumerate(row) if c.strip() and not label_of(c)]
             below = grid[index + 1] if index + 1 < len(grid) else []
-            if not others and below and not any(label_of(c) for c in below):
+            if labelled and not others and below and not any(label_of(c) for c in below):
                 # Labels above, values below (the Dasar Hukum / Kualifikasi blocks).
                 for j, prop in labelled:
                     raw.setdefault(str(prop), below[j] if j < len(below) else "")
@@ -91,7 +100,7 @@ def read_header(grids: list[Grid]) -> tuple[dict[str, str], str, list[dict[str, 
             for j, prop in labelled:
                 value = next((c for c in row[j + 1 :] if c.strip() not in ("", ":")), "")
                 raw.setdefault(str(prop), "" if label_of(value) else value)
-            first = labelled[0][0]
+            first = min([j for j, _ in labelled] + [j for j, _, _ in inline], default=0)
             if "sopInstansi" not in raw and any(c.strip() for c in row[:first]):
                 raw["sopInstansi"] = "\n".join(c for c in row[:first] if c.strip())
     name = one_line(raw.pop("name", ""))

@@ -78,6 +78,8 @@ def _rows(layout: Layout, body: list[list[str]], findings: list[dict[str, Any]])
             **{name: _cell(raw, layout.columns.get(name)) for name in _FIELDS},
             "lanes": [_cell(raw, j) for j, _ in layout.lanes],
         }
+        if layout.waktu_unit and re.fullmatch(r"\d+(?:[.,]\d+)?", cells["waktu"].strip()):
+            cells["waktu"] = f"{cells['waktu'].strip()} {layout.waktu_unit}"
         if number is not None:
             rows.append({"no": number, **cells})
         elif rows and not _cell(raw, layout.no).strip():

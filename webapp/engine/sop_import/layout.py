@@ -21,6 +21,7 @@ _COLUMN_WORDS = {
     "output": ("output", "produk", "hasil"),
 }
 _REMARKS = ("keterangan", "ket", "ket.")
+_UNIT = re.compile(r"\((menit|jam|hari(?: kerja)?)\)")
 _NOT_LANES = ("pelaksana", "mutu baku", "")
 
 
@@ -33,6 +34,7 @@ class Layout:
     lanes: list[tuple[int, str]]
     columns: dict[str, int] = field(default_factory=dict)
     header: list[str] = field(default_factory=list)
+    waktu_unit: str = ""  # "Waktu (menit)": a bare number in the column is in minutes
 
 
 def _key(cell: str) -> str:
@@ -79,7 +81,15 @@ def _header_at(grid: Grid, index: int) -> Layout | None:
     if remarks:
         columns["keterangan"] = remarks[0]
     lanes = [(j, raw[j]) for j in range(uraian + 1, mutu) if merged[j] not in _NOT_LANES]
-    return Layout(no=no, uraian=uraian, lanes=lanes, columns=columns, header=merged)
+    unit = _UNIT.search(merged[columns["waktu"]]) if "waktu" in columns else None
+    return Layout(
+        no=no,
+        uraian=uraian,
+        lanes=lanes,
+        columns=columns,
+        header=merged,
+        waktu_unit=unit.group(1) if unit else "",
+    )
 
 
 def find_table(grids: list[Grid]) -> tuple[Layout, int, int, list[list[str]]] | None:
