@@ -43,7 +43,53 @@
     if (note) note.hidden = false;
   }
 
+  // Text longer than a field allows is never cut: the field says how long it is and the
+  // form is not sent until it is shortened (the server refuses it too).
+  function checkLength(el) {
+    var max = parseInt(el.dataset.maxlength, 10);
+    var note = document.getElementById(el.id + "_length");
+    if (!max || !note) return true;
+    var n = el.value.length;
+    var over = n > max;
+    note.hidden = !over;
+    note.textContent = over ? note.dataset.template.replace("{n}", n).replace("{max}", max) : "";
+    var ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== note.id;
+    });
+    if (over) ids.push(note.id);
+    if (ids.length) el.setAttribute("aria-describedby", ids.join(" "));
+    else el.removeAttribute("aria-describedby");
+    if (over) el.setAttribute("aria-invalid", "true");
+    else if (!el.closest(".has-error")) el.removeAttribute("aria-invalid");
+    return !over;
+  }
+
+  function focusable(box) {
+    return box.querySelector("input:not([type=hidden]):not([disabled]), textarea, select") || box;
+  }
+
+  // After a refused submission, focus goes to the first field in error.
+  function focusFirstError(form) {
+    var first = form.querySelector(".field.has-error, p.error[role=alert]");
+    if (!first) return;
+    var target = first.matches(".field") ? focusable(first) : first;
+    if (target === first) first.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.taskform").forEach(function (form) {
+      var long = form.querySelectorAll("[data-maxlength]");
+      long.forEach(function (el) {
+        checkLength(el);
+        el.addEventListener("input", function () { checkLength(el); });
+      });
+      form.addEventListener("submit", function (ev) {
+        var tooLong = Array.prototype.filter.call(long, function (el) { return !checkLength(el); });
+        if (tooLong.length) { ev.preventDefault(); ev.stopImmediatePropagation(); tooLong[0].focus(); }
+      });
+      focusFirstError(form);
+    });
     // A finished task or a submitted request clears its draft.
     var params = new URLSearchParams(location.search);
     if (params.get("done")) { try { localStorage.removeItem(PREFIX + "task:" + params.get("done")); } catch (e) {} }

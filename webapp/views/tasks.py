@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import HumanTask, ProcessInstance, TaskStatus, User
 from ..services import access, forms
 from ..services import instances as svc
+from ..services.attachments import Upload
 from ..services.errors import Conflict, Invalid, ServiceError
 from ..services.processes import parsed, published_versions
 from ..services.version_cache import compiled
@@ -81,18 +82,18 @@ def start(process_id: str):
     version, step, form = svc.start_form(process_id)
     if not svc.can_start(user, step):
         abort(403)
-    values, errors = {}, {}
+    values, errors, dropped = {}, {}, {}
     status = 200
     if request.method == "POST":
         # Only the form's own fields are read: anything else posted is dropped here.
         values = forms.coerce(form, request.form)
         submission_key = request.form.get("submission_key", "")[:64]
+        uploads = uploads_from_request(form.file_fields)
         try:
-            row, new = svc.start_instance(
-                process_id, user, values, uploads_from_request(form.file_fields), submission_key
-            )
+            row, new = svc.start_instance(process_id, user, values, uploads, submission_key)
         except Invalid as exc:  # also TooLarge (413): shown on the form like any other error
             errors, status = exc.errors, exc.status
+            dropped = _dropped(uploads)
             flash(exc.message, "error")
         else:
             if new:
@@ -113,6 +114,7 @@ def start(process_id: str):
         submission_key=request.form.get("submission_key") or uuid.uuid4().hex,
         task=None,
         instance=None,
+        dropped=dropped,
     ), status
 
 
@@ -124,18 +126,21 @@ def task(task_id: int):
     human_task = svc.task_for(user, task_id)
     instance = human_task.instance
     form = svc.task_form(human_task)
-    values, errors, conflict = {}, {}, None
+    values, errors, conflict, dropped = {}, {}, None, {}
     status = 200
     if request.method == "POST":
         # Only the form's own fields are read: anything else posted is dropped here.
         values = forms.coerce(form, request.form)
+        uploads = uploads_from_request(form.file_fields)
         try:
-            svc.complete_task(user, task_id, values, uploads_from_request(form.file_fields))
+            svc.complete_task(user, task_id, values, uploads)
         except Invalid as exc:  # also TooLarge (413): shown on the form like any other error
             errors, status = exc.errors, exc.status
+            dropped = _dropped(uploads)
             flash(exc.message, "error")
         except Conflict as exc:
             conflict, status = exc.message, 409
+            dropped = _dropped(uploads)
             flash(exc.message, "error")
         else:
             flash(_("Tugas '%(name)s' selesai.", name=human_task.name), "success")
@@ -159,7 +164,13 @@ def task(task_id: int):
         instance=instance,
         readonly=readonly and not conflict,
         history=_case_file(instance, human_task),
+        dropped=dropped,
     ), status
+
+
+def _dropped(uploads: dict[str, Upload]) -> dict[str, str]:
+    """Names of the files a refused submission carried: the form asks for them again."""
+    return {name: upload.filename for name, upload in uploads.items()}
 
 
 def _case_file(instance: ProcessInstance, current: HumanTask):
