@@ -236,9 +236,10 @@ def test_one_time_standard_field_draws_updates_and_removes_timer_escalation_and_
     standard = props_field(page, "Mutu baku waktu")
     expect(standard).to_have_value("")
     expect(page.locator("#props-body")).to_contain_text("Belum ada timer mutu baku")
-    standard.fill("2 jam")
+    standard.fill("2 jem")
     expect(page.locator("#props-body .field.has-error .error")).to_contain_text("tidak sah")
-    set_standard(page, "pt2h")  # typed in lower case: written as ISO upper case
+    set_standard(page, "2 jam")  # in words, as the SOP says it: written as ISO in the timer
+    expect(props_field(page, "Mutu baku waktu")).to_have_value("2 jam")
 
     timer_shape = page.locator(f'g.djs-shape[data-element-id="Timer_mutu_baku_{TASK_6}"]')
     expect(timer_shape).to_be_visible()
@@ -272,8 +273,9 @@ def test_one_time_standard_field_draws_updates_and_removes_timer_escalation_and_
     assert float(escalation_box.get("y")) > float(task_box.get("y")) + float(task_box.get("height"))
 
     # The task stays selected (clicking it again would deselect it).
-    set_standard(page, "PT1H30M")
+    set_standard(page, "PT1H30M")  # ISO is still read, and shown back in words
     expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 1 jam 30 menit.")
+    expect(props_field(page, "Mutu baku waktu")).to_have_value("1 jam 30 menit")
     drawn = drawn_standard(exported(page, tmp_path), TASK_6)
     [timer] = drawn["timers"]
     assert timer.get("id") == ids["timer"]
@@ -318,9 +320,9 @@ def test_the_field_updates_a_hand_drawn_timer_and_its_escalation_instead_of_addi
 
     select_shape(page, "Task_3_troubleshooting")
     standard = props_field(page, "Mutu baku waktu")
-    expect(standard).to_have_value("PT2H")
+    expect(standard).to_have_value("2 jam")
     expect(page.locator("#props-body")).to_contain_text("Timer “Melewati 2 jam” → eskalasi")
-    set_standard(page, "PT3H")
+    set_standard(page, "3 jam")
     expect(page.locator("#props-body")).to_contain_text("Waktu pada lembar SOP: 3 jam.")
 
     drawn = drawn_standard(exported(page, tmp_path), "Task_3_troubleshooting")

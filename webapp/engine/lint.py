@@ -40,6 +40,7 @@ from .lint_base import (
 )
 from .lint_forms import check_forms
 from .lint_services import check_service_tasks
+from .lint_structure import check_structure
 from .scripting import SopScriptEngine
 from .sop_document import SopDocument
 from .spec import DiagramError, parse_process
@@ -291,6 +292,7 @@ class _Linter:
         if process is not None:
             self.index(process)
             self.check_lanes(process)
+            check_structure(self.found, process)
             self.check_timers(process)
             check_service_tasks(self.found, root, self.service_tasks, self.connectors)
             check_forms(self.found, self.user_tasks, self.forms)

@@ -99,6 +99,18 @@ _TEMPLATES: dict[tuple[str, str], LazyString] = {
         "keliru) sehingga isinya diabaikan. Perbaiki nama tag, misalnya spiffworkflow:properties "
         "atau spiffworkflow:serviceTaskOperator."
     ),
+    ("task-no-name", ""): _l(
+        "Tugas “%(id)s” tidak bernama, sehingga petugas dan lembar SOP hanya melihat id-nya. "
+        "Beri nama tugas sesuai uraian langkahnya."
+    ),
+    ("not-connected", ""): _l(
+        "“%(label)s” tidak terhubung dengan alur mana pun, sehingga tidak pernah dijalankan. "
+        "Hubungkan dengan alur masuk dan keluar, atau hapus elemen itu."
+    ),
+    ("unreachable", ""): _l(
+        "“%(label)s” tidak dapat dicapai dari peristiwa awal mana pun, sehingga tidak pernah "
+        "dijalankan. Tambahkan alur menuju elemen itu dari langkah sebelumnya, atau hapus."
+    ),
     ("task-no-lane", ""): _l(
         "Tugas “%(label)s” tidak berada di lane mana pun. Seret tugas ke dalam lane pelaksananya."
     ),

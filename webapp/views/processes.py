@@ -15,8 +15,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..services import draft_guard, sla, versions
 from ..services import forms as form_service
-from ..services import sla, versions
 from ..services.errors import Invalid
 from ..services.processes import parsed, published_version
 from .common import me, role_required
@@ -180,6 +180,10 @@ def model(process_id: str, number: int):
     )
 
 
+def _encoded(forms: dict[str, str]) -> dict[str, bytes]:
+    return {name: text.encode("utf-8") for name, text in forms.items()}
+
+
 @bp.route("/<process_id>/drafts", methods=["POST"])
 @role_required(*OWNERS)
 def save_draft(process_id: str):
@@ -194,12 +198,31 @@ def save_draft(process_id: str):
         isinstance(k, str) and isinstance(v, str) for k, v in forms.items()
     ):
         return jsonify(message=_("Formulir harus berupa peta nama berkas → isi JSON.")), 422
+    base = payload.get("base")
+    if isinstance(base, int) and not payload.get("confirm"):
+        dropped = draft_guard.would_drop(
+            process_id, base, payload["xml"].encode("utf-8"), _encoded(forms)
+        )
+        if dropped is not None:
+            number = dropped.newest.version
+            return jsonify(
+                message=_(
+                    "Versi %(n)s sudah disimpan setelah versi %(b)s yang Anda ubah. Menyimpan "
+                    "diagram ini sebagai draf baru akan membuang perubahan berikut dari versi "
+                    "%(n)s.",
+                    n=number,
+                    b=base,
+                ),
+                newest=number,
+                newest_url=url_for("processes.modeler", process_id=process_id, v=number),
+                dropped=dropped.changes,
+            ), 409
     try:
         v, findings, is_new = versions.save_draft(
             me(),
             process_id,
             payload["xml"].encode("utf-8"),
-            {k: val.encode("utf-8") for k, val in forms.items()},
+            _encoded(forms),
             str(payload.get("note", ""))[:2000],
         )
     except versions.Refused as exc:
@@ -217,12 +240,18 @@ def save_draft(process_id: str):
 def modeler(process_id: str):
     """Edit the diagram and its forms in the browser (bpmn-js, served locally)."""
     number = request.args.get("v", type=int)
-    v = versions.get_version(process_id, number) if number else published_version(process_id)
+    v = (
+        versions.get_version(process_id, number)
+        if number
+        else draft_guard.version_to_open(process_id)
+    )
     if v is None:
         abort(404)
     return render_template(
         "processes/modeler.html",
         v=v,
+        others=[o for o in draft_guard.versions_of(process_id) if o.id != v.id][:6],
+        published=published_version(process_id),
         process_id=process_id,
         working_days=sla.counts_working_days(),  # the duration hint states the calendar's rule
     )

@@ -14,7 +14,30 @@ function formsPayload() {
   return out;
 }
 
-export function save() {
+// The owner saw what a save over a newer version drops, and saves anyway.
+export function saveAnyway() { save(true); }
+
+// A newer version exists than the one this diagram was built on: say what saving would drop
+// from it, and let the owner open it or save anyway.
+function showStale(body) {
+  const box = $("#stale-warning"), list = $("#stale-changes");
+  box.querySelector(".stale-message").textContent = body.message || "";
+  clear(list);
+  (body.dropped || []).forEach(function (c) {
+    const item = h("li", { className: "change " + c.kind });
+    item.appendChild(h("strong", { text: box.dataset[c.kind] || c.kind }));
+    item.appendChild(document.createTextNode(" " + (c.name ? "“" + c.name + "” " : "")));
+    item.appendChild(h("code", { text: c.element }));
+    if (c.details && c.details.length) item.appendChild(document.createTextNode(": " + c.details.join("; ")));
+    list.appendChild(item);
+  });
+  $("#stale-open").href = body.newest_url;
+  $("#stale-open").textContent = box.dataset.openLabel + " (v" + body.newest + ")";
+  box.hidden = false;
+  box.focus();
+}
+
+export function save(confirmed) {
   if (!state.modeler) return;
   // Commit the field being edited (its "change" event) before exporting.
   if (document.activeElement && state.propsBody.contains(document.activeElement)) document.activeElement.blur();
@@ -24,13 +47,23 @@ export function save() {
   root.dataset.saving = "1";
   message("info", "Menyimpan draf…");
   exportXml().then(function (xml) {
-    return postJSON(state.cfg.draftsUrl, { xml: xml, forms: formsPayload(), note: $("#draft-note").value });
+    return postJSON(state.cfg.draftsUrl, {
+      xml: xml, forms: formsPayload(), note: $("#draft-note").value, base: state.base, confirm: confirmed === true
+    });
   }).then(function (res) {
     const body = res.body || {};
     const result = $("#save-result"), summary = result.querySelector(".save-summary");
     clear(summary);
+    if (res.status === 409 && body.dropped) {
+      message("", "");
+      result.hidden = true;
+      showStale(body);
+      return;
+    }
+    $("#stale-warning").hidden = true;
     if (res.status === 200 || res.status === 201) {
       if (state.revision === startRevision) setDirty(false);
+      state.base = body.version;   // later saves build on the version just saved
       const findings = body.findings || [];
       const errors = findings.filter(function (f) { return f.level === "error"; }).length;
       const text = res.status === 201

@@ -50,3 +50,34 @@ export function durationWords(text) {
   // All zero: name the smallest unit written, as "PT0M" is "0 menit".
   return words.length ? words.join(" ") : "0 " + written[written.length - 1][2];
 }
+
+// Words a person uses for a time standard, and the ISO component each one counts.
+const WORDS = {
+  tahun: "Y", bulan: "Mo", minggu: "W", hari: "D", jam: "H", menit: "Mi", detik: "S",
+  year: "Y", years: "Y", month: "Mo", months: "Mo", week: "W", weeks: "W", day: "D", days: "D",
+  hour: "H", hours: "H", minute: "Mi", minutes: "Mi", second: "S", seconds: "S"
+};
+const ORDER = ["Y", "Mo", "W", "D", "H", "Mi", "S"];
+
+// A time standard as a person writes it ("45 menit", "2 jam", "1 jam 30 menit", "3 hari kerja",
+// "2 hours") or as ISO-8601 ("PT2H"), as ISO-8601 ("PT45M"); null when it is neither.
+export function toIso(text) {
+  const raw = String(text === null || text === undefined ? "" : text).trim();
+  if (isDuration(raw)) return raw.toUpperCase();
+  const lowered = raw.toLowerCase().replace(/\bkerja\b/g, " ").replace(/\band\b|\bdan\b|,/g, " ");
+  const counts = {};
+  const rest = lowered.replace(/(\d+)\s*([a-z]+)/g, function (all, number, word) {
+    const unit = WORDS[word];
+    if (!unit) return all;
+    counts[unit] = (counts[unit] || 0) + parseInt(number, 10);
+    return " ";
+  });
+  if (rest.trim() || !Object.keys(counts).length) return null;
+  const part = function (units) {
+    return units.filter(function (u) { return u in counts; }).map(function (u) {
+      return counts[u] + u.charAt(0);
+    }).join("");
+  };
+  const date = part(ORDER.slice(0, 4)), time = part(ORDER.slice(4));
+  return "P" + date + (time ? "T" + time : "");
+}

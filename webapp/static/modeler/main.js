@@ -4,7 +4,7 @@
 // diagram; a module script runs once the document is parsed, after the deferred bpmn-js.
 import { $, getJSON, message } from "./dom.js";
 import { loadXml } from "./diagram.js";
-import { download, save, upload } from "./draft.js";
+import { download, save, saveAnyway, upload } from "./draft.js";
 import { newFormFromList, onFormInput, renderFormsList } from "./forms.js";
 import { setDirty, state } from "./state.js";
 import { showTab, tabKeys } from "./tabs.js";
@@ -34,7 +34,9 @@ function start() {
 
   $("#btn-undo").addEventListener("click", function () { if (state.modeler) state.modeler.get("commandStack").undo(); });
   $("#btn-redo").addEventListener("click", function () { if (state.modeler) state.modeler.get("commandStack").redo(); });
-  $("#btn-save").addEventListener("click", save);
+  state.base = parseInt(root.dataset.version, 10);
+  $("#btn-save").addEventListener("click", function () { save(false); });
+  $("#stale-save").addEventListener("click", saveAnyway);
   $("#btn-download").addEventListener("click", download);
   $("#upload-bpmn").addEventListener("change", upload);
   $("#tab-diagram").addEventListener("click", function () { showTab("diagram"); });

@@ -181,8 +181,15 @@ function renderUserTask(element) {
 function renderSop(element) {
   const b = bo(element);
   section("Tabel SOP");
-  if (!isEscalationTask(element)) add(standardField(element));
+  const follows = !isEscalationTask(element);
+  if (follows) add(standardField(element));
   SOP_FIELDS.forEach(function (f) {
+    if (f[0] === "sopWaktu" && follows) {
+      // One value, one place: the Waktu column follows the time standard above.
+      add(field(f[0], f[1], textInput(spiffProp(b, f[0]), { readonly: "readonly" }),
+        "Mengikuti Mutu baku waktu di atas.", null));
+      return;
+    }
     const control = f[0] === "sopNomor" ? textInput(spiffProp(b, f[0]), { inputmode: "numeric" }) : textArea(spiffProp(b, f[0]), 2);
     add(field(f[0], f[1], control, f[2] || null, function (value) {
       const had = spiffProps(b).some(function (p) { return p.name === f[0]; });

@@ -1,15 +1,16 @@
-// The task panel's one time-standard field: an ISO-8601 duration that draws (or, cleared,
-// removes) the boundary timer, its escalation and end event, and fills the SOP's Waktu.
+// The task panel's one time-standard field: a duration in words ("45 menit", "2 jam", "3 hari";
+// ISO-8601 is read too) that draws (or, cleared, removes) the boundary timer, its name, its
+// escalation and end event, and fills the SOP's Waktu, so none of them can disagree.
 import { h, showError } from "./dom.js";
-import { durationWords, isDuration } from "./durations.js";
+import { durationWords, toIso } from "./durations.js";
 import { field, textInput } from "./fields.js";
 import { bo } from "./model.js";
 import { isInPlace, setStandard, standardOf, standardValue } from "./standard.js";
 
-function problem(iso) {
-  if (!iso || isDuration(iso)) return "";
-  return "Mutu baku tidak sah: “" + iso + "”. Gunakan durasi ISO 8601, mis. PT30M atau PT2H, " +
-    "atau kosongkan untuk menghapus.";
+function problem(text) {
+  if (!text || toIso(text)) return "";
+  return "Mutu baku tidak sah: “" + text + "”. Tulis angka dan satuan, mis. 45 menit, 2 jam, " +
+    "3 hari atau 1 jam 30 menit, atau kosongkan untuk menghapus.";
 }
 
 // What is drawn now, in words, so the owner sees the field's effect on the diagram.
@@ -26,19 +27,23 @@ function drawnNote(task) {
 // The "Mutu baku waktu" field of a task.
 export function standardField(task) {
   const current = standardValue(task);
-  const input = textInput(current, { placeholder: "PT2H", spellcheck: "false" });
+  const input = textInput(current ? durationWords(current) || current : "",
+    { placeholder: "2 jam", spellcheck: "false" });
   const wrap = field("time-standard", "Mutu baku waktu", input,
-    "Durasi ISO 8601, mis. PT30M, PT2H, P1D. Timer batas (tugas tetap berjalan), tugas eskalasi " +
-    "dan peristiwa akhirnya digambar di bawah tugas, dan kolom Waktu diisi; kosongkan untuk " +
-    "menghapus semuanya.",
+    "Mis. 45 menit, 2 jam, 3 hari. Timer batas (tugas tetap berjalan) dan namanya, tugas " +
+    "eskalasi dan peristiwa akhirnya digambar di bawah tugas, dan kolom Waktu diisi dari nilai " +
+    "ini; kosongkan untuk menghapus semuanya.",
     function (value, errorNode) {
-      const iso = value.trim().toUpperCase();
-      const why = problem(iso);
+      const text = value.trim();
+      const why = problem(text);
       showError(errorNode, input, why);
-      if (!why && !isInPlace(task, iso)) setStandard(task, iso);
+      if (why) return;
+      const iso = text ? toIso(text) : "";
+      if (!isInPlace(task, iso)) setStandard(task, iso);
+      if (iso) input.value = durationWords(iso);
     });
   input.addEventListener("input", function () {
-    showError(wrap.errorNode, input, problem(input.value.trim().toUpperCase()));
+    showError(wrap.errorNode, input, problem(input.value.trim()));
   });
   const words = current && durationWords(current);
   const note = (words ? "Waktu pada lembar SOP: " + words + ". " : "") + drawnNote(task);

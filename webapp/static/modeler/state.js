@@ -17,6 +17,7 @@ export const state = {
   operators: [],
   forms: {},               // file name -> JSON text
   openForm: null,          // {schema: name|null, ui: name|null}
+  base: null,              // the version this diagram was built on (the last one saved)
   dirty: false,
   revision: 0,             // counts changes, so a save knows whether more came meanwhile
   markers: []              // [element id, class] of the findings drawn on the diagram
