@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from . import auth, cli
 from .config import build_config
 from .engine import nesting, sandbox
+from .engine.sop_import import configure as configure_import
 from .extensions import babel, csrf, db, login_manager, migrate
 from .views import (
     admin_instances,
@@ -87,6 +88,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Diagram code runs in sandbox processes with the administrator's budget.
     sandbox.configure(app.config["SCRIPT_TIME_LIMIT"], app.config["SCRIPT_MEMORY_MB"])
+    # Uploaded SOP documents are read in a child process with the administrator's budget.
+    configure_import(app.config["IMPORT_TIME_LIMIT"], app.config["IMPORT_MEMORY_MB"])
 
     # Ids in URLs fit the database's INTEGER columns; a larger number is a 404, not a 500.
     app.url_map.converters["int"] = DatabaseId

@@ -96,6 +96,18 @@ SETTINGS = [
         "Memory one diagram expression or script may take, in megabytes (16-4096).",
     ),
     Setting(
+        "IMPORT_TIME_LIMIT",
+        "30",
+        "Seconds reading one uploaded SOP document (DOCX, XLSX, PDF, text) may take (5-300); "
+        "over it the upload is refused as too complex.",
+    ),
+    Setting(
+        "IMPORT_MEMORY_MB",
+        "1024",
+        "Memory (address space) the process reading one uploaded SOP document may take, in "
+        "megabytes (256-8192).",
+    ),
+    Setting(
         "AGENCY_LINES",
         None,
         "Fallback agency name for a diagram without `sopInstansi`, one line per `|`; "
@@ -149,6 +161,13 @@ def _script_budget() -> tuple[float, int]:
     """The sandbox budget of diagram code, within sane bounds."""
     seconds = _bounded("SCRIPT_TIME_LIMIT", float, 0.1, 60, "script budget")
     memory = _bounded("SCRIPT_MEMORY_MB", int, 16, 4096, "script budget")
+    return seconds, memory
+
+
+def _import_budget() -> tuple[float, int]:
+    """What reading one uploaded SOP document may use, within sane bounds."""
+    seconds = _bounded("IMPORT_TIME_LIMIT", float, 5, 300, "import budget")
+    memory = _bounded("IMPORT_MEMORY_MB", int, 256, 8192, "import budget")
     return seconds, memory
 
 
@@ -208,6 +227,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         raise ConfigError(f"bad time-standard or mail setting: {exc}") from exc
     poll, concurrency = _worker_pace()
     script_seconds, script_mb = _script_budget()
+    import_seconds, import_mb = _import_budget()
     config = {
         "SLA_CALENDAR": calendar,
         "SMTP": {
@@ -223,6 +243,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WORKER_CONCURRENCY": concurrency,
         "SCRIPT_TIME_LIMIT": script_seconds,
         "SCRIPT_MEMORY_MB": script_mb,
+        "IMPORT_TIME_LIMIT": import_seconds,
+        "IMPORT_MEMORY_MB": import_mb,
         "BASE_URL": (env("BASE_URL") or "").rstrip("/"),
         "TRUSTED_PROXIES": int(proxies),
         "SECRET_KEY": secret,

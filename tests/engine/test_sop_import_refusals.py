@@ -135,3 +135,17 @@ def test_a_parse_over_its_memory_budget_is_stopped(monkeypatch):
     monkeypatch.setattr(read_module, "BUDGET", read_module.Budget(memory_mb=100))
     error = refused("besar.html", (page + "</table>").encode())
     assert (error.code, error.params) == ("import-too-complex", {"case": "memory"})
+
+
+def test_the_budget_is_the_administrators_setting(monkeypatch):
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    monkeypatch.setattr(read_module, "BUDGET", read_module.Budget())
+    monkeypatch.setenv("SOPFLOW_IMPORT_TIME_LIMIT", "12")
+    monkeypatch.setenv("SOPFLOW_IMPORT_MEMORY_MB", "512")
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+    assert read_module.BUDGET == read_module.Budget(seconds=12, cpu_seconds=8, memory_mb=512)
+    monkeypatch.setenv("SOPFLOW_IMPORT_MEMORY_MB", "64")  # too little to read anything
+    with pytest.raises(ConfigError, match="SOPFLOW_IMPORT_MEMORY_MB"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})

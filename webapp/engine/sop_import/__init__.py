@@ -6,6 +6,6 @@ turns a reviewed table into a diagram.
 """
 
 from .errors import ImportRefused
-from .read import read_document
+from .read import configure, read_document
 
-__all__ = ["ImportRefused", "read_document"]
+__all__ = ["ImportRefused", "configure", "read_document"]

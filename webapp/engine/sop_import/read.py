@@ -36,6 +36,13 @@ class Budget:
 BUDGET = Budget()
 
 
+def configure(seconds: float, memory_mb: int) -> None:
+    """Set the budget from the administrator's settings (the CPU limit follows the wall clock)."""
+    BUDGET.seconds = float(seconds)
+    BUDGET.cpu_seconds = max(1, int(seconds * 2 // 3))
+    BUDGET.memory_mb = int(memory_mb)
+
+
 def read_document(filename: str, data: bytes) -> dict[str, Any]:
     """Return the import table (``TABLE_SCHEMA``) of a DOCX, XLSX, PDF or text/HTML document.
 
