@@ -299,3 +299,16 @@ def test_labels_with_their_values_in_one_cell_and_a_unit_in_the_waktu_heading():
         ("15 menit", "PT15M"),
         ("1 jam", "PT1H"),
     ]
+
+
+def test_a_row_that_ends_the_process_midway_is_an_end_row():
+    text = (
+        "No\tUraian\tPetugas\tKepala\tKeterangan\n"
+        "1\tMenerima berkas\t√\t\t\n"
+        "2\tApakah berkas lengkap?\t√\t\tTidak: ke langkah 3; Ya: ke langkah 4\n"
+        "3\tMengembalikan berkas kepada pemohon, proses selesai\t√\t\t\n"
+        "4\tMenerbitkan izin\t\t√\t\n"
+    )
+    rows = read_document("sop.txt", text.encode())["rows"]
+    assert [r["kind"] for r in rows] == ["task", "decision", "end", "task"]
+    assert rows[1]["branches"] == [{"label": "tidak", "target": 3}, {"label": "ya", "target": 4}]
