@@ -72,10 +72,24 @@ def would_drop(process_id: str, base: int, bpmn: bytes, forms: dict[str, bytes])
         edited = parse_process(normalized, process_id)
     except DiagramError:
         return None
-    all_forms = {k: v.encode("utf-8") for k, v in newest.forms.items()}
-    all_forms.update(forms)
+    newest_forms = _encoded(newest)
+    edited_forms = {**newest_forms, **forms}
+    # Only what the newest version itself changed since the base counts: the editor's own
+    # changes are not "dropped".
+    base_version = next((v for v in versions_of(process_id) if v.version == base), None)
+    theirs = None
+    if base_version is not None:
+        theirs = diff_processes(parsed(base_version), parsed(newest))
+        theirs += changed_forms(_encoded(base_version), newest_forms)
     found = diff_processes(parsed(newest), edited)
-    found += changed_forms({k: v.encode("utf-8") for k, v in newest.forms.items()}, all_forms)
+    found += changed_forms(newest_forms, edited_forms)
+    if theirs is not None:
+        touched = {c.element for c in theirs}
+        found = [c for c in found if c.element in touched]
     if not found:
         return None
     return Dropped(newest, [c.to_dict() for c in found])
+
+
+def _encoded(version: ProcessVersion) -> dict[str, bytes]:
+    return {name: text.encode("utf-8") for name, text in version.forms.items()}
