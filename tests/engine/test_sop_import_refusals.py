@@ -149,3 +149,22 @@ def test_the_budget_is_the_administrators_setting(monkeypatch):
     monkeypatch.setenv("SOPFLOW_IMPORT_MEMORY_MB", "64")  # too little to read anything
     with pytest.raises(ConfigError, match="SOPFLOW_IMPORT_MEMORY_MB"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+
+
+def test_a_docx_whose_xml_declares_entities_is_refused_unparsed():
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;">]><w:document xmlns:w="http://schemas.openxmlformats.org'
+        b'/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&c;</w:t></w:r></w:p></w:body>'
+        b"</w:document>"
+    )
+    original = as_docx(licence_sop())
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = laughs if item.filename == "word/document.xml" else source.read(item.filename)
+            target.writestr(item, data)
+    assert refused("sop.docx", out.getvalue()).code == "import-damaged"

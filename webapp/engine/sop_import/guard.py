@@ -112,3 +112,10 @@ def check_zip(data: bytes, kind: str) -> None:
     content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
     if b"macroEnabled" in content_types:
         raise ImportRefused("import-macro-document", extension=kind)
+    for part in parts:
+        # Office never writes a DTD: one is an entity-expansion or external-entity attempt.
+        if part.filename.endswith((".xml", ".rels")):
+            with archive.open(part) as stream:
+                head = stream.read(4096).upper()
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise ImportRefused("import-damaged", format=kind.upper())
