@@ -50,7 +50,7 @@ def test_admin_finds_an_overdue_case_opens_it_and_reassigns_the_task(
 
     # Clicking the step on the diagram shows its history.
     page.locator('g[data-element-id="Task_2_analisa"]').first.click()
-    expect(page.locator(".element-detail")).to_contain_text("completed")
+    expect(page.locator(".element-detail")).to_contain_text("selesai")
 
     admin_box = page.locator(f'.task-admin[data-task-id="{task.id}"]')
     admin_box.get_by_label("Berikan kepada").select_option("tim2")

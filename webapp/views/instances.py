@@ -24,7 +24,6 @@ from ..models import (
     AuditEvent,
     HumanTask,
     Incident,
-    InstanceStatus,
     ProcessInstance,
     TaskStatus,
 )
@@ -32,6 +31,7 @@ from ..models.types import utcnow
 from ..services import admin, attachments, reports, service_calls
 from ..services import instances as svc
 from ..services import sla as sla_service
+from ..services.case_diagram import diagram_marks
 from ..services.errors import ServiceError
 from ..services.processes import parsed
 from ..services.version_cache import compiled
@@ -112,26 +112,8 @@ def detail(instance_id: int):
 def diagram(instance_id: int):
     """The case's diagram and which of its elements are done, active or overdue."""
     instance = svc.instance_for(me(), instance_id)
-    now = utcnow()
     tasks = svc.tasks_of(instance.id)
-    done = sorted({t.bpmn_id for t in tasks if t.status == TaskStatus.COMPLETED})
-    open_tasks = [t for t in tasks if t.status == TaskStatus.OPEN]
-    active = sorted({t.bpmn_id for t in open_tasks})
-    overdue = sorted({t.bpmn_id for t in open_tasks if t.due_at and t.due_at <= now})
-    if instance.status == InstanceStatus.RUNNING and not open_tasks:
-        process = parsed(instance.version)
-        active += [s.bpmn_id for s in process.steps.values() if s.name == instance.current_step]
-    failed = (
-        sorted(
-            {
-                c.bpmn_id
-                for c in service_calls.calls_of(instance.id)
-                if c.status in ("failed", "interrupted")
-            }
-        )
-        if instance.status == InstanceStatus.ERROR
-        else []
-    )
+    marks = diagram_marks(instance, tasks, service_calls.calls_of(instance.id))
     history: dict[str, list] = {}
     for t in tasks:
         person = t.completed_by or t.assigned_user
@@ -149,11 +131,8 @@ def diagram(instance_id: int):
         )
     return jsonify(
         xml=instance.version.bpmn_xml,
-        done=done,
-        active=active,
-        overdue=overdue,
-        failed=failed,
         history=history,
+        **marks,
     )
 
 
