@@ -1,52 +1,114 @@
-// Live output of a running service step (the deployment): poll every 2 s while it runs.
+// Live progress of a case's automatic steps (the deployment): while the case runs, poll
+// calls.json every 2 s and update the steps, the status badge and the report card in place.
 (function () {
   "use strict";
-  function fmt(seconds) {
+  var POLL_MS = 2000;
+
+  function words(section) {
+    var d = section.dataset;
+    return { attempt: d.wordAttempt, minutes: d.wordMinutes, seconds: d.wordSeconds, of: d.wordOf, late: d.wordLate };
+  }
+
+  function fmt(seconds, w) {
     var m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
-    return m + " m " + (s < 10 ? "0" : "") + s + " d";
+    return m + " " + w.minutes + " " + (s < 10 ? "0" : "") + s + " " + w.seconds;
   }
-  function render(section, data) {
-    data.calls.forEach(function (call) {
-      var el = section.querySelector('[data-call-id="' + call.id + '"]');
-      if (!el) { location.reload(); return; }
-      el.className = "call status-" + call.status;
-      var log = el.querySelector("pre.log");
-      if (call.log) {
-        var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-        log.textContent = call.log;   // text, never HTML: output is untrusted
-        log.hidden = false;
-        if (atBottom) log.scrollTop = log.scrollHeight;
-      }
-      var progress = el.querySelector(".progress");
-      if (call.status === "running") {
-        progress.hidden = false;
-        var standard = call.standard_seconds || 1800;
-        var pct = Math.min(100, 100 * call.elapsed_seconds / standard);
-        progress.querySelector(".bar span").style.width = pct + "%";
-        progress.classList.toggle("late", call.elapsed_seconds > standard);
-        progress.querySelector(".elapsed").textContent =
-          fmt(call.elapsed_seconds) + " / " + fmt(standard);
-      } else {
-        progress.hidden = true;
-      }
-      el.querySelector(".call-status").textContent = call.status;
-    });
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;  // text, never HTML: output is untrusted
+    return node;
   }
+
+  // A call that started after the page was drawn (e.g. the report after the deployment).
+  function article(section, call, w) {
+    var node = el("article", "call");
+    node.dataset.callId = call.id;
+    var h3 = el("h3");
+    h3.appendChild(el("span", "call-name", call.name));
+    h3.appendChild(document.createTextNode(" "));
+    var small = el("small", "muted", "· " + w.attempt + " " + call.attempt + " · ");
+    small.appendChild(el("span", "call-status"));
+    h3.appendChild(small);
+    node.appendChild(h3);
+    var progress = el("div", "progress");
+    var bar = el("div", "bar");
+    bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    bar.appendChild(el("span"));
+    progress.appendChild(bar);
+    progress.appendChild(el("span", "elapsed small muted"));
+    node.appendChild(progress);
+    var log = el("pre", "log");
+    log.hidden = true;
+    node.appendChild(log);
+    section.appendChild(node);
+    return node;
+  }
+
+  function renderCall(section, call, w) {
+    var node = section.querySelector('[data-call-id="' + call.id + '"]') || article(section, call, w);
+    node.className = "call status-" + call.status;
+    node.querySelector(".call-status").textContent = call.status_label;
+    var log = node.querySelector("pre.log");
+    if (call.log) {
+      var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      log.textContent = call.log;
+      log.hidden = false;
+      if (atBottom) log.scrollTop = log.scrollHeight;
+    }
+    var progress = node.querySelector(".progress");
+    var shown = call.status === "running" || call.status === "succeeded";
+    progress.hidden = !shown;
+    if (!shown) return;
+    var standard = call.standard_seconds || 0;
+    var pct = call.status === "succeeded" ? 100
+      : standard ? Math.min(99, 100 * call.elapsed_seconds / standard) : 50;
+    var bar = progress.querySelector(".bar");
+    bar.querySelector("span").style.width = pct + "%";
+    bar.setAttribute("aria-valuenow", String(Math.round(pct)));
+    var late = standard && call.elapsed_seconds > standard;
+    progress.classList.toggle("late", !!late);
+    progress.querySelector(".elapsed").textContent = fmt(call.elapsed_seconds, w) +
+      (standard ? " " + (late ? w.late : w.of) + " " + fmt(standard, w) : "");
+  }
+
+  function renderCase(data) {
+    var badge = document.querySelector(".page-head .badge");
+    if (badge) {
+      badge.textContent = data.instance_status_label;
+      badge.className = "badge status-" + data.instance_status;
+    }
+    var card = document.querySelector(".report-card");
+    if (card && data.report && data.report.report_html_url) {
+      card.querySelectorAll("a[data-report]").forEach(function (a) {
+        var url = data.report[a.dataset.report];
+        if (url) { a.href = url; a.hidden = false; }
+      });
+      card.hidden = false;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.querySelector("[data-calls-url]");
-    if (!section) return;
-    var wasRunning = section.dataset.live === "1";
+    if (!section || section.dataset.live !== "1") return;
+    var w = words(section);
     function poll() {
-      fetch(section.dataset.callsUrl, { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
+      fetch(section.dataset.callsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (data) {
-          render(section, data);
-          var running = data.calls.some(function (c) { return c.status === "running" || c.status === "queued"; });
-          if (running) { wasRunning = true; setTimeout(poll, 2000); }
-          else if (wasRunning) { location.reload(); }  // finished: show the report or the incident
+          var waiting = section.querySelector(".waiting-worker");
+          if (waiting && data.calls.length) waiting.remove();
+          data.calls.forEach(function (call) { renderCall(section, call, w); });
+          renderCase(data);
+          if (data.instance_status === "running") setTimeout(poll, POLL_MS);
+          // A failure opens an incident with the administrator's actions: the page shows it.
+          else if (data.instance_status === "error") location.reload();
         })
-        .catch(function () { setTimeout(poll, 5000); });
+        .catch(function () { setTimeout(poll, 5 * POLL_MS); });
     }
-    if (wasRunning) poll();
+    poll();
   });
 })();

@@ -36,6 +36,7 @@ from ..services.errors import ServiceError
 from ..services.processes import parsed
 from ..services.version_cache import compiled
 from .common import me, paginate
+from .template_helpers import CALL_STATUS_LABELS, STATUS_LABELS
 
 bp = Blueprint("instances", __name__, url_prefix="/cases")
 
@@ -155,6 +156,7 @@ def calls(instance_id: int):
                 "operator": call.operator,
                 "attempt": call.attempt,
                 "status": call.status,
+                "status_label": str(CALL_STATUS_LABELS.get(call.status, call.status)),
                 "started_at": call.started_at.isoformat() if call.started_at else None,
                 "finished_at": call.finished_at.isoformat() if call.finished_at else None,
                 "elapsed_seconds": (end - call.started_at).total_seconds()
@@ -166,7 +168,13 @@ def calls(instance_id: int):
                 "log": call.log or "",
             }
         )
-    return jsonify(instance_status=instance.status, calls=items)
+    return jsonify(
+        instance_status=instance.status,
+        instance_status_label=str(STATUS_LABELS.get(instance.status, instance.status)),
+        current_step=instance.current_step,
+        report=reports.report_urls(instance.id),
+        calls=items,
+    )
 
 
 @bp.route("/<int:instance_id>/service/retry", methods=["POST"])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..extensions import db
-from ..models import HumanTask, ProcessInstance, TaskStatus, User
+from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
 from ..services import access, forms
 from ..services import instances as svc
 from ..services.attachments import Upload
@@ -51,7 +51,24 @@ def worklist():
         total=found.total,
         page_size=found.page_size,
         startable=_startable(user),
+        next_step=_next_step(user, request.args.get("done", type=int)),
     )
+
+
+def _next_step(user: User, done_id: int | None) -> dict | None:
+    """What happens to the case after the task ``user`` just finished, for the worklist."""
+    if done_id is None:
+        return None
+    done = db.session.get(HumanTask, done_id)
+    if done is None or done.completed_by_id != user.id:
+        return None
+    try:
+        instance = svc.instance_for(user, done.instance_id)
+    except ServiceError:
+        return None
+    waiting = [t for t in svc.tasks_of(instance.id) if t.status == TaskStatus.OPEN]
+    automatic = instance.current_step if instance.status == InstanceStatus.RUNNING and not waiting else None
+    return {"done": done, "instance": instance, "waiting": waiting, "automatic": automatic}
 
 
 def _startable(user):
