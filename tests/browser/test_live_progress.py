@@ -51,8 +51,8 @@ def _started_minutes_ago(app, call_id: int, minutes: int) -> None:
 
 
 def _progress(page) -> int:
-    value = page.locator(".service-calls .call").first.locator(".bar").get_attribute(
-        "aria-valuenow"
+    value = (
+        page.locator(".service-calls .call").first.locator(".bar").get_attribute("aria-valuenow")
     )
     return int(value or 0)
 
@@ -69,7 +69,7 @@ def test_case_page_follows_the_deployment_without_a_reload(
     page.locator("#f_lulus_regresi").check()
     submit_task(page)
     next_step = page.locator(".next-step")
-    expect(next_step).to_contain_text(f"Langkah \"{UPLOAD}\" kini dijalankan otomatis")
+    expect(next_step).to_contain_text(f'Langkah "{UPLOAD}" kini dijalankan otomatis')
     next_step.get_by_role("link", name=f"Lihat kasus #{instance_id}").click()
     expect(page).to_have_url(f"{live_server}/cases/{instance_id}")
 

@@ -67,7 +67,8 @@ def _next_step(user: User, done_id: int | None) -> dict | None:
     except ServiceError:
         return None
     waiting = [t for t in svc.tasks_of(instance.id) if t.status == TaskStatus.OPEN]
-    automatic = instance.current_step if instance.status == InstanceStatus.RUNNING and not waiting else None
+    running = instance.status == InstanceStatus.RUNNING and not waiting
+    automatic = instance.current_step if running else None
     return {"done": done, "instance": instance, "waiting": waiting, "automatic": automatic}
 
 
