@@ -148,12 +148,16 @@ def as_html(sop: Sop) -> bytes:
 
 def as_pdf(sop: Sop) -> bytes:
     """A digital PDF (text layer, ruled tables), printed by WeasyPrint as the app prints."""
+    return pdf_of_html(as_html(sop).decode())
+
+
+def pdf_of_html(page: str) -> bytes:
+    """Print an HTML page of tables with ruled cells, rows kept whole on a page."""
     style = (
         "<style>table{border-collapse:collapse} td{border:1px solid #000;padding:2px}"
         " tr{break-inside:avoid}</style>"
     )
-    page = as_html(sop).decode().replace("<body>", f"<head>{style}</head><body>")
-    return render_pdf(page)
+    return render_pdf(page.replace("<body>", f"<head>{style}</head><body>"))
 
 
 def as_docx(sop: Sop) -> bytes:

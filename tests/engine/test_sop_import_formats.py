@@ -18,7 +18,7 @@ import pytest
 from docx.oxml import parse_xml
 
 from service_tasks.pdf import render_pdf
-from tests.engine.sop_documents import BUILDERS, licence_sop, twenty_steps
+from tests.engine.sop_documents import BUILDERS, as_html, licence_sop, pdf_of_html, twenty_steps
 from webapp import create_app
 from webapp.engine import durations
 from webapp.engine.sop_document import FIELDS_BY_PROP, SopDocument, items
@@ -288,5 +288,24 @@ def test_a_word_sop_in_a_frame_table_with_its_header_in_the_page_header():
     framed.save(out)
     table = read_document("sop.docx", out.getvalue())
     assert table["header"] == EXPECTED_HEADER
+    assert [r["lane"] for r in table["rows"]] == LANES_OF_ROWS
+    assert [r["kind"] for r in table["rows"]] == ["task", "decision", "task", "decision", "task"]
+
+
+def test_a_pdf_flowchart_marks_lanes_with_its_drawn_symbols():
+    """A PDF printed from Word draws the flowchart as vector shapes: no text marks at all."""
+    sop = licence_sop()
+    sop.mark = "SYMBOL"
+    process = (
+        '<svg width="30" height="16"><rect x="1" y="1" width="28" height="14" rx="3" '
+        'fill="none" stroke="black"/></svg>'
+    )
+    diamond = (
+        '<svg width="30" height="20"><polygon points="15,1 29,10 15,19 1,10" fill="none" '
+        'stroke="black"/></svg>'
+    )
+    page = as_html(sop).decode().replace("<td>SYMBOL</td>", "<td>{}</td>")
+    symbols = [diamond if row.no == 4 else process for row in sop.rows if row.lane]
+    table = read_document("sop.pdf", pdf_of_html(page.format(*symbols)))
     assert [r["lane"] for r in table["rows"]] == LANES_OF_ROWS
     assert [r["kind"] for r in table["rows"]] == ["task", "decision", "task", "decision", "task"]

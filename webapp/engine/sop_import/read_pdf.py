@@ -3,7 +3,9 @@
 A PDF has no cells, only text placed on a page; pdfplumber finds the tables by their ruling
 lines. A line wrapped inside a cell is joined to the one before, unless it opens an item
 ('- …'), a mark or a flow note, which start lines of their own. An encrypted PDF and a PDF
-with no text (a scan) are refused: there is nothing to read without a password or OCR.
+with no text (a scan) are refused: there is nothing to read without a password or OCR. A
+flowchart symbol drawn inside a lane's cell (a rectangle, a capsule, a diamond: vector shapes
+in a PDF printed from Word) marks the row's lane as a typed mark does.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
-from .cells import Grid, clean
+from .cells import DECISION_MARK, SHAPE_MARK, Grid, clean
 from .errors import ImportRefused
 
 MAX_PAGES = 60
+MAX_SHAPES = 5000  # per page
+MIN_SYMBOL = 6  # points: smaller drawings are arrowheads and ticks, not flowchart symbols
 _MARKS = frozenset("√✓✔✗✘•●■□◇")
 _NEW_LINE = re.compile(r"^(?:[-•]\s|[√✓✔✗✘↺•●■□◇]|\d{1,3}[.)]\s)")
 
@@ -60,8 +64,10 @@ def read_pdf(data: bytes) -> list[Grid]:
             characters += len(page.chars)
             tables = page.find_tables()
             placed: list[tuple[float, Grid]] = []
+            shapes = _shapes(page)
             for table in tables:
                 rows = [[cell_text(c) for c in row] for row in table.extract()]
+                _mark_symbols(table, rows, shapes)
                 placed.append((table.bbox[1], rows))
             boxes = [t.bbox for t in tables]
             for line in page.extract_text_lines():
@@ -79,6 +85,45 @@ def read_pdf(data: bytes) -> list[Grid]:
     if characters == 0:
         raise ImportRefused("import-pdf-no-text")
     return grids
+
+
+def _shapes(page: Any) -> list[tuple[tuple[float, float, float, float], str]]:
+    """The flowchart symbols drawn on a page: (bbox, mark), a diamond as a decision's mark."""
+    found = []
+    for obj in [*page.rects, *page.curves][:MAX_SHAPES]:
+        box = (obj["x0"], obj["top"], obj["x1"], obj["bottom"])
+        if box[2] - box[0] < MIN_SYMBOL or box[3] - box[1] < MIN_SYMBOL:
+            continue  # an arrowhead or a hairline, not a symbol
+        found.append((box, DECISION_MARK if _diamond(obj, box) else SHAPE_MARK))
+    return found
+
+
+def _diamond(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    """A closed path of four corners at the middles of its box's sides."""
+    points = obj.get("pts") or []
+    if obj.get("object_type") != "curve" or not 4 <= len(points) <= 5:
+        return False
+    middle_x, middle_y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    left = min(points, key=lambda p: p[0])
+    top = min(points, key=lambda p: p[1])
+    tolerance = 0.15
+    return abs(left[1] - middle_y) <= tolerance * (box[3] - box[1]) and abs(
+        top[0] - middle_x
+    ) <= tolerance * (box[2] - box[0])
+
+
+def _mark_symbols(table: Any, rows: Grid, shapes: list) -> None:
+    """Write a mark into each empty cell that has a symbol drawn inside it."""
+    for i, row in enumerate(table.rows[: len(rows)]):
+        for j, cell in enumerate(row.cells[: len(rows[i])]):
+            if cell is None or rows[i][j]:
+                continue
+            x0, top, x1, bottom = cell
+            for (sx0, stop, sx1, sbottom), mark in shapes:
+                inside = x0 + 1 < sx0 and sx1 < x1 - 1 and top + 1 < stop and sbottom < bottom - 1
+                if inside:
+                    rows[i][j] = mark
+                    break
 
 
 def _loose(grid: Grid) -> bool:
