@@ -312,3 +312,22 @@ def test_a_row_that_ends_the_process_midway_is_an_end_row():
     rows = read_document("sop.txt", text.encode())["rows"]
     assert [r["kind"] for r in rows] == ["task", "decision", "end", "task"]
     assert rows[1]["branches"] == [{"label": "tidak", "target": 3}, {"label": "ya", "target": 4}]
+
+
+def test_flows_the_table_cannot_hold_are_findings():
+    text = (
+        "No\tUraian\tPetugas\tKeterangan\n"
+        "1\tMenerima berkas\t√\t\n"
+        "2\tMemeriksa berkas\t√\tJika gagal kembali ke langkah 9\n"
+        "3\tMemperbaiki berkas\t√\tKembali ke langkah 2\n"
+        "4\tMenyerahkan izin\t√\t\n"
+    )
+    table = read_document("sop.txt", text.encode())
+    assert table["findings"] == [
+        {"code": "import-flow-unread", "row": 2, "params": {"row": 2, "text": "gagal: langkah 9"}},
+        {
+            "code": "import-flow-unread",
+            "row": 3,
+            "params": {"row": 3, "text": "Kembali ke langkah 2"},
+        },
+    ]

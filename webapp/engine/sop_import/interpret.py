@@ -27,6 +27,7 @@ MARKS = frozenset("√✓✔✗✘xXvV•●■◆◇□○◯◼▪*")
 _TERMINATORS = re.compile(r"^(?:mulai|start|selesai|end|finish|stop)\.?$", re.IGNORECASE)
 _SERVICE = re.compile(r"^(?:-\s*)?(?:sistem|aplikasi)\b", re.IGNORECASE)
 _FIELDS = ("kelengkapan", "waktu", "output", "keterangan")
+_JUMP = re.compile(r"\b(?:kembali\s+)?ke\s+langkah\s+\d+", re.IGNORECASE)
 
 
 def lane_name(text: str) -> str:
@@ -151,63 +152,57 @@ def _row(
     uraian = _text(bullet_lines(raw["uraian"]), {"row": no, "field": "uraian"}, findings)
     if not uraian:
         uraian = f"Langkah {no}"
-        uncertain.append(
-            {"field": "uraian", "code": "import-uraian-missing", "params": {"row": no}}
-        )
+        uncertain.append(_unsure("uraian", "import-uraian-missing", row=no))
     marked = [lanes[k] for k, cell in enumerate(raw["lanes"]) if k < len(lanes) and _is_mark(cell)]
     notes = [_notes(c) for c in raw["lanes"] if _notes(c)]
     lane = marked[0] if marked else _actor(uraian, aliases)
     if len(set(marked)) > 1:
-        lanes_marked = ", ".join(marked)
-        uncertain.append(
-            {
-                "field": "lane",
-                "code": "import-lane-several",
-                "params": {"row": no, "lanes": lanes_marked},
-            }
-        )
+        uncertain.append(_unsure("lane", "import-lane-several", row=no, lanes=", ".join(marked)))
     elif not marked and lane:
-        uncertain.append(
-            {
-                "field": "lane",
-                "code": "import-lane-from-uraian",
-                "params": {"row": no, "lane": lane},
-            }
-        )
+        uncertain.append(_unsure("lane", "import-lane-from-uraian", row=no, lane=lane))
     elif not lane:
-        uncertain.append({"field": "lane", "code": "import-lane-asked", "params": {"row": no}})
+        uncertain.append(_unsure("lane", "import-lane-asked", row=no))
     row: dict[str, Any] = {"no": no, "uraian": uraian, "lane": lane, "kind": "task"}
     for name in _FIELDS:
         value = clean(raw[name])
-        row[name] = _text(
-            "" if value in ("-", "—", "–") else value, {"row": no, "field": name}, findings
-        )
+        value = "" if value in ("-", "—", "–") else value
+        row[name] = _text(value, {"row": no, "field": name}, findings)
     row["duration"] = _duration(no, row["waktu"], uncertain)
     keterangan = row["keterangan"]
-    written = flow.branches_in([keterangan, *notes])
+    said = [keterangan, *notes]
+    written = flow.branches_in(said)
+    astray = [b for b in written if b.target != flow.END and b.target not in numbers]
+    for branch in astray:  # "kembali ke langkah 9" in a table of five rows
+        text = f"{branch.label}: langkah {branch.target}"
+        findings.append(
+            {"code": "import-flow-unread", "row": no, "params": {"row": no, "text": text}}
+        )
     written = [b for b in written if b.target == flow.END or b.target in numbers]
     diamond = any(one_line(c)[:1] == DECISION_MARK for c in raw["lanes"])
-    if flow.asks(uraian, " ".join([keterangan, *notes])) or written or diamond:
+    if flow.asks(uraian, " ".join(said)) or written or diamond:
         branches, guessed = flow.complete(written, no, numbers)
         row["kind"] = "decision"
         row["branches"] = [{"label": b.label, "target": b.target} for b in branches]
         if guessed:
-            uncertain.append(
-                {"field": "branches", "code": "import-branches-guessed", "params": {"row": no}}
-            )
+            uncertain.append(_unsure("branches", "import-branches-guessed", row=no))
     elif flow.ends(uraian + " " + keterangan) and no != numbers[-1]:
         row["kind"] = "end"
     elif _SERVICE.match(uraian) or (lane or "").lower() in ("sistem", "aplikasi"):
         row["kind"] = "service"
-        uncertain.append({"field": "kind", "code": "import-kind-service", "params": {"row": no}})
-    jumps = [n for n in notes if "langkah" in n.lower()] if row["kind"] != "decision" else []
-    for note in jumps:
-        findings.append(
-            {"code": "import-flow-unread", "row": no, "params": {"row": no, "text": note[:200]}}
-        )
+        uncertain.append(_unsure("kind", "import-kind-service", row=no))
+    if row["kind"] != "decision" and not astray:  # "kembali ke langkah 2", no condition
+        for text in (t for t in said if _JUMP.search(t)):
+            findings.append(
+                {"code": "import-flow-unread", "row": no, "params": {"row": no, "text": text[:200]}}
+            )
     if uncertain:
         row["uncertain"] = uncertain[:20]
     return row
+
+
+def _unsure(field: str, code: str, **params: str | int) -> dict[str, Any]:
+    """What the reader was unsure of in one cell, for the review to highlight."""
+    return {"field": field, "code": code, "params": params}
 
 
 def _duration(no: int, waktu: str, uncertain: list[dict[str, Any]]) -> str | None:
@@ -215,22 +210,10 @@ def _duration(no: int, waktu: str, uncertain: list[dict[str, Any]]) -> str | Non
         return None
     said = durations.from_document_words(waktu)
     if said is None or said.total_seconds == 0:
-        uncertain.append(
-            {
-                "field": "waktu",
-                "code": "import-waktu-unread",
-                "params": {"row": no, "waktu": waktu[:200]},
-            }
-        )
+        uncertain.append(_unsure("waktu", "import-waktu-unread", row=no, waktu=waktu[:200]))
         return None
     if durations.is_range(waktu):
-        uncertain.append(
-            {
-                "field": "waktu",
-                "code": "import-waktu-range",
-                "params": {"row": no, "waktu": waktu[:200]},
-            }
-        )
+        uncertain.append(_unsure("waktu", "import-waktu-range", row=no, waktu=waktu[:200]))
     return said.iso()
 
 
