@@ -118,5 +118,9 @@
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (ev) { if (!confirm(form.dataset.confirm)) ev.preventDefault(); });
     });
+    // Filter forms fold away on a phone; a desktop (or no JavaScript) shows them open.
+    if (window.matchMedia && window.matchMedia("(max-width: 700px)").matches) {
+      document.querySelectorAll("details[data-fold-narrow]").forEach(function (d) { d.open = false; });
+    }
   });
 })();
