@@ -20,6 +20,7 @@ from ..services.errors import Conflict, Invalid, ServiceError
 from ..services.processes import parsed, published_versions
 from ..services.version_cache import compiled
 from .common import me, paginate, uploads_from_request
+from .template_helpers import case_files
 
 bp = Blueprint("tasks", __name__)
 
@@ -168,20 +169,23 @@ def task(task_id: int):
     if readonly and not values:
         values = human_task.form_data or {}
     process = compiled(instance.version_id).process
+    step = process.steps.get(human_task.bpmn_id)
+    history = _case_file(instance, human_task)
     return render_template(
         "tasks/form.html",
         form=form,
         values=values,
         errors=errors,
         conflict=conflict,
-        step=process.steps.get(human_task.bpmn_id),
+        step=step,
         process_name=process.name,
         action=url_for("tasks.task", task_id=task_id),
         draft_key=f"task:{task_id}",
         task=human_task,
         instance=instance,
         readonly=readonly and not conflict,
-        history=_case_file(instance, human_task),
+        history=history,
+        casefile_open=_case_file_open(step, history, _first_step_id(process)),
         dropped=dropped,
     ), status
 
@@ -192,17 +196,42 @@ def _dropped(uploads: dict[str, Upload]) -> dict[str, str]:
 
 
 def _case_file(instance: ProcessInstance, current: HumanTask):
-    """Completed steps before this one, with their data, for the reader of the form."""
+    """Completed steps before this one, with their data and image files, for the form's reader."""
     tasks = svc.tasks_of(instance.id)
     done = [t for t in tasks if t.status == TaskStatus.COMPLETED and t.id != current.id]
+    files = case_files(instance)
     result = []
     for t in done:
         try:
             f = svc.task_form(t)
         except ServiceError:
             f = None
-        result.append((t, f))
+        images = [
+            files[value]
+            for value in (t.form_data or {}).values()
+            if isinstance(value, str)
+            and value in files
+            and files[value].content_type.startswith("image/")
+        ]
+        result.append((t, f, images))
     return result
+
+
+def _case_file_open(step, history, first_step_id: str | None) -> bool:
+    """Open the case file at first for the step that reads it: its ``caseFile`` property says
+    ``open`` or ``closed``; otherwise it opens when only the request came before."""
+    wanted = str(step.properties.get("caseFile", "")).strip().lower() if step else ""
+    if wanted in ("open", "closed"):
+        return wanted == "open"
+    return bool(history) and all(t.bpmn_id == first_step_id for t, _f, _i in history)
+
+
+def _first_step_id(process) -> str | None:
+    """The id of the step that starts a case (its request), or None when it has none."""
+    try:
+        return process.first_user_step().bpmn_id
+    except Exception:  # noqa: BLE001 - a diagram without a first form has no request to read
+        return None
 
 
 def _flash_outcome(act: Callable[[User, int], object], task_id: int, done: str) -> None:
