@@ -308,7 +308,7 @@ def test_page_shows_cards_charts_and_their_tables(actions, week_a):
         ("overdue", "2"),
         ("started", "4"),
         ("finished", "1"),
-        ("compliance", "90%"),
+        ("compliance", "90,0\xa0%"),  # per locale, one decimal (issue 14, point 8)
     ]
     # The case title is escaped on the page and in the JSON block (no inline script runs).
     assert "=HYPERLINK(&#34;x&#34;)" in html or "=HYPERLINK(&quot;x&quot;)" in html

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,6 +32,10 @@ CALL_STATUS_LABELS = {
     "interrupted": _l("terputus"),
     "skipped": _l("dilewati"),
 }
+# The system roles by what they are called, not by their codes; lane roles are named already.
+ROLE_LABELS = {"admin": _l("Administrator"), "process_owner": _l("Pemilik proses")}
+# Notes the system writes on versions, said in the reader's language.
+SYSTEM_NOTES = {"imported from processes/": _l("diimpor dari folder processes/")}
 SOON = timedelta(minutes=15)
 
 
@@ -78,10 +82,33 @@ def unread_notifications() -> int:
     return unread_count(current_user._get_current_object())
 
 
+def datetime_label(value: datetime | None, fmt: str = "medium") -> str:
+    """A moment in the reader's locale and time zone, always with a four-digit year.
+
+    ``short`` is the locale's medium date with a short time ('30 Nov 2026 04.10',
+    'Nov 30, 2026 4:10 AM'): the locale's own short date writes the year in two digits.
+    """
+    if not value:
+        return "—"
+    if fmt == "short":
+        return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+    return format_datetime(value, fmt)
+
+
+def percent_label(value: float | None) -> str:
+    """A percentage with one decimal in the reader's locale: '100,0 %' in Indonesian, '100.0%'."""
+    if value is None:
+        return "—"
+    locale = get_locale()
+    sign = "\u00a0%" if locale is None or locale.language == "id" else "%"
+    return format_decimal(value, "#,##0.0") + sign
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["datetimeformat"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else "—"
-    )
+    app.jinja_env.filters["datetimeformat"] = datetime_label
+    app.jinja_env.filters["percentformat"] = percent_label
+    app.jinja_env.filters["rolelabel"] = lambda name: str(ROLE_LABELS.get(name, name))
+    app.jinja_env.filters["versionnote"] = lambda note: str(SYSTEM_NOTES.get(note, note))
     app.jinja_env.globals.update(
         due_class=due_class,
         duration=duration,

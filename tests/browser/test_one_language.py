@@ -1,0 +1,80 @@
+"""One language at a time (issue 14, point 8, the parts done): role names instead of role codes,
+the system's own version note in the reader's language, four-digit years, and percentages as
+the locale writes them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import Actions
+from webapp.extensions import db
+from webapp.models import HumanTask
+from webapp.models.types import utcnow
+
+pytestmark = pytest.mark.browser
+
+PROCESS = "pemeliharaan_sistem_informasi"
+TWO_DIGIT_YEAR = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2}\b")
+
+
+def to_english(page: Page) -> None:
+    page.locator("header").get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_role_names_not_codes_in_either_language(new_page, live_server):
+    page = new_page("admin1")
+    page.goto(f"{live_server}/admin/users/")
+    owner = page.locator("tr", has_text="owner1")
+    expect(owner).to_contain_text("Pemilik proses")
+    expect(page.locator("main")).not_to_contain_text("process_owner")
+    to_english(page)
+    page.goto(f"{live_server}/admin/users/")
+    expect(page.locator("tr", has_text="owner1")).to_contain_text("Process owner")
+    expect(page.locator("main")).not_to_contain_text("process_owner")
+    expect(page.locator("main")).not_to_contain_text("Pemilik proses")
+
+
+def test_the_import_note_speaks_the_readers_language(new_page, live_server):
+    page = new_page("owner1")
+    page.goto(f"{live_server}/processes/{PROCESS}/")
+    main = page.locator("main")
+    expect(main).to_contain_text("diimpor dari folder processes/")
+    expect(main).not_to_contain_text("imported from processes/")
+    to_english(page)
+    page.goto(f"{live_server}/processes/{PROCESS}/")
+    expect(main).to_contain_text("imported from the processes/ folder")
+
+
+def test_dates_have_four_digit_years_and_percentages_follow_the_locale(
+    new_page, live_server, live_app
+):
+    actions = Actions(live_app)
+    case = actions.run_to("Task_3_troubleshooting")
+    task = actions.open_task(case, "Task_3_troubleshooting")
+    with live_app.app_context():
+        db.session.get(HumanTask, task.id).due_at = utcnow() + timedelta(hours=1)
+        db.session.commit()
+    year = str(utcnow().year)
+
+    page = new_page("admin1")
+    page.goto(f"{live_server}/admin/cases/")
+    row = page.locator(f'tr[data-instance-id="{case}"]')
+    started = row.locator('td[data-label="Diajukan"]')
+    expect(started).to_contain_text(year)
+    assert not TWO_DIGIT_YEAR.search(started.inner_text())
+
+    page.goto(f"{live_server}/admin/dashboard/")
+    compliance = page.locator('[data-card="compliance"] .stat-value')
+    # Steps 1 and 2 finished on time this month: "100,0 %", as Indonesian writes it.
+    expect(compliance).to_have_text("100,0\u00a0%")
+
+    to_english(page)
+    page.goto(f"{live_server}/admin/cases/")
+    started = page.locator(f'tr[data-instance-id="{case}"] td').last
+    expect(started).to_contain_text(year)
+    assert not TWO_DIGIT_YEAR.search(started.inner_text())
