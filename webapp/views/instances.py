@@ -35,6 +35,7 @@ from ..services.case_diagram import diagram_marks
 from ..services.errors import ServiceError
 from ..services.processes import parsed
 from ..services.version_cache import compiled
+from .audit_labels import audit_label
 from .common import me, paginate
 from .template_helpers import CALL_STATUS_LABELS, STATUS_LABELS
 
@@ -236,3 +237,6 @@ def attachment(instance_id: int, attachment_id: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
+
+
+bp.add_app_template_filter(audit_label, "auditlabel")
