@@ -121,3 +121,12 @@ def test_case_page_follows_the_deployment_without_a_reload(
     expect(page.locator(".page-head .badge")).to_have_text("selesai")
     assert page.evaluate("window.sameDocument === true"), "the page reloaded"
     assert not ENGLISH.search(calls.inner_text() + page.locator(".page-head").inner_text())
+
+    # The case's audit trail says what happened in words, not in codes.
+    page.reload()
+    trail = page.locator("details", has_text="Jejak audit")
+    trail.locator("summary").click()
+    expect(trail).to_contain_text("langkah otomatis berhasil")
+    expect(trail).to_contain_text("laporan dibuat")
+    expect(trail).not_to_contain_text("service.succeeded")
+    assert not ENGLISH.search(trail.inner_text())
