@@ -18,6 +18,9 @@ if (command === "durations") {
       words_id: durations.durationWords(text)
     };
   }
+  // A standard typed in words reads back as ISO: "1 jam 30 menit" -> "PT1H30M".
+  results.__from_words__ = {};
+  for (const c of cases.valid) results.__from_words__[c.words_id] = durations.toIso(c.words_id);
   process.stdout.write(JSON.stringify(results));
 } else if (command === "import") {
   // Just enough of a page that main.js, run at import, only registers its listeners.

@@ -36,3 +36,20 @@ def test_valid_duration_gives_seconds_and_words(results, case):
 @pytest.mark.parametrize("text", CASES["invalid"], ids=repr)
 def test_invalid_duration_is_refused(results, text):
     assert results[text] == {"valid": False, "seconds": None, "words_id": None}
+
+
+@pytest.mark.parametrize("case", CASES["valid"], ids=lambda c: repr(c["words_id"]))
+def test_the_words_of_a_duration_read_back_as_the_same_length(results, case):
+    """The modeler's time-standard field takes "45 menit", "2 jam", "3 hari" as typed."""
+    iso = results["__from_words__"][case["words_id"]]
+    assert iso is not None
+    assert results[case["iso"]]["seconds"] == case["seconds"]
+    assert iso_seconds(iso) == case["seconds"]
+
+
+def iso_seconds(iso: str) -> int:
+    from webapp.engine.durations import seconds
+
+    value = seconds(iso)
+    assert value is not None, iso
+    return value
