@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 import service_tasks
 from tests.conftest import deadline
@@ -140,5 +141,42 @@ def test_a_quiet_call_running_on_a_thread_is_not_taken_for_a_dead_one(app, actio
         runners.join()
     [call] = [c for c in _calls(app) if c.operator == DEPLOY]
     assert (call.instance_id, call.status) == (instance_id, ServiceCallStatus.SUCCEEDED)
+    with app.app_context():
+        assert db.session.scalars(select(Incident)).all() == []
+
+
+def test_a_deadlock_victim_records_the_end_of_its_call_again_without_rerunning_it(
+    app, actions, monkeypatch
+):
+    """Calls finishing at once may deadlock (InnoDB picks a victim): the victim's recording is
+    rolled back and done again; the connector ran once."""
+    held = Held()
+    held.release.set()  # returns at once, counting its calls by its entries
+    ran = []
+    record = dataclasses.replace(
+        service_tasks.REGISTRY[DEPLOY], function=lambda **kw: ran.append(kw) or held(**kw)
+    )
+    monkeypatch.setitem(service_tasks.REGISTRY, DEPLOY, record)
+    instance_id = actions.run_to("end")
+    real_finish = service_calls.finish
+    victims = []
+
+    def finish_once_a_victim(*args, **kwargs):
+        if not victims:
+            victims.append(args[0])
+            raise OperationalError("UPDATE process_instance …", {}, Exception(1213, "Deadlock"))
+        return real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(service_calls, "finish", finish_once_a_victim)
+    with app.app_context():
+        assert service_calls.run_next() is True
+    [call] = [c for c in _calls(app) if c.operator == DEPLOY]
+    assert victims == [call.id]
+    assert (call.instance_id, call.status, call.attempt) == (
+        instance_id,
+        ServiceCallStatus.SUCCEEDED,
+        1,
+    )
+    assert len(ran) == 1
     with app.app_context():
         assert db.session.scalars(select(Incident)).all() == []

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from service_tasks import REGISTRY, ParameterError, call_connector, check_params
 
@@ -67,6 +68,7 @@ def mark_interrupted(now=None) -> int:
             .where(ServiceCall.id.in_(ours), ServiceCall.status == ServiceCallStatus.RUNNING)
             .values(heartbeat_at=now)
         )
+        db.session.commit()  # at once: the runners lock these rows when their calls finish
     stale = []
     for call in db.session.scalars(
         select(ServiceCall).where(ServiceCall.status == ServiceCallStatus.RUNNING)
@@ -328,7 +330,7 @@ def run_next() -> bool:
         result, error, output, exit_code = execute(call, reports.case_context)
         connector = REGISTRY.get(call.operator)
         hook = reports.store if connector is not None and connector.stores_document else None
-        finish(call_id, result, error, output, exit_code, on_success=hook)
+        _finish_retrying(call_id, result, error, output, exit_code, hook)
     except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the worker
         db.session.rollback()
         log.exception("service call %s failed outside its connector", call_id)
@@ -337,6 +339,33 @@ def run_next() -> bool:
         with _running_lock:
             _running_here.discard(call_id)
     return True
+
+
+# A deadlock victim (InnoDB 1213), a lock wait that timed out (1205) or PostgreSQL's deadlock
+# and serialization failures: the database rolled the transaction back, so it may be tried again.
+TRANSIENT = {1205, 1213, "40P01", "40001"}
+FINISH_ATTEMPTS = 3
+
+
+def _transient(exc: OperationalError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or (getattr(orig, "args", None) or [None])[0]
+    return code in TRANSIENT
+
+
+def _finish_retrying(call_id: int, result, error, output, exit_code, hook) -> None:
+    """``finish``, tried again when the database chose it as a deadlock victim: calls finishing
+    on several threads and workers at once lock cases, calls and their indexes in turn. The
+    connector's work is done and kept; only its recording is repeated."""
+    for attempt in range(1, FINISH_ATTEMPTS + 1):
+        try:
+            finish(call_id, result, error, output, exit_code, on_success=hook)
+            return
+        except OperationalError as exc:
+            db.session.rollback()
+            if attempt == FINISH_ATTEMPTS or not _transient(exc):
+                raise
+            log.warning("service call %s: recording its end again (%s)", call_id, exc.orig)
 
 
 def _fail_running(call_id: int, message: str) -> None:
