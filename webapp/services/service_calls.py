@@ -63,10 +63,11 @@ def mark_interrupted(now=None) -> int:
     with _running_lock:
         ours = set(_running_here)
     if ours:
+        # By primary key alone: a condition on the status would lock the status index first,
+        # the opposite order to a runner finishing its call (MariaDB deadlocked on it). A call
+        # that finished meanwhile keeps a newer heartbeat, which nothing reads.
         db.session.execute(
-            update(ServiceCall)
-            .where(ServiceCall.id.in_(ours), ServiceCall.status == ServiceCallStatus.RUNNING)
-            .values(heartbeat_at=now)
+            update(ServiceCall).where(ServiceCall.id.in_(sorted(ours))).values(heartbeat_at=now)
         )
         db.session.commit()  # at once: the runners lock these rows when their calls finish
     stale = []
