@@ -63,7 +63,7 @@ def test_each_format_reads_the_rows_lanes_times_and_decisions(imported):
         (1, "Pemohon", "task", "PT10M"),
         (2, "Front Office", "decision", "PT30M"),
         (3, "Seksi Survei", "task", "P3D"),
-        (4, "Kepala Bidang", "decision", "PT24H"),
+        (4, "Kepala Bidang", "decision", "P1D"),
         (5, "Front Office", "task", "PT15M"),  # no mark: its Uraian names the actor
     ]
     assert rows[1]["branches"] == [

@@ -146,6 +146,9 @@ _QUALIFIERS = re.compile(
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _MINUTE_MARK = re.compile(r"(\d+)\s*['’′]")
 _TIMES = re.compile(r"(\d+)\s*[x×]\s*(\d+)")
+# "1 x 24 jam" is how a document says "one day": a day of the SOP, so a working day under the
+# working-hours calendar (24 working hours would be three working days).
+_DAYS_OF_24_HOURS = re.compile(r"(\d+)\s*[x×]\s*24\s*jam\b")
 _FRACTION = re.compile(r"(\d+)?\s*(?:[.,](\d+)|½)\s*(jam|hari)")
 _RANGE = re.compile(r"\d+(?:[.,]\d+)?\s*[a-z]*\s*(?:-|–|s\.?/d\.?|sampai|hingga)\s*(?=\d)")
 _JOINERS = re.compile(r"\s*(?:,|\bdan\b|\+)\s*")
@@ -166,6 +169,7 @@ def from_document_words(text: str) -> Duration | None:
     said = _QUALIFIERS.sub("", said)
     said = _RANGE.sub("", said)  # "1-2 hari" → "2 hari": a standard is a limit
     said = _MINUTE_MARK.sub(r"\1 menit", said)
+    said = _DAYS_OF_24_HOURS.sub(r"\1 hari", said)
     said = _TIMES.sub(lambda m: str(int(m.group(1)) * int(m.group(2))), said)
     said = _FRACTION.sub(_fraction, said)
     said = re.sub(r"(\d)([a-z])", r"\1 \2", said)
