@@ -25,6 +25,7 @@ from ..models import (
 from ..models.types import utcnow
 from . import attachments, audit, forms, notifications
 from .processes import parsed
+from .report_steps import deployment_words, sop_steps
 from .runtime import tasks_of
 
 REPORT_FIELDS = ("laporan_html", "laporan_pdf")
@@ -70,7 +71,13 @@ def document_header(row: ProcessInstance) -> dict:
 
 def _signers(process_lanes: list[str], steps: list[dict]) -> list[tuple[str, str]]:
     """Each lane of the diagram that worked on the case, with the last person who did."""
-    last = {s["lane"]: s["by"] for s in steps if s["lane"] and s["by"] != "—"}
+    last = {
+        s["lane"]: r["by"]
+        for s in steps
+        if s["kind"] == "user" and s["lane"] != "—"
+        for r in s["rounds"]
+        if r["by"] != "—"
+    }
     return [(lane, last[lane]) for lane in process_lanes if lane in last]
 
 
@@ -79,31 +86,15 @@ def case_context(call: ServiceCall) -> dict:
     row = db.session.get(ProcessInstance, call.instance_id)
     process = parsed(row.version)
     calendar = current_app.config["SLA_CALENDAR"]
-    steps = []
-    for task in tasks_of(row.id):
-        if task.status != TaskStatus.COMPLETED:
-            continue
-        step = process.steps.get(task.bpmn_id)
+    done = [t for t in tasks_of(row.id) if t.status == TaskStatus.COMPLETED]
+
+    def fields_of(task, step) -> list[tuple[str, str]]:
         try:
             form = forms.load_form(row.version_id, step) if step else None
         except forms.FormDefinitionError:
             form = None
-        seconds = calendar.elapsed(task.ready_at, task.completed_at).total_seconds()
-        minutes = int(seconds // 60)
-        steps.append(
-            {
-                "name": task.name,
-                "lane": task.lane,
-                "by": task.completed_by.display_name if task.completed_by else "—",
-                "completed_at": _when(task.completed_at),
-                "duration": f"{minutes // 60} j {minutes % 60} m"
-                if minutes >= 60
-                else f"{minutes} m",
-                "standard": (step.properties.get("sopWaktu") if step else "") or "—",
-                "met": task.due_at is None or task.completed_at <= task.due_at,
-                "fields": _label(form, task.form_data or {}),
-            }
-        )
+        return _label(form, task.form_data or {})
+
     deployment = db.session.scalar(
         select(ServiceCall)
         .where(
@@ -114,9 +105,10 @@ def case_context(call: ServiceCall) -> dict:
         .order_by(ServiceCall.id.desc())
         .limit(1)
     )
+    steps = sop_steps(process, done, deployment, calendar, _when, fields_of)
     params = (deployment.parameters or {}) if deployment else {}
     result = (deployment.result or {}) if deployment else {}
-    first = steps[0]["fields"] if steps else []
+    first = steps[0]["rounds"][0]["fields"] if steps else []
     application = next((v for k, v in first if k.lower().startswith("aplikasi")), "—")
     return {
         "id": row.id,
@@ -138,11 +130,16 @@ def case_context(call: ServiceCall) -> dict:
             "finished_at": _when(deployment.finished_at),
             "exit_code": deployment.exit_code if deployment.exit_code is not None else "—",
             "reason": deployment.reason,
+            "result": deployment_words(deployment),
             "log": (deployment.log or "")[-8000:],
         }
         if deployment
         else None,
         "generated_at": _when(utcnow()),
+        # Relative to the report's own address (/cases/<id>/report.html): the way back to the
+        # case, and the one script the page may run (its print button).
+        "case_href": f"../{row.id}",
+        "print_script": "../../static/report-print.js",
     }
 
 
