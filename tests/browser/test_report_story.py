@@ -5,27 +5,32 @@ print button and a way back to the case."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import STEP3, STEP4_FAIL, STEP4_PASS, Actions
+from tests.browser.test_journeys import PNG
+from tests.conftest import STEP1, STEP2, STEP3, STEP4_FAIL, STEP4_PASS, Actions
 from webapp.services import service_calls
 
 pytestmark = pytest.mark.browser
 
 
 def finished_after_one_failed_test(live_app) -> int:
-    """A case whose first test failed (steps 3–4 twice), then deployed and reported."""
+    """A case with a screenshot whose first test failed (steps 3–4 twice), deployed, reported."""
     actions = Actions(live_app)
-    case = actions.run_to("Task_3_troubleshooting")
-    for step, data in (
-        ("Task_3_troubleshooting", STEP3),
-        ("Task_4_uji_implementasi", STEP4_FAIL),
-        ("Task_3_troubleshooting", STEP3),
-        ("Task_4_uji_implementasi", STEP4_PASS),
+    screenshot = "data:image/png;name=layar.png;base64," + base64.b64encode(PNG).decode()
+    case = actions.start(data={**STEP1, "lampiran": screenshot})["id"]
+    for step, user, data in (
+        ("Task_2_analisa", "ketua1", STEP2),
+        ("Task_3_troubleshooting", "tim1", STEP3),
+        ("Task_4_uji_implementasi", "tim1", STEP4_FAIL),
+        ("Task_3_troubleshooting", "tim1", STEP3),
+        ("Task_4_uji_implementasi", "tim1", STEP4_PASS),
     ):
         task = actions.open_task(case, step)
-        assert actions.complete("tim1", task.id, data).status_code == 200
+        assert actions.complete(user, task.id, data).status_code == 200
     with live_app.app_context():
         assert service_calls.run_queued() == 2  # the deployment, then the report
     return case
@@ -51,6 +56,12 @@ def test_report_lists_the_sops_steps_rounds_and_upload_with_print_and_way_back(
     expect(upload).to_contain_text("Upload ke server colocation")
     expect(upload).to_contain_text("sistem (otomatis)")
     expect(upload).to_contain_text("30 menit — memenuhi")
+
+    # The reporter's screenshot is in the report itself, under step 1.
+    picture = page.locator("figure.attached img")
+    expect(picture).to_have_count(1)
+    expect(picture).to_have_attribute("alt", "layar.png")
+    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
 
     expect(page.locator("p.result")).to_have_text(
         "Berhasil: rilis " + STEP3["rilis"] + " terpasang di colo:/var/www/app."

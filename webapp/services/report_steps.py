@@ -45,6 +45,7 @@ def sop_steps(
     calendar: Any,
     when: Callable[[datetime | None], str],
     fields_of: Callable[[HumanTask, StepInfo | None], list[tuple[str, str]]],
+    images_of: Callable[[HumanTask], list[dict]] = lambda task: [],
 ) -> list[dict]:
     """The case's finished steps grouped by SOP step, in the SOP's order, each with its rounds."""
     grouped: dict[str, dict] = {}
@@ -60,6 +61,7 @@ def sop_steps(
                 "duration": minutes_label(seconds),
                 "met": met,
                 "fields": fields_of(task, step),
+                "images": images_of(task),
             }
         )
     if deployment is not None and deployment.started_at and deployment.finished_at:
@@ -77,6 +79,7 @@ def sop_steps(
                 "duration": minutes_label(seconds),
                 "met": met is not False,
                 "fields": [(_("Hasil"), deployment_words(deployment))],
+                "images": [],
             }
         )
     steps = sorted(grouped.values(), key=lambda e: _order(e["number"]))

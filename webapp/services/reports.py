@@ -6,6 +6,8 @@ comes from the case's own diagram version, never from code: any SOP can produce 
 
 from __future__ import annotations
 
+import base64
+
 from flask import current_app, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -55,6 +57,37 @@ def _label(form: forms.TaskForm | None, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
+# Pictures people attached (a screenshot of the error) are printed in the report, up to a size.
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_IMAGES = 6
+
+
+def _images(instance_id: int) -> dict[int, list[dict]]:
+    """The case's attached pictures as data URLs, by the task they were attached on."""
+    rows = db.session.scalars(
+        select(Attachment)
+        .where(
+            Attachment.instance_id == instance_id,
+            Attachment.human_task_id.isnot(None),
+            Attachment.content_type.in_(IMAGE_TYPES),
+            Attachment.size <= MAX_IMAGE_BYTES,
+        )
+        .order_by(Attachment.uploaded_at)
+        .limit(MAX_IMAGES)
+    )
+    found: dict[int, list[dict]] = {}
+    for row in rows:
+        path = attachments.path_of(row)
+        if not path.is_file():
+            continue
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        found.setdefault(row.human_task_id or 0, []).append(
+            {"name": row.filename, "src": f"data:{row.content_type};base64,{data}"}
+        )
+    return found
+
+
 def document_header(row: ProcessInstance) -> dict:
     """The SOP document fields a produced document prints, from the case's diagram version."""
     process_id = row.version.definition.process_id
@@ -95,6 +128,7 @@ def case_context(call: ServiceCall) -> dict:
             form = None
         return _label(form, task.form_data or {})
 
+    images = _images(row.id)
     deployment = db.session.scalar(
         select(ServiceCall)
         .where(
@@ -105,7 +139,9 @@ def case_context(call: ServiceCall) -> dict:
         .order_by(ServiceCall.id.desc())
         .limit(1)
     )
-    steps = sop_steps(process, done, deployment, calendar, _when, fields_of)
+    steps = sop_steps(
+        process, done, deployment, calendar, _when, fields_of, lambda t: images.get(t.id, [])
+    )
     params = (deployment.parameters or {}) if deployment else {}
     result = (deployment.result or {}) if deployment else {}
     first = steps[0]["rounds"][0]["fields"] if steps else []
