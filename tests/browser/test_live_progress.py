@@ -78,6 +78,7 @@ def test_case_page_follows_the_deployment_without_a_reload(
     expect(deploy.locator(".call-status")).to_have_text("menunggu worker")
     expect(page.locator(".page-head .badge")).to_have_text("berjalan")
     expect(page.locator(".report-card")).to_be_hidden()
+    expect(page.locator(".meta .current-step")).to_contain_text(UPLOAD)
     page.evaluate("window.sameDocument = true")
 
     # A worker takes the call and writes output; a quarter hour passes.
@@ -119,6 +120,7 @@ def test_case_page_follows_the_deployment_without_a_reload(
     )
     expect(report.get_by_role("link", name="Unduh PDF")).to_be_visible()
     expect(page.locator(".page-head .badge")).to_have_text("selesai")
+    expect(page.locator(".meta .current-step")).to_be_hidden()
     assert page.evaluate("window.sameDocument === true"), "the page reloaded"
     assert not ENGLISH.search(calls.inner_text() + page.locator(".page-head").inner_text())
 

@@ -81,6 +81,11 @@
       badge.textContent = data.instance_status_label;
       badge.className = "badge status-" + data.instance_status;
     }
+    var step = document.querySelector(".meta .current-step");
+    if (step) {
+      step.hidden = !data.current_step;
+      if (data.current_step) step.querySelector("strong").textContent = data.current_step;
+    }
     var card = document.querySelector(".report-card");
     if (card && data.report && data.report.report_html_url) {
       card.querySelectorAll("a[data-report]").forEach(function (a) {
