@@ -156,10 +156,14 @@ def test_sheet_has_the_five_steps_in_order_with_lane_marks_and_mutu_baku(actions
         assert row["marked"] == [lane], row
         assert (row["kelengkapan"], row["waktu"], row["produk"]) == (kelengkapan, waktu, produk)
     assert got[1]["marked"] == ["Ketua Tim"]
-    # The gateway after step 4 sends a failed test back to step 3: drawn in the lane column,
-    # where the paper form draws the arrow; Keterangan stays the signed document's (empty).
+    # The gateway after step 4 sends a failed test back to step 3 and a passed one on to 5:
+    # its ways labelled under its diamond, as the paper form labels the decision's arrows;
+    # Keterangan stays the signed document's (empty).
     flows = [text(t) for t in css(doc, "table.steps tr[data-step] td.lane.on small.flow")]
-    assert flows == ["↺ Jika gagal kembali ke langkah 3"]
+    assert flows == ["↓ Jika berhasil lanjut ke langkah 5.", "↺ Jika gagal kembali ke langkah 3."]
+    # The flowchart: terminators first and last, rectangles between, the test a diamond.
+    shapes = [td.get("data-shape") for td in css(doc, "table.steps tr[data-step] td.lane.on")]
+    assert shapes == ["terminator", "process", "process", "decision", "terminator"]
     assert [r["keterangan"] for r in got] == [""] * 5
     # Escalations and the automatic report carry no sopNomor: they are not SOP steps.
     assert "Eskalasi" not in html and "Menyusun laporan" not in html
@@ -293,6 +297,24 @@ def test_pdf_is_printed_by_weasyprint_from_the_same_page(actions):
     pages = HTML(string=client.get(URL).get_data(as_text=True)).render().pages
     assert len(pages) >= 1
     assert (pages[0].width, pages[0].height) == pytest.approx((1122.52, 793.7), abs=1)
+
+
+def test_the_pdf_draws_the_flowchart_symbols_and_thin_lines(actions):
+    """WeasyPrint draws the symbols, and the text layer keeps the decision's ways."""
+    import io
+
+    import pdfplumber
+
+    data = actions.client("ketua1").get(f"{URL}.pdf").data
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        words = " ".join(page.extract_text() or "" for page in pdf.pages)
+        rects = [r for page in pdf.pages for r in page.rects]
+        curves = [c for page in pdf.pages for c in page.curves]
+    assert "✓" not in words
+    assert "Jika gagal" in words and "Jika berhasil" in words
+    # Five symbols: two terminators and two rectangles (rects or rounded curves), a diamond.
+    symbols = [o for o in [*rects, *curves] if 20 < o["width"] < 60 and 10 < o["height"] < 40]
+    assert len(symbols) >= 5, symbols
 
 
 def test_a_new_diagram_version_changes_the_sheet_and_old_versions_stay_printable(actions, app):

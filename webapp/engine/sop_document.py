@@ -232,7 +232,11 @@ class SopDocument:
         return order
 
     def loop_backs(self, start: str, index: dict[str, int]) -> list[tuple[str, str]]:
-        """Return (condition, target step) for paths from ``start`` back to an earlier step.
+        """Return (condition, target step) for paths from ``start`` back to an earlier step."""
+        return [(label, t) for label, t in self.branches(start, index) if index[t] <= index[start]]
+
+    def branches(self, start: str, index: dict[str, int]) -> list[tuple[str, str]]:
+        """Return (condition, target step) for every path from ``start`` to a sheet step.
 
         Walks the flows leaving the step through nodes that are not sheet steps (gateways,
         events); the label is the one of the first named or conditioned flow on the path.
@@ -246,7 +250,7 @@ class SopDocument:
                 target = flow.target
                 path_label = label or flow.label
                 if target in index:
-                    if index[target] <= index[start] and (path_label, target) not in found:
+                    if (path_label, target) not in found:
                         found.append((path_label, target))
                     continue
                 if target not in seen:

@@ -14,8 +14,8 @@ sections of their documentation. Dates are the document's (ISO in the diagram, p
 falls back to ``SOPFLOW_AGENCY_LINES``.
 
 A row's Uraian is the step's ``sopUraian`` (the signed document's wording), else its name;
-Keterangan is its ``sopKeterangan``; a loop-back is printed in the Pelaksana column, where the
-paper form draws the decision's arrow.
+Keterangan is its ``sopKeterangan``. The Pelaksana columns draw the flowchart (``sop_flowchart``);
+a decision's ways are also written under its diamond, as the paper form labels its arrows.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from ..engine.spec import ParsedProcess, StepInfo
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessVersion
 from .processes import parsed, published_version
+from .sop_flowchart import FlowCell, FlowStep, flowchart
 
 EMPTY = "—"
 
@@ -70,8 +71,10 @@ class SheetStep:
     waktu: str
     produk: str
     keterangan: str
-    # Loop-backs ("gagal: kembali ke langkah 3"), drawn as arrows on the paper form.
+    # A decision's ways, labelled as the paper form labels its arrows: "↺ Jika gagal kembali
+    # ke langkah 3" for a way back, "↓ Jika berhasil lanjut ke langkah 5" for a way on.
     flow_notes: list[str] = field(default_factory=list)
+    decision: bool = False
 
     def in_lane(self, lane: str) -> bool:
         return self.lane == lane
@@ -92,6 +95,8 @@ class SopSheet:
     meta: list[MetaBlock]
     lanes: list[str]
     steps: list[SheetStep]
+    # The flowchart's lane cells, row by row in ``lanes`` order (see ``sop_flowchart``).
+    flow: list[list[FlowCell]] = field(default_factory=list)
     # Where the diagram contradicts itself (e.g. sopWaktu vs. the timer); shown on screen.
     warnings: list[str] = field(default_factory=list)
 
@@ -220,11 +225,20 @@ def sheet(version: ProcessVersion) -> SopSheet:
     numbers = {step.bpmn_id: nomor for nomor, step in steps}
 
     rows = []
+    back_to: list[tuple[int, ...]] = []
     for nomor, step in steps:
+        ways = diagram.branches(step.bpmn_id, index)
+        backs = [(label, t) for label, t in ways if index[t] <= index[step.bpmn_id]]
+        decision = len(ways) > 1  # one way back alone is an arrow, not a decision
         flow_notes = []
-        for label, target in diagram.loop_backs(step.bpmn_id, index):
-            back = f"kembali ke langkah {numbers[target]}"
-            flow_notes.append(f"Jika {label} {back}" if label else back[0].upper() + back[1:])
+        for label, target in sorted(ways, key=lambda way: way in backs):  # ways on first
+            back = (label, target) in backs
+            where = f"{'kembali' if back else 'lanjut'} ke langkah {numbers[target]}"
+            if back or (decision and label):
+                said = f"Jika {label} {where}" if label else where[0].upper() + where[1:]
+                # The full stop ends the way for readers of the text (the import among them).
+                flow_notes.append(("↺ " if back else "↓ ") + said + ".")
+        back_to.append(tuple(index[t] for _, t in backs))
         rows.append(
             SheetStep(
                 nomor=nomor,
@@ -237,6 +251,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
                 produk=step.properties.get("sopProduk", "").strip() or EMPTY,
                 keterangan=step.properties.get("sopKeterangan", "").strip(),
                 flow_notes=flow_notes,
+                decision=decision,
             )
         )
 
@@ -245,6 +260,14 @@ def sheet(version: ProcessVersion) -> SopSheet:
         if row.lane and row.lane not in lanes:
             lanes.append(row.lane)
 
+    column = {lane: k for k, lane in enumerate(lanes)}
+    flow = flowchart(
+        [
+            FlowStep(lane=column.get(row.lane or ""), decision=row.decision, back_to=backs)
+            for row, backs in zip(rows, back_to, strict=True)
+        ],
+        len(lanes),
+    )
     document = diagram.document()
     if not document["sopNomor"]:
         warnings.append(_("Diagram tidak memuat sopNomor; Nomor SOP kosong pada lembar SOP."))
@@ -263,6 +286,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
         meta=[MetaBlock(label=LABELS[p], items=items(document[p])) for p in META_PROPS],
         lanes=lanes,
         steps=rows,
+        flow=flow,
         warnings=warnings,
     )
 
