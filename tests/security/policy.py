@@ -117,6 +117,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "api.upload_version": BEARER,
     "api.publish_version": BEARER,
     "api.create_role": BEARER,
+    "api.import_process": BEARER,
 }
 
 # Behind the bearer token, the same rules as the pages.
@@ -135,6 +136,7 @@ BEARER_POLICY: dict[str, str | frozenset[str]] = {
     "api.upload_version": OWNERS,
     "api.publish_version": OWNERS,
     "api.create_role": OWNERS,
+    "api.import_process": OWNERS,
 }
 
 # In the seeded app the requesters' role is external (applicants from outside the office, as
