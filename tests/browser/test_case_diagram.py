@@ -9,34 +9,16 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import STEP2, STEP3, STEP4_FAIL, STEP4_PASS, Actions
+from tests.browser.test_report_story import finished_after_one_failed_test
+from tests.conftest import Actions
 from webapp.extensions import db
 from webapp.models import HumanTask
 from webapp.models.types import utcnow
-from webapp.services import service_calls
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-
-
-def looped_and_finished(live_app) -> int:
-    """A case whose first test failed (steps 3 and 4 twice), then deployed and reported."""
-    actions = Actions(live_app)
-    instance_id = actions.start("unit1")["id"]
-    for bpmn_id, username, data in [
-        ("Task_2_analisa", "ketua1", STEP2),
-        ("Task_3_troubleshooting", "tim1", STEP3),
-        ("Task_4_uji_implementasi", "tim1", STEP4_FAIL),
-        ("Task_3_troubleshooting", "tim1", STEP3),
-        ("Task_4_uji_implementasi", "tim1", STEP4_PASS),
-    ]:
-        task = actions.open_task(instance_id, bpmn_id)
-        assert actions.complete(username, task.id, data).status_code == 200
-    with live_app.app_context():
-        assert service_calls.run_queued() == 2
-    return instance_id
 
 
 def element(page: Page, element_id: str):
@@ -58,7 +40,7 @@ def opened(page: Page, base: str, instance_id: int) -> None:
 def test_a_finished_looped_case_shows_its_path_loop_counts_and_labelled_step_data(
     new_page, live_server, live_app, deployment
 ):
-    instance_id = looped_and_finished(live_app)
+    instance_id = finished_after_one_failed_test(live_app)
     page = new_page("unit1", viewport=DESKTOP)
     opened(page, live_server, instance_id)
 
