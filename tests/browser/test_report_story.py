@@ -75,3 +75,23 @@ def test_report_lists_the_sops_steps_rounds_and_upload_with_print_and_way_back(
     page.get_by_role("link", name=f"← Kembali ke kasus #{case}").click()
     expect(page).to_have_url(f"{live_server}/cases/{case}")
     assert errors == []
+
+
+def test_the_sla_page_holds_step_5_to_its_standard_too(new_page, live_server, live_app, deployment):
+    finished_after_one_failed_test(live_app)
+    page = new_page("ketua1")
+    page.goto(f"{live_server}/sla?process=pemeliharaan_sistem_informasi")
+    upload = page.locator('tr[data-step="Task_5_upload_colocation"]')
+    expect(upload.locator('td[data-label="Langkah"]')).to_have_text("Upload ke server colocation")
+    expect(upload.locator('td[data-label="Mutu baku"]')).to_have_text("30 menit")
+    expect(upload.locator('td[data-label="Selesai"]')).to_have_text("1")
+    expect(upload.locator('td[data-label="Memenuhi"]')).to_have_text("1 (100,0\u00a0%)")
+    # Steps 3 and 4 ran twice each in this one case.
+    expect(
+        page.locator('tr[data-step="Task_3_troubleshooting"] td[data-label="Selesai"]')
+    ).to_have_text("2")
+
+    admin = new_page("admin1")
+    admin.goto(f"{live_server}/admin/dashboard/")
+    compliance = admin.locator("#table-compliance")
+    expect(compliance).to_contain_text("Upload ke server colocation")

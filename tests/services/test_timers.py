@@ -177,7 +177,7 @@ def test_sla_page_counts_met_standard_median_and_overdue_now(app, actions):
     cells = [c.split(">", 1)[1].split("</td")[0].strip() for c in row.split("<td")[1:]]
     # name, lane, standard, completed, met, median, p90, open, overdue now
     assert cells[2] == "30 menit"
-    assert cells[3] == "2" and cells[4] == "1 (50.0%)"
+    assert cells[3] == "2" and cells[4] == "1 (50,0\xa0%)"
     assert cells[5] == "30 m" and cells[7] == "1" and cells[8] == "1"
     assert f'data-task-id="{late_task.id}"' in html
 
@@ -271,7 +271,7 @@ def test_sla_page_and_sop_sheet_say_working_days_and_hold_p90_against_working_ti
     row = html[html.index('data-step="Task_3_troubleshooting"') :].split("</tr>")[0]
     cells = [c.split(">", 1)[1].split("</td")[0] for c in row.split("<td")[1:]]
     assert cells[2].strip() == "1 hari kerja"
-    assert cells[3].strip() == "1" and cells[4].strip() == "0 (0.0%)"
+    assert cells[3].strip() == "1" and cells[4].strip() == "0 (0,0\xa0%)"
     assert 'class="num late"' in row  # 8.5 working hours against a 7.5-hour working day
     with app.app_context():
         figures = {

@@ -25,6 +25,7 @@ STEP_1 = "Task_1_pesan_perbaikan"
 STEP_2 = "Task_2_analisa"
 STEP_3 = "Task_3_troubleshooting"
 STEP_4 = "Task_4_uji_implementasi"
+STEP_5 = "Task_5_upload_colocation"
 UPLOAD = "Task_5_upload_colocation"
 
 # Week A is ISO week 2026-W47: Monday 16 to Sunday 22 November 2026 in Jakarta (UTC+7).
@@ -118,8 +119,9 @@ def test_figures_are_exact_for_cases_at_known_times(actions, week_a):
     assert (weeks["2026-W46"]["started"], weeks["2026-W46"]["finished"]) == (1, 0)
     assert (weeks["2026-W47"]["started"], weeks["2026-W47"]["finished"]) == (4, 1)
     assert sum(w["started"] for w in body["weekly"]) == 5
-    assert (weeks["2026-W47"]["tasks_completed"], weeks["2026-W47"]["tasks_met"]) == (6, 5)
-    assert weeks["2026-W47"]["compliance"] == 83.3
+    # Five people's steps and the finished case's upload (step 5, held to its 30 minutes).
+    assert (weeks["2026-W47"]["tasks_completed"], weeks["2026-W47"]["tasks_met"]) == (7, 6)
+    assert weeks["2026-W47"]["compliance"] == 85.7
 
     compliance = {s["bpmn_id"]: s for s in body["compliance"]}
     assert compliance[STEP_2]["completed"][-2:] == [1, 2]
@@ -128,6 +130,8 @@ def test_figures_are_exact_for_cases_at_known_times(actions, week_a):
     assert compliance[STEP_1]["percent"][-2:] == [100.0, 100.0]
     assert compliance[STEP_3]["percent"][-2:] == [100.0, None]
     assert compliance[STEP_3]["percent"][0] is None
+    assert compliance[STEP_5]["completed"][-1] == 1
+    assert compliance[STEP_5]["percent"][-1] == 100.0
 
     overdue = body["overdue"]
     assert [(t["instance_id"], t["bpmn_id"]) for t in overdue] == [
@@ -158,9 +162,11 @@ def test_dashboard_and_sla_page_count_met_and_overdue_alike(app, actions, week_a
             sum(compliance[bpmn_id]["completed"]),
             sum(compliance[bpmn_id]["met"]),
         )
+        # Step 5 has no people's tasks: nothing of it runs in this data.
+        now_running = running.get(bpmn_id, {"open": 0, "overdue": 0})
         assert (figure.open_now, figure.overdue_now) == (
-            running[bpmn_id]["open"],
-            running[bpmn_id]["overdue"],
+            now_running["open"],
+            now_running["overdue"],
         )
     assert figures[STEP_2].met_percent == 66.7
     assert [t.id for t in overdue] == [t["task_id"] for t in body["overdue"]]
@@ -262,7 +268,7 @@ def test_export_steps_and_weekly(actions, week_a):
         "Terlambat kini",
     ]
     steps = {r[0]: r for r in rows[1:]}
-    assert list(steps) == [STEP_1, STEP_2, STEP_3, STEP_4]
+    assert list(steps) == [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5]
     assert steps[STEP_2][2:] == ["Ketua Tim", "30 menit", "30.0", "2", "1", "50.0", "25.0"] + [
         steps[STEP_2][9],
         "2",
@@ -282,10 +288,10 @@ def test_export_steps_and_weekly(actions, week_a):
         "Tugas memenuhi mutu baku",
         "Kepatuhan (%)",
     ]
-    assert len(rows[0]) == 7 + 4  # one compliance column per user step
+    assert len(rows[0]) == 7 + 5  # one compliance column per step held to a standard
     assert rows[1][:7] == ["2026-W46", "2026-11-09", "1", "0", "4", "4", "100.0"]
-    assert rows[2][:7] == ["2026-W47", "2026-11-16", "4", "1", "6", "5", "83.3"]
-    assert rows[2][7:] == ["100.0", "50.0", "", ""]
+    assert rows[2][:7] == ["2026-W47", "2026-11-16", "4", "1", "7", "6", "85.7"]
+    assert rows[2][7:] == ["100.0", "50.0", "", "", "100.0"]
     assert _get(actions, f"{EXPORT}?kind=semua").status_code == 400
 
 

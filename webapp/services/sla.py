@@ -21,6 +21,7 @@ from ..models import HumanTask, TaskStatus
 from ..models.types import utcnow
 from .processes import parsed, published_version
 from .runtime import sla_calendar
+from .sla_service_steps import service_step_times, timed_service_steps
 
 
 @dataclass
@@ -105,7 +106,8 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def step_figures(process_id: str, since: datetime, until: datetime) -> list[StepFigures]:
-    """Per user step of the published diagram: met / median / p90 in the period, open now."""
+    """Per step of the published diagram (people's and timed automatic ones): met / median /
+    p90 in the period, open now."""
     version = published_version(process_id)
     if version is None:
         return []
@@ -121,7 +123,7 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
             standard=standard_words(s.time_standard, calendar) or s.properties.get("sopWaktu", ""),
             standard_seconds=standard_seconds(s.time_standard, calendar),
         )
-        for s in process.user_steps
+        for s in process.user_steps + timed_service_steps(process)
     }
     of_process = HumanTask.process_id == process_id
     done = and_(
@@ -145,8 +147,14 @@ def step_figures(process_id: str, since: datetime, until: datetime) -> list[Step
         )
     ):
         durations.setdefault(bpmn_id, []).append(seconds)
+    automatic = timed_service_steps(process)
+    for bpmn_id, times in service_step_times(process_id, automatic, since, until, calendar).items():
+        figures = steps[bpmn_id]
+        figures.completed, figures.met = times["completed"], times["met"]
+        figures.open_now, figures.overdue_now = times["open_now"], times["overdue_now"]
+        durations.setdefault(bpmn_id, []).extend(times["seconds"])
     for bpmn_id, values in durations.items():
-        if bpmn_id in steps:
+        if bpmn_id in steps and values:
             values.sort()
             steps[bpmn_id].median_seconds = statistics.median(values)
             steps[bpmn_id].p90_seconds = _percentile(values, 90)
