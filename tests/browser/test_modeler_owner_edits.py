@@ -43,6 +43,15 @@ def ready(page: Page) -> None:
     expect(page.locator("#modeler")).to_have_attribute("data-ready", "1")
 
 
+def owner_in_modeler(new_page, base: str) -> tuple[Page, list[str]]:
+    """owner1 with the modeler open as "Buka modeler" opens it, and the page's script errors."""
+    page = new_page("owner1")
+    errors = watch_errors(page)
+    page.goto(f"{base}/processes/{PROCESS}/modeler")
+    ready(page)
+    return page, errors
+
+
 def test_buka_modeler_opens_the_newest_draft_and_offers_the_other_versions(
     new_page, live_server, live_app
 ):
@@ -73,10 +82,7 @@ def test_buka_modeler_opens_the_newest_draft_and_offers_the_other_versions(
 def test_saving_on_an_older_base_warns_and_shows_what_the_newest_draft_would_lose(
     new_page, live_server, live_app
 ):
-    page = new_page("owner1")
-    errors = watch_errors(page)
-    page.goto(f"{live_server}/processes/{PROCESS}/modeler")
-    ready(page)
+    page, errors = owner_in_modeler(new_page, live_server)
     expect(page.locator("#modeler")).to_have_attribute("data-version", "1")
 
     # Meanwhile another owner saves a draft that renames step 2.
@@ -127,10 +133,7 @@ def test_saving_on_an_older_base_warns_and_shows_what_the_newest_draft_would_los
 def test_time_standard_in_words_sets_timer_its_name_escalation_and_waktu(
     new_page, live_server, tmp_path
 ):
-    page = new_page("owner1")
-    errors = watch_errors(page)
-    page.goto(f"{live_server}/processes/{PROCESS}/modeler")
-    ready(page)
+    page, errors = owner_in_modeler(new_page, live_server)
 
     select_shape(page, "Task_3_troubleshooting")
     expect(props_field(page, "Mutu baku waktu")).to_have_value("2 jam")
@@ -173,9 +176,7 @@ def test_lint_names_nameless_unconnected_and_unreachable_steps_before_ready_to_p
     local = tmp_path / "rusak.bpmn"
     local.write_text(broken, encoding="utf-8")
 
-    page = new_page("owner1")
-    page.goto(f"{live_server}/processes/{PROCESS}/modeler")
-    ready(page)
+    page, _errors = owner_in_modeler(new_page, live_server)
     page.locator("#upload-bpmn").set_input_files(str(local))
     expect(page.locator("#dirty-state")).to_have_text("Ada perubahan yang belum disimpan")
     page.get_by_role("button", name="Simpan draf").click()

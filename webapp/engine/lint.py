@@ -40,7 +40,7 @@ from .lint_base import (
 )
 from .lint_forms import check_forms
 from .lint_services import check_service_tasks
-from .lint_structure import check_structure
+from .lint_structure import ACTIVITIES, check_structure
 from .scripting import SopScriptEngine
 from .sop_document import SopDocument
 from .spec import DiagramError, parse_process
@@ -85,18 +85,7 @@ SOP_DOCUMENT_REQUIRED = ("sopNomor", "sopInstansi")
 SOP_PROPERTIES = ("sopKelengkapan", "sopWaktu", "sopProduk")
 
 # The activities the SOP sheet lists as steps when they carry a sopNomor.
-SHEET_TASKS = (
-    "task",
-    "userTask",
-    "serviceTask",
-    "manualTask",
-    "scriptTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "callActivity",
-    "subProcess",
-)
+SHEET_TASKS = ACTIVITIES
 
 TIMER_KINDS = ("timeDuration", "timeDate", "timeCycle")
 

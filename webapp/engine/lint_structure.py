@@ -11,6 +11,7 @@ from lxml import etree
 
 from .lint_base import ERROR, Findings, label, q
 
+# The activities: what the SOP sheet lists as steps when numbered, and what must have a name.
 ACTIVITIES = (
     "task",
     "userTask",
