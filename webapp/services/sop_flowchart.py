@@ -30,6 +30,7 @@ class FlowStep:
     lane: int | None
     decision: bool
     back_to: tuple[int, ...] = ()  # row indexes of earlier steps a decision returns to
+    leads_on: bool = True  # goes on to the next row (a way back alone does not)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def flowchart(steps: list[FlowStep], lanes: int) -> list[list[FlowCell]]:
         grid[i][step.lane].shape = shape
     for i in range(last):
         here, below = steps[i].lane, steps[i + 1].lane
-        if here is None or below is None:
+        if here is None or below is None or not steps[i].leads_on:
             continue  # a row outside every lane breaks the chart rather than guess a line
         _down(grid, i, here, below)
     for i, step in enumerate(steps):

@@ -226,6 +226,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
 
     rows = []
     back_to: list[tuple[int, ...]] = []
+    leads_on: list[bool] = []
     for nomor, step in steps:
         ways = diagram.branches(step.bpmn_id, index)
         backs = [(label, t) for label, t in ways if index[t] <= index[step.bpmn_id]]
@@ -239,6 +240,8 @@ def sheet(version: ProcessVersion) -> SopSheet:
                 # The full stop ends the way for readers of the text (the import among them).
                 flow_notes.append(("↺ " if back else "↓ ") + said + ".")
         back_to.append(tuple(index[t] for _, t in backs))
+        following = index[step.bpmn_id] + 1
+        leads_on.append(not ways or any(index[t] == following for _, t in ways))
         rows.append(
             SheetStep(
                 nomor=nomor,
@@ -263,8 +266,8 @@ def sheet(version: ProcessVersion) -> SopSheet:
     column = {lane: k for k, lane in enumerate(lanes)}
     flow = flowchart(
         [
-            FlowStep(lane=column.get(row.lane or ""), decision=row.decision, back_to=backs)
-            for row, backs in zip(rows, back_to, strict=True)
+            FlowStep(column.get(row.lane or ""), row.decision, backs, on)
+            for row, backs, on in zip(rows, back_to, leads_on, strict=True)
         ],
         len(lanes),
     )
