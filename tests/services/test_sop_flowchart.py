@@ -43,3 +43,18 @@ def test_style_is_empty_without_lines_and_sized_gradients_with_them():
     assert grid[0][1].style == ""
     style = grid[0][0].style
     assert "transparent 99%" in style and "background-size: 1.5px 100%" in style
+
+
+def test_a_way_past_the_next_row_runs_down_its_column_and_enters_from_above():
+    grid = flowchart(
+        [
+            FlowStep(0, True, jump_to=(3,)),
+            FlowStep(1, False),
+            FlowStep(1, False),
+            FlowStep(2, False),
+        ],
+        3,
+    )
+    assert "left 4px top 24px" in lines(grid[0][0])
+    assert "left 4px top" in lines(grid[1][0]) and "left 4px top" in lines(grid[2][0])
+    assert grid[3][2].arrow_in == "elbow" and "left 5px" in lines(grid[3][1])

@@ -17,6 +17,7 @@ ELBOW_Y = 5  # a line to another lane runs across the top of the next row at thi
 SHAPE_MID = 24  # the symbol's middle: where a way back leaves a diamond and enters its target
 SHAPE_BOTTOM = 36  # the line down to the next step starts here
 RETURN = "right 4px"  # a way back runs up inside the right edge of its decision's column
+SKIP = "left 4px"  # a way skipping rows runs down inside the left edge of its column
 LINE = "1.5px"
 # A solid line as an image. WeasyPrint paints a one-colour gradient over the whole cell,
 # whatever its size: the transparent stop keeps it a real, sized gradient.
@@ -31,6 +32,7 @@ class FlowStep:
     decision: bool
     back_to: tuple[int, ...] = ()  # row indexes of earlier steps a decision returns to
     leads_on: bool = True  # goes on to the next row (a way back alone does not)
+    jump_to: tuple[int, ...] = ()  # row indexes of later steps a decision skips ahead to
 
 
 @dataclass
@@ -79,6 +81,9 @@ def flowchart(steps: list[FlowStep], lanes: int) -> list[list[FlowCell]]:
         for j in step.back_to:
             if step.lane is not None and steps[j].lane is not None and j < i:
                 _back(grid, i, step.lane, j, steps[j].lane)
+        for j in step.jump_to:
+            if step.lane is not None and steps[j].lane is not None and j > i + 1:
+                _jump(grid, i, step.lane, j, steps[j].lane)
     return grid
 
 
@@ -124,3 +129,29 @@ def _back(grid: list[list[FlowCell]], i: int, column: int, j: int, target: int) 
     side = "right" if column > target else "left"
     row[target].lines.append((f"{side} {mid}", "30% " + LINE))
     row[target].back_in = side
+
+
+def _jump(grid: list[list[FlowCell]], i: int, column: int, j: int, target: int) -> None:
+    """A decision's way past the next rows: down the left of its column, then to row ``j``."""
+    mid = f"top {SHAPE_MID}px"
+    grid[i][column].lines += [(f"{SKIP} {mid}", f"{LINE} 100%"), (f"{SKIP} {mid}", "22% " + LINE)]
+    for r in range(i + 1, j):
+        grid[r][column].lines.append((f"{SKIP} top", f"{LINE} 100%"))
+    row = grid[j]
+    if target == column:
+        row[column].lines += [
+            (f"{SKIP} top", f"{LINE} {SHAPE_MID}px"),
+            (f"{SKIP} {mid}", "22% " + LINE),
+        ]
+        row[column].back_in = "left"
+        return
+    row[column].lines.append((f"{SKIP} top", f"{LINE} {ELBOW_Y + 1}px"))
+    if target > column:
+        row[column].lines.append((f"right {ELBOW_Y}px", "96% " + LINE))
+    else:
+        row[column].lines.append((f"left {ELBOW_Y}px", "5px " + LINE))
+    for k in range(min(column, target) + 1, max(column, target)):
+        row[k].lines.append((f"left {ELBOW_Y}px", "100% " + LINE))
+    side = "left" if target > column else "right"
+    row[target].lines.append((f"{side} {ELBOW_Y}px", "50% " + LINE))
+    row[target].arrow_in = "elbow"

@@ -227,6 +227,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
     rows = []
     back_to: list[tuple[int, ...]] = []
     leads_on: list[bool] = []
+    jump_to: list[tuple[int, ...]] = []
     for nomor, step in steps:
         ways = diagram.branches(step.bpmn_id, index)
         backs = [(label, t) for label, t in ways if index[t] <= index[step.bpmn_id]]
@@ -242,6 +243,7 @@ def sheet(version: ProcessVersion) -> SopSheet:
         back_to.append(tuple(index[t] for _, t in backs))
         following = index[step.bpmn_id] + 1
         leads_on.append(not ways or any(index[t] == following for _, t in ways))
+        jump_to.append(tuple(index[t] for _, t in ways if index[t] > following))
         rows.append(
             SheetStep(
                 nomor=nomor,
@@ -266,8 +268,8 @@ def sheet(version: ProcessVersion) -> SopSheet:
     column = {lane: k for k, lane in enumerate(lanes)}
     flow = flowchart(
         [
-            FlowStep(column.get(row.lane or ""), row.decision, backs, on)
-            for row, backs, on in zip(rows, back_to, leads_on, strict=True)
+            FlowStep(column.get(row.lane or ""), row.decision, backs, on, jumps)
+            for row, backs, on, jumps in zip(rows, back_to, leads_on, jump_to, strict=True)
         ],
         len(lanes),
     )
