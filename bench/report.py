@@ -40,8 +40,28 @@ STEPS = [
 
 
 def case(number: int, loops: int) -> dict:
-    """A finished case as the worker hands it to the connector (``reports.case_context``)."""
-    steps = STEPS[:2] + (STEPS[2:] * (loops + 1))
+    """A finished case as the worker hands it to the connector (``reports.case_context``):
+    one row per SOP step, the troubleshooting and test steps once more per failed test."""
+    steps = [
+        {
+            "number": n,
+            "name": name,
+            "lane": lane,
+            "standard": standard,
+            "rounds": [
+                {
+                    "by": "Sari Anggota Tim",
+                    "completed_at": "02-03-2026 10:00",
+                    "duration": "25 m",
+                    "met": (n + r) % 3 != 2,
+                    "fields": FIELDS,
+                    "images": [],
+                }
+                for r in range(1 + (loops if n > 2 else 0))
+            ],
+        }
+        for n, (name, lane, standard) in enumerate(STEPS, start=1)
+    ]
     return {
         "id": number,
         "title": f"Halaman pendaftaran izin tidak dapat dibuka ({number})",
@@ -54,21 +74,10 @@ def case(number: int, loops: int) -> dict:
         "application": "perizinan_online",
         "release": "v2.4.1",
         "target": "colo:/var/www/perizinan",
-        "steps": [
-            {
-                "name": name,
-                "lane": lane,
-                "by": "Sari Anggota Tim",
-                "completed_at": "02-03-2026 10:00",
-                "duration": "25 m",
-                "standard": standard,
-                "met": i % 3 != 2,
-                "fields": FIELDS,
-            }
-            for i, (name, lane, standard) in enumerate(steps)
-        ],
+        "steps": steps,
         "deployment": {
             "name": "Mengunggah ke server colocation",
+            "result": "Berhasil",
             "attempt": 1,
             "started_at": "02-03-2026 13:00",
             "finished_at": "02-03-2026 13:02",
