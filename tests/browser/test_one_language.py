@@ -78,3 +78,20 @@ def test_dates_have_four_digit_years_and_percentages_follow_the_locale(
     started = page.locator(f'tr[data-instance-id="{case}"] td').last
     expect(started).to_contain_text(year)
     assert not TWO_DIGIT_YEAR.search(started.inner_text())
+
+
+def test_the_modelers_status_save_result_and_findings_follow_the_language(new_page, live_server):
+    page = new_page("owner1")
+    to_english(page)
+    page.goto(f"{live_server}/processes/{PROCESS}/modeler")
+    expect(page.locator("#modeler")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#dirty-state")).to_have_text("All changes saved")
+    page.locator("#btn-save").click()
+    result = page.locator("#save-result")
+    # The modeler's export differs from the file as stored: a new draft, worded in English.
+    expect(result).to_contain_text("Draft version 2 saved: 0 errors, 0 warnings.")
+    expect(result.get_by_role("link", name="Open the page of version 2")).to_be_visible()
+    expect(page.locator("#save-findings")).to_contain_text(
+        "No findings: the diagram is ready to be published."
+    )
+    expect(page.locator("main")).not_to_contain_text("Semua perubahan tersimpan")

@@ -19,6 +19,7 @@ from ..services import draft_guard, sla, versions
 from ..services import forms as form_service
 from ..services.errors import Invalid
 from ..services.processes import parsed, published_version
+from . import modeler_text
 from .common import me, role_required
 from .findings import worded
 
@@ -254,6 +255,7 @@ def modeler(process_id: str):
         published=published_version(process_id),
         process_id=process_id,
         working_days=sla.counts_working_days(),  # the duration hint states the calendar's rule
+        modeler_text=modeler_text.catalog(),
     )
 
 

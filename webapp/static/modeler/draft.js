@@ -3,6 +3,7 @@
 import { $, clear, h, message, postJSON } from "./dom.js";
 import { exportXml, loadXml } from "./diagram.js";
 import { showFindings, showNoFindings } from "./findings.js";
+import { t } from "./i18n.js";
 import { setDirty, state } from "./state.js";
 
 // The form files to save: those with text.
@@ -45,7 +46,7 @@ export function save(confirmed) {
   const startRevision = state.revision;
   button.disabled = true;
   root.dataset.saving = "1";
-  message("info", "Menyimpan draf…");
+  message("info", t("Menyimpan draf…"));
   exportXml().then(function (xml) {
     return postJSON(state.cfg.draftsUrl, {
       xml: xml, forms: formsPayload(), note: $("#draft-note").value, base: state.base, confirm: confirmed === true
@@ -67,17 +68,18 @@ export function save(confirmed) {
       const findings = body.findings || [];
       const errors = findings.filter(function (f) { return f.level === "error"; }).length;
       const text = res.status === 201
-        ? "Draf versi " + body.version + " tersimpan: " + errors + " kesalahan, " + (findings.length - errors) + " peringatan. "
-        : "Isi sama dengan versi " + body.version + "; tidak ada versi baru. ";
+        ? t("Draf versi {n} tersimpan: {errors} kesalahan, {warnings} peringatan. ",
+          { n: body.version, errors: errors, warnings: findings.length - errors })
+        : t("Isi sama dengan versi {n}; tidak ada versi baru. ", { n: body.version });
       summary.appendChild(document.createTextNode(text));
-      summary.appendChild(h("a", { href: body.url, id: "draft-link", text: "Buka halaman versi " + body.version }));
+      summary.appendChild(h("a", { href: body.url, id: "draft-link", text: t("Buka halaman versi {n}", { n: body.version }) }));
       message("", "");
       showFindings(findings, body.version);
       if (!findings.length) showNoFindings();
       root.dataset.savedVersion = String(body.version);
     } else if (res.status === 422 && body.message) {
       summary.appendChild(document.createTextNode(body.message));
-      message("error", "Draf tidak tersimpan: " + body.message);
+      message("error", t("Draf tidak tersimpan: {why}", { why: body.message }));
       showFindings(body.findings || [], null);
     } else {
       const why = res.status === 400

@@ -2,6 +2,7 @@
 // leading to its element or form file, with a one-click fix where the server offers one.
 import { $, clear, csrfToken, h } from "./dom.js";
 import { openFormFile } from "./forms.js";
+import { t } from "./i18n.js";
 import { state } from "./state.js";
 import { showTab } from "./tabs.js";
 
@@ -30,7 +31,7 @@ function roleFixForm(name, version) {
     h("input", { type: "hidden", name: "csrf_token", value: csrfToken() }),
     h("input", { type: "hidden", name: "name", value: name }),
     h("input", { type: "hidden", name: "back", value: back }),
-    h("button", { type: "submit", className: "button small", text: "Buat peran “" + name + "”" })
+    h("button", { type: "submit", className: "button small", text: t("Buat peran “{name}”", { name: name }) })
   ]);
 }
 
@@ -41,7 +42,7 @@ export function showFindings(findings, version) {
   const registry = modeler ? modeler.get("elementRegistry") : null;
   findings.forEach(function (f) {
     const level = f.level === "error" ? "error" : "warning";
-    const label = level === "error" ? "Kesalahan" : "Peringatan";
+    const label = level === "error" ? t("Kesalahan") : t("Peringatan");
     const parts = [h("strong", { text: label }), " "];
     if (f.element) parts.push(h("code", { text: f.element }));
     if (f.name) parts.push(" “" + f.name + "”");
@@ -49,13 +50,13 @@ export function showFindings(findings, version) {
     const item = h("li", { className: "finding " + level, "data-code": f.code || "", "data-element": f.element || "" });
     const onDiagram = f.element && registry && registry.get(f.element);
     if (onDiagram) {
-      const button = h("button", { type: "button", className: "goto", title: "Tampilkan di diagram" }, parts);
+      const button = h("button", { type: "button", className: "goto", title: t("Tampilkan di diagram") }, parts);
       button.addEventListener("click", function () { selectElement(f.element); });
       item.appendChild(button);
       modeler.get("canvas").addMarker(f.element, "finding-" + level);
       state.markers.push([f.element, "finding-" + level]);
     } else if (f.element && f.element in state.forms) {
-      const open = h("button", { type: "button", className: "goto", title: "Buka formulir" }, parts);
+      const open = h("button", { type: "button", className: "goto", title: t("Buka formulir") }, parts);
       open.addEventListener("click", function () { openFormFile(f.element); });
       item.appendChild(open);
     } else {
@@ -67,5 +68,5 @@ export function showFindings(findings, version) {
 }
 
 export function showNoFindings() {
-  $("#save-findings").appendChild(h("li", { className: "ok", text: "Tidak ada temuan: diagram siap diterbitkan." }));
+  $("#save-findings").appendChild(h("li", { className: "ok", text: t("Tidak ada temuan: diagram siap diterbitkan.") }));
 }

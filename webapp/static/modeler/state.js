@@ -2,6 +2,7 @@
 // diagram and forms, and whether there are unsaved changes. One object, so every module sees
 // the same values (an imported binding cannot be reassigned by its importer).
 import { $ } from "./dom.js";
+import { t } from "./i18n.js";
 
 export const state = {
   root: null,              // #modeler, whose data-* attributes carry the URLs
@@ -27,7 +28,7 @@ export function setDirty(value) {
   state.dirty = value;
   if (value) state.revision += 1;
   const badge = $("#dirty-state");
-  badge.textContent = value ? "Ada perubahan yang belum disimpan" : "Semua perubahan tersimpan";
+  badge.textContent = value ? t("Ada perubahan yang belum disimpan") : t("Semua perubahan tersimpan");
   badge.classList.toggle("dirty", value);
   state.root.dataset.dirty = value ? "1" : "0";
 }
