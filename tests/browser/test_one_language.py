@@ -95,3 +95,14 @@ def test_the_modelers_status_save_result_and_findings_follow_the_language(new_pa
         "No findings: the diagram is ready to be published."
     )
     expect(page.locator("main")).not_to_contain_text("Semua perubahan tersimpan")
+
+    # The properties panel: type, sections, the time standard and the SOP table's fields.
+    page.locator('g.djs-shape[data-element-id="Task_3_troubleshooting"]').click()
+    props = page.locator("#props-body")
+    expect(props).to_have_attribute("data-element", "Task_3_troubleshooting")
+    expect(props).to_contain_text("Staff task · bpmn:UserTask")
+    expect(props.locator("h3", has_text="SOP table")).to_be_visible()
+    expect(props.get_by_label("Time standard", exact=True)).to_have_value("2 jam")
+    expect(props.get_by_label("Step number", exact=True)).to_have_value("3")
+    expect(props).to_contain_text("Follows the time standard above.")
+    expect(props).not_to_contain_text("Mutu baku waktu")

@@ -13,6 +13,7 @@ import { renderProcessPanel } from "./process_panel.js";
 import { standardField } from "./standard-field.js";
 import { isEscalationTask } from "./standard.js";
 import { state } from "./state.js";
+import { t } from "./i18n.js";
 
 const NEW_FILE = "__new__";
 const SOP_FIELDS = [
@@ -58,12 +59,12 @@ export function scheduleRender() {
 
 function typeLabel(element) {
   const type = bo(element).$type;
-  return (TYPE_NAMES[type] || type.replace(/^bpmn:/, "")) + " · " + type;
+  return (TYPE_NAMES[type] ? t(TYPE_NAMES[type]) : type.replace(/^bpmn:/, "")) + " · " + type;
 }
 
 function add(node) { state.propsBody.appendChild(node); }
 
-function section(title) { add(h("h3", { text: title })); }
+function section(title) { add(h("h3", { text: t(title) })); }
 
 // Draw the panel for the selected element, keeping focus on the control being edited.
 export function renderPanel() {
@@ -186,12 +187,12 @@ function renderSop(element) {
   SOP_FIELDS.forEach(function (f) {
     if (f[0] === "sopWaktu" && follows) {
       // One value, one place: the Waktu column follows the time standard above.
-      add(field(f[0], f[1], textInput(spiffProp(b, f[0]), { readonly: "readonly" }),
-        "Mengikuti Mutu baku waktu di atas.", null));
+      add(field(f[0], t(f[1]), textInput(spiffProp(b, f[0]), { readonly: "readonly" }),
+        t("Mengikuti Mutu baku waktu di atas."), null));
       return;
     }
     const control = f[0] === "sopNomor" ? textInput(spiffProp(b, f[0]), { inputmode: "numeric" }) : textArea(spiffProp(b, f[0]), 2);
-    add(field(f[0], f[1], control, f[2] || null, function (value) {
+    add(field(f[0], t(f[1]), control, f[2] ? t(f[2]) : null, function (value) {
       const had = spiffProps(b).some(function (p) { return p.name === f[0]; });
       setSpiffProp(element, f[0], value.trim(), had);
     }));
