@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..engine import sop_import
+from ..engine import durations, sop_import
 from ..engine.sop_import.errors import ImportRefused
 from ..engine.sop_import.generate import table_to_diagram
 from ..engine.sop_import.plan import process_id_for, short_name
@@ -36,6 +36,12 @@ class DocumentRefused(ServiceError):
         super().__init__(_("Dokumen tidak dapat diimpor."), code=code, params=params)
         self.code = code
         self.params = params
+
+
+def read_waktu(text: str) -> str | None:
+    """The ISO duration of a Waktu the owner typed ('10 menit', "30'", '1 x 24 jam'), or None."""
+    said = durations.from_document_words(text)
+    return said.iso() if said is not None and said.total_seconds > 0 else None
 
 
 def table_schema() -> dict[str, Any]:

@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..engine import durations
 from ..services import sop_import as svc
 from ..services import versions
 from ..services.errors import Invalid
@@ -74,12 +73,6 @@ def _too_large() -> str:
 
 def _reasons(exc: Invalid) -> str:
     return "; ".join(f"{where}: {why}" for where, why in list(exc.errors.items())[:5])
-
-
-def read_waktu(text: str) -> str | None:
-    """The ISO duration of a Waktu the owner typed ('10 menit', "30'", '1 x 24 jam'), or None."""
-    said = durations.from_document_words(text)
-    return said.iso() if said is not None and said.total_seconds > 0 else None
 
 
 def _document() -> tuple[str, bytes] | None:
@@ -182,7 +175,7 @@ def _review_page(
 def review():
     """Draw the corrected table again ("Gambar ulang") or save it as a draft ("Buat draf")."""
     try:
-        corrected = table_from_form(request.form, LABELS, read_waktu)
+        corrected = table_from_form(request.form, LABELS, svc.read_waktu)
     except Damaged:
         problem = _(
             "Formulir tinjauan rusak atau terpotong, sehingga tabelnya tidak dapat dibaca. "
