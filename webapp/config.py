@@ -128,6 +128,10 @@ SETTINGS = [
         "Reverse proxies in front of the app (0-5) whose X-Forwarded-For/-Proto are believed: "
         "the client address for log-in limits and the audit log. 0 = none, headers ignored.",
     ),
+    # --- Single sign-on (OpenID Connect) ---
+    # --- Directory log-in (LDAP / Active Directory) ---
+    # --- WhatsApp and Telegram notifications ---
+    # --- Object storage (S3-compatible) and health checks ---
 ]
 
 MAX_TRUSTED_PROXIES = 5

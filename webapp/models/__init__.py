@@ -2,7 +2,7 @@
 
 from .audit import Attachment, AuditEvent, LoginAttempt
 from .instance import HumanTask, InstanceWord, ProcessInstance, human_task_candidate, title_words
-from .notification import Incident, Notification
+from .notification import Incident, Notification, NotificationDelivery
 from .process import ProcessDefinition, ProcessVersion
 from .service_call import ServiceCall
 from .session import UserSession
@@ -19,6 +19,7 @@ __all__ = [
     "InstanceWord",
     "LoginAttempt",
     "Notification",
+    "NotificationDelivery",
     "InstanceStatus",
     "ProcessDefinition",
     "ProcessInstance",

@@ -37,6 +37,32 @@ class Notification(db.Model):
     user: Mapped[User] = relationship()
 
 
+class NotificationDelivery(db.Model):
+    """One notification sent over one channel (e-mail, WhatsApp, Telegram): the outbox row.
+
+    The worker sends due rows, never a web request; a failure counts an attempt and sets the
+    next one later (back-off) until the attempts run out (``failed``). The in-app notification
+    itself never depends on a delivery.
+    """
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (Index("ix_notification_delivery_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))  # email | whatsapp | telegram
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    notification: Mapped[Notification] = relationship()
+
+
 class Incident(db.Model):
     """Something failed on an instance and waits for an administrator."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, false, select
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +47,7 @@ class Role(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "user"
+    __table_args__ = (UniqueConstraint("auth_source", "external_id", name="uq_user_external"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -55,6 +56,19 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the account logs in: ``local`` (password here), ``oidc`` (single sign-on) or
+    # ``ldap`` (the office directory); ``external_id`` is the provider's stable id for it
+    # (the OIDC issuer and subject, the directory entry's DN or GUID).
+    auth_source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    # Where notifications reach the person besides the app: a WhatsApp number in international
+    # form without "+" (628…), a Telegram chat id, and the chosen channels, comma-separated
+    # (``email``, ``whatsapp``, ``telegram``); in-app notifications are always kept.
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    telegram_chat_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    notify_channels: Mapped[str] = mapped_column(
+        String(64), default="email", server_default="email"
+    )
 
     roles: Mapped[list[Role]] = relationship(secondary=user_role, back_populates="users")
 
