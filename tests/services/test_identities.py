@@ -1,0 +1,163 @@
+"""Accounts from single sign-on and the directory (services/identities.py): created on the first
+log-in, kept up to date after, roles following the role map without touching roles given by
+hand, and never taking over a local account that has the same username."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import AuditEvent, Role, User
+from webapp.services import identities
+from webapp.services.identities import IdentityConflict, IdentityRefused, parse_role_map
+
+ROLE_MAP = parse_role_map("sopflow-ketua=Ketua Tim;sopflow-tim=Tim;sopflow-admin=admin")
+ISSUER = "http://127.0.0.1:9/realm"
+
+
+def _provision(sub="s-1", username="Budi.SSO", groups=("sopflow-tim",), **extra) -> User:
+    values = {
+        "username": username,
+        "full_name": "Budi Santoso",
+        "email": "budi@kantor.go.id",
+        "groups": groups,
+        "role_map": ROLE_MAP,
+    }
+    values.update(extra)
+    return identities.provision("oidc", f"{ISSUER}|{sub}", **values)
+
+
+def _user(name: str) -> User:
+    return db.session.scalar(select(User).where(User.username == name))
+
+
+def _actions(action: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
+
+
+# --- the role map setting ---------------------------------------------------------------------
+
+
+def test_role_map_reads_groups_roles_with_spaces_and_several_roles():
+    assert parse_role_map("sopflow-ketua=Ketua Tim;sopflow-tim=Tim, Tim Teknis ;") == {
+        "sopflow-ketua": ["Ketua Tim"],
+        "sopflow-tim": ["Tim", "Tim Teknis"],
+    }
+
+
+def test_role_map_takes_a_directory_dn_as_the_group():
+    mapped = parse_role_map("cn=ketua,ou=groups,dc=kantor,dc=go,dc=id=Ketua Tim\n")
+    assert mapped == {"cn=ketua,ou=groups,dc=kantor,dc=go,dc=id": ["Ketua Tim"]}
+
+
+def test_role_map_merges_a_group_named_twice_and_empty_is_empty():
+    assert parse_role_map("g=A;g=B,A") == {"g": ["A", "B"]}
+    assert parse_role_map("") == {}
+    assert parse_role_map(" ; ") == {}
+
+
+@pytest.mark.parametrize("bad", ["justagroup", "=Tim", "g=", "g= , "])
+def test_role_map_refuses_an_entry_without_group_or_role(bad):
+    with pytest.raises(ValueError, match="role map entry"):
+        parse_role_map(bad)
+
+
+# --- provisioning ------------------------------------------------------------------------------
+
+
+def test_first_log_in_creates_the_account_with_mapped_roles_and_no_usable_password(app):
+    with app.app_context():
+        user = _provision(groups=["sopflow-tim", "SOPFLOW-KETUA", "unmapped"])
+        assert user.username == "budi.sso"
+        assert (user.auth_source, user.external_id) == ("oidc", f"{ISSUER}|s-1")
+        assert (user.full_name, user.email) == ("Budi Santoso", "budi@kantor.go.id")
+        assert user.role_names == {"Tim", "Ketua Tim"}
+        assert not user.check_password("")
+        assert not user.check_password(user.password_hash)
+        assert _actions("auth.account_created") == 1
+
+
+def test_next_log_in_updates_name_email_and_roles_but_keeps_hand_given_roles(app):
+    with app.app_context():
+        first = _provision(groups=["sopflow-tim", "sopflow-ketua"])
+        # An administrator gives a role the map never names.
+        first.roles.append(db.session.scalar(select(Role).where(Role.name == "process_owner")))
+        db.session.commit()
+        again = _provision(
+            username="someone-else",
+            full_name="Budi S., S.Kom.",
+            email="budi.s@kantor.go.id",
+            groups=["sopflow-ketua"],
+        )
+        assert again.id == first.id
+        assert again.username == "budi.sso"  # kept: diagrams and assignments refer to it
+        assert (again.full_name, again.email) == ("Budi S., S.Kom.", "budi.s@kantor.go.id")
+        assert again.role_names == {"Ketua Tim", "process_owner"}
+        assert _actions("auth.roles_synced") == 1
+        assert db.session.scalar(select(func.count()).select_from(User)) == 7  # 6 demo + 1
+
+
+def test_a_local_account_with_the_same_username_is_never_taken_over(app):
+    with app.app_context():
+        with pytest.raises(IdentityConflict) as refused:
+            _provision(username="ketua1", groups=["sopflow-admin"])
+        assert "ketua1" in refused.value.message
+        ketua = _user("ketua1")
+        assert (ketua.auth_source, ketua.external_id) == ("local", None)
+        assert ketua.role_names == {"Ketua Tim"}
+        assert ketua.check_password("demo")
+        assert _actions("auth.identity_conflict") == 1
+
+
+def test_another_sso_account_with_the_same_username_is_not_taken_over(app):
+    with app.app_context():
+        _provision(sub="s-1", username="budi")
+        with pytest.raises(IdentityConflict):
+            _provision(sub="s-2", username="budi")
+        assert _user("budi").external_id == f"{ISSUER}|s-1"
+
+
+def test_an_account_made_ahead_for_sso_is_linked_on_first_log_in(app):
+    with app.app_context():
+        db.session.add(
+            User(username="budi", full_name="Budi", auth_source="oidc", password_hash="!x")
+        )
+        db.session.commit()
+        user = _provision(username="budi")
+        assert user.external_id == f"{ISSUER}|s-1"
+        assert db.session.scalar(select(func.count()).select_from(User)) == 7
+
+
+def test_a_deactivated_account_is_refused(app):
+    with app.app_context():
+        user = _provision()
+        user.active = False
+        db.session.commit()
+        with pytest.raises(IdentityRefused) as refused:
+            _provision(full_name="Changed")
+        assert not isinstance(refused.value, IdentityConflict)
+        assert "dinonaktifkan" in refused.value.message
+        assert _user("budi.sso").full_name == "Budi Santoso"
+
+
+@pytest.mark.parametrize("username", ["", "   ", "budi santoso", "x" * 65])
+def test_an_unusable_username_is_refused(app, username):
+    with app.app_context():
+        with pytest.raises(IdentityRefused):
+            _provision(username=username)
+
+
+def test_a_role_the_map_names_but_sopflow_lacks_is_not_created(app):
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Role))
+        user = _provision(groups=["g"], role_map=parse_role_map("g=Tim,Tidak Ada"))
+        assert user.role_names == {"Tim"}
+        assert db.session.scalar(select(func.count()).select_from(Role)) == before
+
+
+def test_a_bad_email_from_the_provider_is_dropped_not_stored(app):
+    with app.app_context():
+        assert _provision(email="not an address").email == ""

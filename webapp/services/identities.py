@@ -1,0 +1,252 @@
+"""Accounts that log in elsewhere (single sign-on, the office directory): create or update them.
+
+Single sign-on (OpenID Connect, ``webapp/oidc.py``) and directory log-in (LDAP) both end in
+:func:`provision`: it finds the sopflow account of the person the provider vouched for, creates it
+on their first log-in, brings their name, e-mail and roles up to date, and commits. The caller
+then opens the session with ``auth_svc.log_in(user)`` exactly as the password log-in does (that
+audits the log-in itself).
+
+Rules, decided once for both sources:
+
+- An account is found by ``(source, external_id)``: the provider's stable id (for OIDC
+  ``"<issuer>|<sub>"``), never by a name the person can change at the provider alone.
+- Else by username, but only an account of the same source that is not yet linked to another
+  external id (an administrator may create ``budi`` as an SSO account ahead of time). A *local*
+  account (password in sopflow) or another source's account with the same username is never
+  taken over: :class:`IdentityConflict`, with a message for the person and the administrator.
+- The username is set on creation and then kept (diagrams and assignments refer to it); the
+  full name and e-mail follow the provider on every log-in.
+- Roles follow the role map: every role the map gives for the person's groups is granted; a role
+  the map *could* give but their groups no longer do is removed; a role the map never names
+  (given by an administrator by hand) is left alone. A role the map names but sopflow does not
+  have is not created (a typo in a setting must not invent a lane): it is skipped and logged.
+  Groups match case-insensitively (directory group names are case-insensitive).
+- A person with no role at all may still log in: they see an empty worklist and a message asking
+  the administrator for a role (the log-in views say so), rather than a refusal that would look
+  like a broken log-in.
+- An account deactivated in sopflow is refused (:class:`IdentityRefused`), whatever the provider
+  says.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Role, User
+from . import audit
+from .errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("oidc", "ldap")
+USERNAME_MAX = 64
+FULL_NAME_MAX = 200
+EMAIL_MAX = 254
+EXTERNAL_ID_MAX = 255
+# Usernames from a provider: lower case; letters, digits and . _ - @ + (an e-mail address as
+# Azure AD's preferred_username is allowed).
+USERNAME_RE = re.compile(r"[a-z0-9._@+-]{1,64}")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+class IdentityRefused(ServiceError):
+    """The provider vouched for this person, but sopflow will not let them in; ``message`` says
+    why in words for them (no internals)."""
+
+    status = 403
+
+
+class IdentityConflict(IdentityRefused):
+    """Another sopflow account (a local one, or another source's) already has this username."""
+
+    status = 409
+
+
+def parse_role_map(text: str) -> dict[str, list[str]]:
+    """Read a role map setting: ``group=Role,Other role;group2=Role`` → ``{group: [roles]}``.
+
+    Entries are separated by ``;`` (or new lines); in each, the group is everything before the
+    LAST ``=`` (so an LDAP group DN such as ``cn=ketua,ou=groups,dc=kantor,dc=go,dc=id`` works)
+    and the roles after it, separated by ``,`` (role names may contain spaces, not commas).
+    Spaces around names are dropped; a group named twice gets the roles of both entries.
+    Raises ``ValueError`` with the entry at fault.
+    """
+    mapping: dict[str, list[str]] = {}
+    for raw in re.split(r"[;\n]", text or ""):
+        entry = raw.strip()
+        if not entry:
+            continue
+        group, sep, roles_text = entry.rpartition("=")
+        group = group.strip()
+        roles = [r.strip() for r in roles_text.split(",") if r.strip()]
+        if not sep or not group or not roles:
+            raise ValueError(f"role map entry {entry!r}: expected group=Role[,Role…]")
+        targets = mapping.setdefault(group, [])
+        targets.extend(r for r in roles if r not in targets)
+    return mapping
+
+
+def mapped_roles(
+    groups: Iterable[str], role_map: dict[str, list[str]]
+) -> tuple[set[str], set[str]]:
+    """The role names the map gives for ``groups``, and every role name the map can give."""
+    have = {g.strip().casefold() for g in groups if isinstance(g, str) and g.strip()}
+    given: set[str] = set()
+    targets: set[str] = set()
+    for group, roles in role_map.items():
+        targets.update(roles)
+        if group.strip().casefold() in have:
+            given.update(roles)
+    return given, targets
+
+
+def normalize_username(raw: str) -> str:
+    """The sopflow username for a provider's name: trimmed, lower case; refused if unusable."""
+    username = (raw or "").strip().lower()
+    if not USERNAME_RE.fullmatch(username):
+        raise IdentityRefused(
+            _(
+                "Penyedia identitas tidak memberikan nama pengguna yang dapat dipakai (huruf, "
+                "angka dan . _ - @ +, paling banyak 64 karakter). Hubungi administrator."
+            )
+        )
+    return username
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    return email if len(email) <= EMAIL_MAX and EMAIL_RE.fullmatch(email) else ""
+
+
+def provision(
+    source: str,
+    external_id: str,
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    groups: Iterable[str],
+    role_map: dict[str, list[str]],
+) -> User:
+    """Find, create or update the account of the person ``source`` vouched for; commit; return it.
+
+    See the module's docstring for the rules. Raises :class:`IdentityConflict` when the username
+    belongs to another account sopflow must not take over, :class:`IdentityRefused` when the
+    account is deactivated here or the provider's username is unusable. Does not open a session:
+    call ``auth_svc.log_in(user)`` next.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown identity source {source!r}")
+    if not external_id or len(external_id) > EXTERNAL_ID_MAX:
+        raise ValueError("external_id must be 1-255 characters")
+    groups = list(groups)
+    try:
+        return _provision(source, external_id, username, full_name, email, groups, role_map)
+    except IntegrityError:
+        # Two first log-ins of the same person at once: the other one created the account.
+        db.session.rollback()
+        return _provision(source, external_id, username, full_name, email, groups, role_map)
+
+
+def _provision(
+    source: str,
+    external_id: str,
+    username: str,
+    full_name: str,
+    email: str,
+    groups: list[str],
+    role_map: dict[str, list[str]],
+) -> User:
+    user = db.session.scalar(
+        select(User).where(User.auth_source == source, User.external_id == external_id)
+    )
+    created = False
+    if user is None:
+        name = normalize_username(username)
+        user = db.session.scalar(select(User).where(User.username == name))
+        if user is not None and (user.auth_source != source or user.external_id is not None):
+            audit.record(
+                "auth.identity_conflict",
+                None,
+                username=name,
+                source=source,
+                existing_source=user.auth_source,
+            )
+            db.session.commit()
+            raise IdentityConflict(_conflict_message(name, user.auth_source))
+        if user is None:
+            user = User(
+                username=name,
+                auth_source=source,
+                active=True,
+                # Never usable: werkzeug refuses a hash without a method, so no password works.
+                password_hash="!" + secrets.token_hex(16),
+            )
+            db.session.add(user)
+            created = True
+        user.external_id = external_id
+    if not user.active:
+        db.session.rollback()
+        raise IdentityRefused(
+            _("Akun Anda di sopflow dinonaktifkan. Hubungi administrator."),
+        )
+    user.full_name = (full_name or "").strip()[:FULL_NAME_MAX] or user.full_name or user.username
+    user.email = _clean_email(email) or ("" if created else user.email)
+    granted, removed = _sync_roles(user, groups, role_map)
+    db.session.flush()
+    if created:
+        audit.record(
+            "auth.account_created",
+            user,
+            source=source,
+            roles=sorted(user.role_names),
+        )
+    elif granted or removed:
+        audit.record("auth.roles_synced", user, source=source, granted=granted, removed=removed)
+    db.session.commit()
+    return user
+
+
+def _sync_roles(
+    user: User, groups: list[str], role_map: dict[str, list[str]]
+) -> tuple[list[str], list[str]]:
+    """Grant the mapped roles of ``groups``, remove the mapped ones they no longer give."""
+    given, targets = mapped_roles(groups, role_map)
+    if not targets:
+        return [], []
+    existing = {
+        r.name: r for r in db.session.scalars(select(Role).where(Role.name.in_(sorted(targets))))
+    }
+    unknown = sorted(set(targets) - set(existing))
+    if unknown:
+        log.warning("role map names roles sopflow does not have: %s", ", ".join(unknown))
+    have = user.role_names
+    granted = sorted(name for name in given if name in existing and name not in have)
+    removed = sorted(name for name in have if name in targets and name not in given)
+    for name in granted:
+        user.roles.append(existing[name])
+    for role in [r for r in user.roles if r.name in removed]:
+        user.roles.remove(role)
+    return granted, removed
+
+
+def _conflict_message(username: str, existing_source: str) -> str:
+    where = {
+        "local": _("akun dengan kata sandi sopflow"),
+        "oidc": _("akun SSO lain"),
+        "ldap": _("akun direktori"),
+    }.get(existing_source, existing_source)
+    return _(
+        "Nama pengguna '%(u)s' sudah dipakai oleh %(where)s. Demi keamanan akun itu tidak "
+        "diambil alih; hubungi administrator untuk menautkan atau mengganti namanya.",
+        u=username,
+        where=where,
+    )
