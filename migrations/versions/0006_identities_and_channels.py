@@ -19,23 +19,22 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('auth_source', sa.String(length=16), server_default='local', nullable=False)
-        )
-        batch_op.add_column(sa.Column('external_id', sa.String(length=255), nullable=True))
-        batch_op.add_column(
-            sa.Column('phone', sa.String(length=32), server_default='', nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column('telegram_chat_id', sa.String(length=64), server_default='', nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column(
-                'notify_channels', sa.String(length=64), server_default='email', nullable=False
-            )
-        )
-        batch_op.create_unique_constraint('uq_user_external', ['auth_source', 'external_id'])
+    # Plain ALTERs and a unique index, no batch copy: SQLite adds (and, from 3.35, drops) a
+    # column in place, and a copy of the user table would trip the foreign keys held to it.
+    op.add_column(
+        'user', sa.Column('auth_source', sa.String(length=16), server_default='local', nullable=False)
+    )
+    op.add_column('user', sa.Column('external_id', sa.String(length=255), nullable=True))
+    op.add_column('user', sa.Column('phone', sa.String(length=32), server_default='', nullable=False))
+    op.add_column(
+        'user',
+        sa.Column('telegram_chat_id', sa.String(length=64), server_default='', nullable=False),
+    )
+    op.add_column(
+        'user',
+        sa.Column('notify_channels', sa.String(length=64), server_default='email', nullable=False),
+    )
+    op.create_index('uq_user_external', 'user', ['auth_source', 'external_id'], unique=True)
 
     op.create_table(
         'notification_delivery',
@@ -62,14 +61,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('notification_delivery', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_notification_delivery_notification_id'))
-        batch_op.drop_index('ix_notification_delivery_due')
-    op.drop_table('notification_delivery')
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_user_external', type_='unique')
-        batch_op.drop_column('notify_channels')
-        batch_op.drop_column('telegram_chat_id')
-        batch_op.drop_column('phone')
-        batch_op.drop_column('external_id')
-        batch_op.drop_column('auth_source')
+    op.drop_table('notification_delivery')  # its indexes go with it
+    op.drop_index('uq_user_external', table_name='user')
+    for column in ('notify_channels', 'telegram_chat_id', 'phone', 'external_id', 'auth_source'):
+        op.drop_column('user', column)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, false, select
+from sqlalchemy import Column, ForeignKey, Index, String, Table, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,7 +47,7 @@ class Role(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "user"
-    __table_args__ = (UniqueConstraint("auth_source", "external_id", name="uq_user_external"),)
+    __table_args__ = (Index("uq_user_external", "auth_source", "external_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
