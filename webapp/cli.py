@@ -17,7 +17,7 @@ from .config import MAX_WORKER_CONCURRENCY
 from .engine.spec import DiagramError
 from .extensions import db
 from .models import SYSTEM_ROLES, ApiToken, Role, User
-from .services import users, worker_loop
+from .services import backup, users, worker_loop
 from .services.errors import Invalid
 from .services.processes import import_folder
 
@@ -209,11 +209,46 @@ def create_role(name: str, description: str | None, external: bool) -> None:
     click.echo(f"created role '{role.name}'{kind}: {role.description}")
 
 
+@click.group("backup", cls=AppGroup)
+def backup_group() -> None:
+    """Back up the database and the stored files into a folder, or restore one."""
+
+
+@backup_group.command("create")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup_create(folder: Path) -> None:
+    """Dump the database (pg_dump, mariadb-dump or SQLite's backup), then copy the files."""
+    try:
+        summary = backup.create(folder, echo=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"backup written to {summary.folder}: {backup.KINDS[summary.database]} database at "
+        f"revision {summary.revision}, {summary.files} files ({summary.file_bytes} bytes)"
+    )
+
+
+@backup_group.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def backup_restore(folder: Path) -> None:
+    """Restore a backup into this instance's new, empty database and its file store."""
+    try:
+        summary = backup.restore(folder, echo=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"restored {backup.KINDS[summary.database]} database at revision {summary.revision} "
+        f"and {summary.files} files ({summary.file_bytes} bytes); every stored file checked"
+    )
+    click.echo("next: flask --app webapp db upgrade (a no-op when the revision is current)")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(users_group)
     app.cli.add_command(roles_group)
     app.cli.add_command(worker_command)
+    app.cli.add_command(backup_group)
 
 
 @click.command("worker")

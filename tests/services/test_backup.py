@@ -1,0 +1,223 @@
+"""Backup and restore: a case with an attachment, backed up, restored into a fresh database and a
+fresh file folder, is opened there, its attachment downloaded and its work continued.
+
+The round trip runs the real commands an IT team runs (``flask --app webapp backup create`` /
+``restore`` in their own processes, with pg_dump/pg_restore or mariadb-dump/mariadb), on each
+database; the refusals run in-process on SQLite.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from tests.conftest import (
+    FAST_HASH,
+    PNG,
+    SERVER_URLS,
+    STEP1,
+    STEP2,
+    STEP3,
+    Actions,
+    _own_database,
+    missing,
+)
+from webapp import create_app
+from webapp.engine.calendar import WallClockCalendar
+from webapp.extensions import db
+from webapp.models import Attachment, ProcessInstance
+from webapp.services import backup
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMPIRAN = "data:image/png;name=layar.png;base64," + base64.b64encode(PNG).decode()
+TOOLS = {"postgresql": ("pg_dump", "pg_restore"), "mysql": ("mariadb-dump", "mariadb")}
+
+
+def flask(url: str, files: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``flask --app webapp …`` in its own process, configured as a server would be."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPFLOW_")}
+    env.update(SOPFLOW_DATABASE_URL=url, SOPFLOW_ATTACHMENT_DIR=str(files))
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def fresh_database(app, tmp_path: Path) -> tuple[str, callable]:
+    """A new, empty database of the same kind as ``app``'s (no tables, not migrated)."""
+    url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    kind = url.get_backend_name()
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'restored.db'}", lambda: None
+    for tool in TOOLS[kind]:
+        if shutil.which(tool) is None:
+            missing(f"{tool} not installed (Debian: postgresql-client / mariadb-client)")
+    base = SERVER_URLS["postgresql" if kind == "postgresql" else "mariadb"]
+    return _own_database(base)
+
+
+def restored_app(url: str, files: Path):
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "ATTACHMENT_DIR": str(files),
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "SLA_CALENDAR": WallClockCalendar(),
+        }
+    )
+
+
+def a_case_with_an_attachment(app, actions) -> tuple[int, str]:
+    """A case started with a screenshot and worked one step on; (its id, the file's id)."""
+    case = actions.start(data={**STEP1, "lampiran": LAMPIRAN})
+    task = actions.open_task(case["id"], "Task_2_analisa")
+    assert actions.complete("ketua1", task.id, STEP2).status_code == 200
+    with app.app_context():
+        [row] = db.session.scalars(select(Attachment)).all()
+        return case["id"], row.id
+
+
+def assert_case_opens_and_continues(app, case_id: int, file_id: str) -> None:
+    """The restored case: its page, its file, its history, and its next step can be done."""
+    actions = Actions(app)
+    staff = actions.client("unit1")
+    page = staff.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert STEP1["judul"] in page.get_data(as_text=True)
+    download = staff.get(f"/cases/{case_id}/files/{file_id}")
+    assert (download.status_code, download.data) == (200, PNG)
+    history = app.test_client().get(
+        f"/api/v1/instances/{case_id}/history", headers=actions.token("unit1")
+    )
+    steps = [item["step"] for item in history.get_json()["items"]]
+    assert steps[:2] == ["Task_1_pesan_perbaikan", "Task_2_analisa"], steps
+    assert history.get_json()["items"][0]["data"]["lampiran"] == file_id
+    task = actions.open_task(case_id, "Task_3_troubleshooting")
+    assert actions.complete("tim1", task.id, STEP3).status_code == 200
+    actions.open_task(case_id, "Task_4_uji_implementasi")
+
+
+@pytest.mark.slow
+def test_backup_restores_into_a_fresh_database_where_the_case_opens_and_continues(
+    app, actions, tmp_path
+):
+    source_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    case_id, file_id = a_case_with_an_attachment(app, actions)
+    folder = tmp_path / "backup"
+
+    made = flask(source_url, Path(app.config["ATTACHMENT_DIR"]), "backup", "create", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert "1 files" in made.stdout, made.stdout
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["files"]["count"] == 1
+    assert (folder / "files" / file_id[:2] / file_id).read_bytes() == PNG
+
+    target_url, drop = fresh_database(app, tmp_path)
+    files = tmp_path / "restored-files"
+    try:
+        done = flask(target_url, files, "backup", "restore", str(folder))
+        assert done.returncode == 0, done.stderr
+        assert "every stored file checked" in done.stdout, done.stdout
+        restored = restored_app(target_url, files)
+        with restored.app_context():
+            assert db.session.scalar(select(ProcessInstance.title).filter_by(id=case_id))
+        assert_case_opens_and_continues(restored, case_id, file_id)
+        with restored.app_context():
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """An app on its own SQLite file, set up with the demo users."""
+    app = restored_app(f"sqlite:///{tmp_path / 'source.db'}", tmp_path / "source-files")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["setup", "--demo"])
+        assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_restore_in_process_on_sqlite_brings_the_case_back(sqlite_app, tmp_path):
+    case_id, file_id = a_case_with_an_attachment(sqlite_app, Actions(sqlite_app))
+    made = sqlite_app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert made.exit_code == 0, made.output
+    target = restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "fresh-files")
+    done = target.test_cli_runner().invoke(args=["backup", "restore", str(tmp_path / "b")])
+    assert done.exit_code == 0, done.output
+    assert "1 files" in done.output
+    assert_case_opens_and_continues(target, case_id, file_id)
+
+
+def test_restore_refuses_a_database_that_is_not_empty_and_changes_nothing(sqlite_app, tmp_path):
+    a_case_with_an_attachment(sqlite_app, Actions(sqlite_app))
+    runner = sqlite_app.test_cli_runner()
+    assert runner.invoke(args=["backup", "create", str(tmp_path / "b")]).exit_code == 0
+    done = runner.invoke(args=["backup", "restore", str(tmp_path / "b")])
+    assert done.exit_code == 1
+    assert "is not empty" in done.output and "new, empty database" in done.output
+    with sqlite_app.app_context():
+        assert db.session.scalar(select(sa.func.count()).select_from(ProcessInstance)) == 1
+
+
+def test_backup_refuses_a_folder_that_is_not_empty(sqlite_app, tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "old.txt").write_text("x")
+    done = sqlite_app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert done.exit_code == 1
+    assert "is not empty" in done.output
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["old.txt"]
+
+
+@pytest.mark.parametrize("damage", ["no-manifest", "damaged-dump", "missing-file"])
+def test_restore_refuses_an_unfinished_or_damaged_backup(sqlite_app, tmp_path, damage):
+    _, file_id = a_case_with_an_attachment(sqlite_app, Actions(sqlite_app))
+    folder = tmp_path / "b"
+    assert (
+        sqlite_app.test_cli_runner().invoke(args=["backup", "create", str(folder)]).exit_code == 0
+    )
+    expected = {
+        "no-manifest": "not a finished sopflow backup",
+        "damaged-dump": "missing or damaged",
+        "missing-file": f"1 stored files are wrong: {file_id} (layar.png): missing",
+    }[damage]
+    if damage == "no-manifest":
+        (folder / "manifest.json").unlink()
+    elif damage == "damaged-dump":
+        with (folder / "database.sqlite3").open("r+b") as dump:
+            dump.seek(200)
+            dump.write(b"\xff\xfe")
+    else:
+        (folder / "files" / file_id[:2] / file_id).unlink()
+    target = restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "fresh-files")
+    done = target.test_cli_runner().invoke(args=["backup", "restore", str(folder)])
+    assert done.exit_code == 1
+    assert expected in done.output, done.output
+
+
+def test_pg_dump_is_not_older_than_the_server(app):
+    """An old pg_dump refuses a newer server mid-backup; the backup says so before it starts."""
+    if sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        pytest.skip("PostgreSQL only")
+    if shutil.which("pg_dump") is None:
+        missing("pg_dump not installed (Debian: postgresql-client)")
+    with app.app_context():
+        client, server = backup.check_pg_tools()
+    assert client >= server

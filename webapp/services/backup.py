@@ -1,0 +1,428 @@
+"""Backups: the database through its own standard tool, then the stored files, into one folder.
+
+A backup folder holds
+
+* ``database.pgdump`` (``pg_dump --format=custom``), ``database.sql`` (``mariadb-dump``) or
+  ``database.sqlite3`` (SQLite's online backup), restorable by hand with the same tools;
+* ``files/``: every stored file (attachments, reports) under its own key (``ab/ab12…``);
+* ``manifest.json``, written last: what the folder holds, the schema revision, and the size of
+  the dump. A folder without it is an unfinished backup and is refused.
+
+The database is dumped first, the files copied after it: a file is always written before the row
+that names it commits, so every row in the dump finds its file in the copy (files newer than the
+dump come along too, harmlessly).
+
+Restoring wants an empty database (a fresh one, made by the administrator) of the same kind, and
+puts the files into whatever the restoring instance stores files in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Attachment
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+FILES = "files"
+DUMPS = {"postgresql": "database.pgdump", "mysql": "database.sql", "sqlite": "database.sqlite3"}
+KINDS = {"postgresql": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}
+_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}")
+# libpq's own names for the connection parameters a SQLAlchemy URL may carry in its query.
+_LIBPQ_QUERY = {
+    "host": "PGHOST",
+    "port": "PGPORT",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+}
+# A dump of a large office runs for minutes; a tool that hangs longer than this is stuck.
+TOOL_TIMEOUT_SECONDS = 6 * 3600
+
+
+class BackupError(RuntimeError):
+    """The backup or restore cannot go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a backup holds, or what a restore put back."""
+
+    folder: Path
+    database: str
+    revision: str | None
+    files: int
+    file_bytes: int
+
+
+Echo = Callable[[str], None]
+
+
+def _url() -> sa.URL:
+    return sa.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def _kind(url: sa.URL) -> str:
+    kind = url.get_backend_name()
+    if kind not in DUMPS:
+        raise BackupError(f"cannot back up a {kind} database")
+    return kind
+
+
+def _revision() -> str | None:
+    if not sa.inspect(db.engine).has_table("alembic_version"):
+        return None
+    return db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+
+
+def _tool(*names: str) -> str:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BackupError(
+        f"{names[0]} not found on PATH: install the database's client tools "
+        "(Debian: postgresql-client or mariadb-client)"
+    )
+
+
+def _run(command: list[str], *, env: dict[str, str] | None = None, stdin=None) -> None:
+    try:
+        done = subprocess.run(
+            command,
+            env=env,
+            stdin=stdin,
+            capture_output=True,
+            timeout=TOOL_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BackupError(f"{Path(command[0]).name} still running after {exc.timeout}s") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise BackupError(f"{Path(command[0]).name} failed: {message}")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _libpq_env(url: sa.URL) -> Iterator[dict[str, str]]:
+    """The environment that points pg_dump/pg_restore at ``url``; the password goes through a
+    private password file, never on a command line."""
+    env = dict(os.environ)
+    for key, value in (("PGHOST", url.host), ("PGPORT", url.port), ("PGUSER", url.username)):
+        if value is not None:
+            env[key] = str(value)
+    for key, value in url.query.items():
+        if key in _LIBPQ_QUERY:
+            env[_LIBPQ_QUERY[key]] = value if isinstance(value, str) else value[0]
+    with tempfile.TemporaryDirectory(prefix="sopflow-pg-") as folder:
+        if url.password is not None:
+            escaped = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
+            passfile = Path(folder) / "pgpass"
+            passfile.write_text(f"*:*:*:*:{escaped}\n", encoding="utf-8")
+            passfile.chmod(0o600)
+            env["PGPASSFILE"] = str(passfile)
+        yield env
+
+
+def _major(version_line: str) -> int:
+    match = re.search(r"\b(\d+)", version_line)  # "pg_dump (PostgreSQL) 15.20 (Debian …)"
+    if not match:
+        raise BackupError(f"cannot read the tool's version from {version_line!r}")
+    return int(match.group(1))
+
+
+def check_pg_tools() -> tuple[int, int]:
+    """(pg_dump's major version, the server's); refuse a pg_dump older than the server."""
+    tool = _tool("pg_dump")
+    line = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True).stdout
+    client = _major(line)
+    server = int(db.session.scalar(sa.text("SHOW server_version_num"))) // 10000
+    if client < server:
+        raise BackupError(
+            f"pg_dump {client} is older than the PostgreSQL server ({server}): install "
+            f"postgresql-client-{server} (PGDG) or put its bin folder first on PATH"
+        )
+    return client, server
+
+
+def _pg_dump(url: sa.URL, target: Path) -> None:
+    check_pg_tools()
+    with _libpq_env(url) as env:
+        _run(
+            [
+                _tool("pg_dump"),
+                "--format=custom",
+                "--no-password",
+                f"--file={target}",
+                str(url.database),
+            ],
+            env=env,
+        )
+
+
+def _pg_restore(url: sa.URL, source: Path) -> None:
+    with _libpq_env(url) as env:
+        _run(
+            [
+                _tool("pg_restore"),
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-password",
+                f"--dbname={url.database}",
+                str(source),
+            ],
+            env=env,
+        )
+
+
+# --- MariaDB -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _mariadb_args(url: sa.URL) -> Iterator[list[str]]:
+    """Connection options for the mariadb tools; the password goes through a private option
+    file (``--defaults-extra-file`` must come first)."""
+    with tempfile.TemporaryDirectory(prefix="sopflow-my-") as folder:
+        options = Path(folder) / "client.cnf"
+        password = "" if url.password is None else str(url.password)
+        escaped = password.replace("\\", "\\\\").replace('"', '\\"')
+        options.write_text(f'[client]\npassword="{escaped}"\n', encoding="utf-8")
+        options.chmod(0o600)
+        args = [f"--defaults-extra-file={options}"]
+        if url.host:
+            args.append(f"--host={url.host}")
+        if url.port:
+            args.append(f"--port={url.port}")
+        if url.username:
+            args.append(f"--user={url.username}")
+        socket = url.query.get("unix_socket")
+        if socket:
+            args.append(f"--socket={socket if isinstance(socket, str) else socket[0]}")
+        yield args
+
+
+def _mariadb_dump(url: sa.URL, target: Path) -> None:
+    with _mariadb_args(url) as args:
+        _run(
+            [
+                _tool("mariadb-dump", "mysqldump"),
+                *args,
+                "--single-transaction",
+                "--quick",
+                "--routines",
+                "--triggers",
+                "--no-tablespaces",
+                "--default-character-set=utf8mb4",
+                f"--result-file={target}",
+                str(url.database),
+            ]
+        )
+
+
+def _mariadb_restore(url: sa.URL, source: Path) -> None:
+    with _mariadb_args(url) as args, source.open("rb") as dump:
+        _run(
+            [
+                _tool("mariadb", "mysql"),
+                *args,
+                "--default-character-set=utf8mb4",
+                str(url.database),
+            ],
+            stdin=dump,
+        )
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+def _sqlite_path(url: sa.URL) -> Path:
+    if not url.database or url.database == ":memory:":
+        raise BackupError("an in-memory SQLite database cannot be backed up")
+    return Path(url.database)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy even while the app writes (WAL)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        with dst:
+            src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        src.close()
+        dst.close()
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _file_folder() -> Path:
+    return Path(current_app.config["ATTACHMENT_DIR"])
+
+
+def _stored_files(folder: Path) -> Iterator[tuple[str, Path]]:
+    """(key, path) of every stored file in a folder of keys ``ab/ab12…``."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*/*")):
+        key = path.relative_to(folder).as_posix()
+        if path.is_file() and _KEY.fullmatch(key):
+            yield key, path
+
+
+def _copy_files_out(target: Path) -> tuple[int, int]:
+    count = size = 0
+    for key, path in _stored_files(_file_folder()):
+        destination = target / key
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+        count += 1
+        size += destination.stat().st_size
+    return count, size
+
+
+def _copy_files_in(source: Path) -> tuple[int, int]:
+    count = size = 0
+    folder = _file_folder()
+    for key, path in _stored_files(source):
+        destination = folder / key
+        if destination.exists():
+            if _sha256(destination) != _sha256(path):
+                raise BackupError(f"{destination} exists with other content; not overwritten")
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+        count += 1
+        size += path.stat().st_size
+    return count, size
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_files() -> list[str]:
+    """Problems with the stored files the database names: missing, or not the bytes stored."""
+    problems = []
+    folder = _file_folder()
+    for row in db.session.scalars(select(Attachment).order_by(Attachment.id)):
+        path = folder / row.id[:2] / row.id
+        if not path.is_file():
+            problems.append(f"{row.id} ({row.filename}): missing")
+        elif _sha256(path) != row.sha256:
+            problems.append(f"{row.id} ({row.filename}): content differs from its checksum")
+    return problems
+
+
+# --- backup and restore --------------------------------------------------------------------
+
+
+def create(folder: Path, echo: Echo = lambda line: None) -> Summary:
+    """Back the database and the stored files up into ``folder`` (new or empty)."""
+    url = _url()
+    kind = _kind(url)
+    if folder.exists() and any(folder.iterdir()):
+        raise BackupError(f"{folder} is not empty: give a new folder for each backup")
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # password hashes and personal data
+    revision = _revision()
+    dump = folder / DUMPS[kind]
+    echo(f"database: {KINDS[kind]} {url.database} -> {dump.name}")
+    if kind == "postgresql":
+        _pg_dump(url, dump)
+    elif kind == "mysql":
+        _mariadb_dump(url, dump)
+    else:
+        _sqlite_copy(_sqlite_path(url), dump)
+    echo(f"files: {_file_folder()} -> {FILES}/")
+    count, size = _copy_files_out(folder / FILES)
+    manifest = {
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": kind,
+        "dump": dump.name,
+        "dump_sha256": _sha256(dump),
+        "alembic_revision": revision,
+        "files": {"count": count, "bytes": size},
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return Summary(folder, kind, revision, count, size)
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a finished backup; refuse a folder without one or with a damaged dump."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise BackupError(f"{folder} has no {MANIFEST}: not a finished sopflow backup")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"backup format {manifest.get('format')!r} is not {FORMAT}")
+    dump = folder / manifest["dump"]
+    if not dump.is_file() or _sha256(dump) != manifest["dump_sha256"]:
+        raise BackupError(f"{dump} is missing or damaged (its checksum differs)")
+    return manifest
+
+
+def restore(folder: Path, echo: Echo = lambda line: None) -> Summary:
+    """Restore a backup into this instance's empty database and its file store."""
+    manifest = read_manifest(folder)
+    url = _url()
+    kind = _kind(url)
+    if manifest["database"] != kind:
+        raise BackupError(
+            f"the backup is of a {KINDS[manifest['database']]} database; this instance uses "
+            f"{KINDS[kind]}: restore into the same kind"
+        )
+    tables = sa.inspect(db.engine).get_table_names()
+    if tables:
+        raise BackupError(
+            f"database {url.database} is not empty ({len(tables)} tables): restore into a new, "
+            "empty database"
+        )
+    db.session.remove()
+    db.engine.dispose()
+    dump = folder / manifest["dump"]
+    echo(f"database: {dump.name} -> {KINDS[kind]} {url.database}")
+    if kind == "postgresql":
+        _pg_restore(url, dump)
+    elif kind == "mysql":
+        _mariadb_restore(url, dump)
+    else:
+        _sqlite_copy(dump, _sqlite_path(url))
+    echo(f"files: {FILES}/ -> {_file_folder()}")
+    count, size = _copy_files_in(folder / FILES)
+    problems = check_files()
+    if problems:
+        shown = "; ".join(problems[:10])
+        more = f" and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise BackupError(f"restored, but {len(problems)} stored files are wrong: {shown}{more}")
+    return Summary(folder, kind, _revision(), count, size)
