@@ -16,6 +16,8 @@ from werkzeug.utils import secure_filename
 
 from ..extensions import db
 from ..models import Attachment, User
+from . import storage
+from .errors import Invalid
 
 DEFAULT_ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.log"
 
@@ -45,6 +47,22 @@ _DATA_URL = re.compile(
 
 class UploadError(ValueError):
     """An uploaded file was refused; the message says why in plain words."""
+
+
+class StoreUnavailable(Invalid):
+    """The file store could not take a file: nothing of the submission is saved. Shown on the
+    file's field like any refusal (the form keeps its input); 503 to API clients, who may retry.
+    """
+
+    status = 503
+
+    def __init__(self, field: str, cause: Exception) -> None:
+        message = _(
+            "Berkas tidak dapat disimpan karena tempat penyimpanan berkas sedang tidak dapat "
+            "dihubungi. Tidak ada yang tersimpan; coba kirim lagi beberapa saat lagi."
+        )
+        super().__init__(message, {field: message})
+        self.cause = str(cause)
 
 
 @dataclass
@@ -91,19 +109,26 @@ def from_data_url(value: str) -> Upload:
     return Upload(filename=params.get("name", "lampiran"), content=content)
 
 
-def folder() -> Path:
-    return Path(current_app.config["ATTACHMENT_DIR"])
-
-
-def path_of(attachment: Attachment) -> Path:
-    """Where an attachment's bytes live; ids are hex, so no path can leave the folder."""
+def key_of(attachment: Attachment) -> str:
+    """The store key of an attachment's bytes; ids are hex, so no key can leave its place."""
     if not re.fullmatch(r"[0-9a-f]{32}", attachment.id):
         raise UploadError("invalid attachment id")
-    return folder() / attachment.id[:2] / attachment.id
+    return f"{attachment.id[:2]}/{attachment.id}"
 
 
-def store(upload: Upload, accept: str, field: str, user: User) -> tuple[Attachment, Path]:
-    """Write a checked upload to disk and add its row; return both (caller commits)."""
+def _put(attachment: Attachment, content: bytes) -> str:
+    """Write the bytes to the store before any row refers to them; return the key."""
+    key = key_of(attachment)
+    try:
+        storage.store().put(key, content, attachment.content_type)
+    except storage.StoreError as exc:
+        raise StoreUnavailable(attachment.field, exc) from exc
+    return key
+
+
+def store(upload: Upload, accept: str, field: str, user: User) -> tuple[Attachment, str]:
+    """Write a checked upload to the store and add its row; return both (caller commits,
+    or deletes the key with ``storage.discard`` when it does not)."""
     name, content_type = check(upload, accept)
     attachment = Attachment(
         id=uuid.uuid4().hex,
@@ -114,11 +139,9 @@ def store(upload: Upload, accept: str, field: str, user: User) -> tuple[Attachme
         sha256=hashlib.sha256(upload.content).hexdigest(),
         uploaded_by_id=user.id,
     )
-    path = path_of(attachment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(upload.content)
+    key = _put(attachment, upload.content)
     db.session.add(attachment)
-    return attachment, path
+    return attachment, key
 
 
 def store_generated(instance_id: int, field: str, filename: str, content: bytes, kind: str):
@@ -132,8 +155,23 @@ def store_generated(instance_id: int, field: str, filename: str, content: bytes,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
-    path = path_of(attachment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    _put(attachment, content)
     db.session.add(attachment)
     return attachment
+
+
+def open_stored(attachment: Attachment) -> storage.Opened | None:
+    """An attachment's bytes opened for streaming, or None when they are not in the store."""
+    try:
+        return storage.store().open(key_of(attachment))
+    except (UploadError, storage.MissingObject):
+        return None
+
+
+def read(attachment: Attachment) -> bytes | None:
+    """An attachment's bytes, or None when they are not in the store."""
+    opened = open_stored(attachment)
+    if opened is None:
+        return None
+    with opened.stream as stream:
+        return stream.read()

@@ -78,10 +78,10 @@ def _images(instance_id: int) -> dict[int, list[dict]]:
     )
     found: dict[int, list[dict]] = {}
     for row in rows:
-        path = attachments.path_of(row)
-        if not path.is_file():
+        content = attachments.read(row)
+        if content is None:
             continue
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        data = base64.b64encode(content).decode("ascii")
         found.setdefault(row.human_task_id or 0, []).append(
             {"name": row.filename, "src": f"data:{row.content_type};base64,{data}"}
         )

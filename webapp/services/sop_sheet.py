@@ -20,6 +20,8 @@ a decision's ways are also written under its diamond, as the paper form labels i
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +39,7 @@ from ..engine.sop_document import DOCUMENT_FIELDS, SopDocument, items, lines, pa
 from ..engine.spec import ParsedProcess, StepInfo
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessVersion
+from . import storage
 from .processes import parsed, published_version
 from .sop_flowchart import FlowCell, FlowStep, flowchart
 
@@ -310,3 +313,27 @@ def find_version(process_id: str, number: int | None) -> ProcessVersion | None:
 def render_html(data: SopSheet) -> str:
     """The sheet as one standalone printable page (escaped: names come from a diagram)."""
     return render_template("sop_sheet/sheet.html", sheet=data)
+
+
+log = logging.getLogger(__name__)
+
+
+def pdf_of(data: SopSheet) -> bytes:
+    """The sheet printed to PDF, kept in the file store under the page's own digest: the page
+    depends only on the diagram version and the language (never today), so a page printed once,
+    on any machine, is not printed again. The store failing only costs the printing."""
+    html = render_html(data)
+    key = f"sop-sheets/{hashlib.sha256(html.encode('utf-8')).hexdigest()}.pdf"
+    current = storage.store()
+    try:
+        return current.get(key)
+    except storage.MissingObject:
+        pass
+    except storage.StoreError as exc:
+        log.warning("SOP sheet PDF not read from the store: %s", exc)
+    pdf = render_pdf(html)
+    try:
+        current.put(key, pdf, "application/pdf")
+    except storage.StoreError as exc:
+        log.warning("SOP sheet PDF not kept in the store: %s", exc)
+    return pdf

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request, send_file, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import user_from_bearer
@@ -13,7 +13,6 @@ from ..extensions import db
 from ..models import HumanTask, ProcessInstance, Role, User
 from ..services import (
     access,
-    attachments,
     case_view,
     reports,
     sop_import,
@@ -26,6 +25,7 @@ from ..services.case_view import HISTORY_LAST_PAGE, HISTORY_MAX_PAGE, HISTORY_PA
 from ..services.errors import Forbidden, Invalid, NotFound
 from ..services.processes import parsed, published_version, published_versions
 from ..services.version_cache import compiled
+from .files import send_stored
 from .findings import message, worded
 from .openapi import openapi_document
 
@@ -447,9 +447,9 @@ def report(instance_id: int, fmt: str):
     row = reports.report_files(instance.id).get(field or "")
     if row is None:
         raise NotFound(_("Laporan belum tersedia."))
-    response = send_file(
-        attachments.path_of(row), mimetype=row.content_type, download_name=row.filename
-    )
+    response = send_stored(row) if row is not None else None
+    if response is None:
+        raise NotFound(_("Laporan belum tersedia."))
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 

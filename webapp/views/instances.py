@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,7 +27,7 @@ from ..models import (
     TaskStatus,
 )
 from ..models.types import utcnow
-from ..services import admin, attachments, reports, service_calls
+from ..services import admin, reports, service_calls
 from ..services import instances as svc
 from ..services import sla as sla_service
 from ..services.case_diagram import diagram_marks
@@ -37,6 +36,7 @@ from ..services.processes import parsed
 from ..services.version_cache import compiled
 from .audit_labels import audit_label
 from .common import me, paginate
+from .files import send_stored
 from .template_helpers import CALL_STATUS_LABELS, STATUS_LABELS
 
 bp = Blueprint("instances", __name__, url_prefix="/cases")
@@ -206,10 +206,9 @@ def report(instance_id: int, fmt: str):
     row = reports.report_files(instance.id).get(field or "")
     if row is None:
         abort(404)
-    path = attachments.path_of(row)
-    if not path.is_file():
+    response = send_stored(row)
+    if response is None:
         abort(404)
-    response = send_file(path, mimetype=row.content_type, download_name=row.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # The report is our own escaped HTML; the only script it may run is our print button's.
     response.headers["Content-Security-Policy"] = (
@@ -226,16 +225,10 @@ def attachment(instance_id: int, attachment_id: str):
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.instance_id != instance.id:
         abort(404)
-    try:
-        path = attachments.path_of(row)
-    except attachments.UploadError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
     inline = row.content_type.startswith("image/") or row.content_type == "application/pdf"
-    response = send_file(
-        path, mimetype=row.content_type, as_attachment=not inline, download_name=row.filename
-    )
+    response = send_stored(row, as_attachment=not inline)
+    if response is None:
+        abort(404)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response

@@ -60,7 +60,7 @@ def sheet_pdf(process_id: str):
     version = _version(process_id)
     data = svc.sheet(version)
     try:
-        pdf = svc.render_pdf(svc.render_html(data))
+        pdf = svc.pdf_of(data)
     except svc.PdfUnavailable as exc:
         abort(503, description=str(exc))
     response = Response(pdf, mimetype="application/pdf")

@@ -1,11 +1,10 @@
 """A step's submission on its way into a case: checked, validated, its files stored, and undone
-(transaction and files) when the case cannot take it."""
+(transaction and stored objects) when the case cannot take it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -13,15 +12,16 @@ from flask_babel import gettext as _
 from ...engine.instance import EngineError, StateNotSaved
 from ...extensions import db
 from ...models import Attachment, User
-from .. import attachments, forms, submissions
+from .. import attachments, forms, storage, submissions
 from ..errors import Invalid, ServiceError
 
 
 def _store_files(
     form: forms.TaskForm, uploads: dict[str, attachments.Upload], data: dict[str, Any], user: User
-) -> tuple[list[Attachment], list[Path], dict[str, str]]:
-    """Store uploaded files and put their attachment ids into the data."""
-    stored, paths, errors = [], [], {}
+) -> tuple[list[Attachment], list[str], dict[str, str]]:
+    """Store uploaded files and put their attachment ids into the data; return the rows, their
+    store keys and the refusals. The store failing takes back what was stored and raises."""
+    stored, keys, errors = [], [], {}
     accept = {f.name: f.accept for f in form.fields}
     for name in form.file_fields:
         upload = uploads.get(name)
@@ -35,20 +35,25 @@ def _store_files(
         if upload is None:
             continue
         try:
-            attachment, path = attachments.store(upload, accept.get(name, ""), name, user)
+            attachment, key = attachments.store(upload, accept.get(name, ""), name, user)
         except attachments.UploadError as exc:
             errors[name] = str(exc)
             continue
+        except attachments.StoreUnavailable:
+            for row in stored:
+                db.session.expunge(row)
+            storage.discard(keys)
+            raise
         stored.append(attachment)
-        paths.append(path)
+        keys.append(key)
         data[name] = attachment.id
-    return stored, paths, errors
+    return stored, keys, errors
 
 
 def validated(
     form: forms.TaskForm, data: dict[str, Any], uploads: dict[str, attachments.Upload], user: User
-) -> tuple[list[Attachment], list[Path]]:
-    """Validate a submission against its form, then store its files; return them and paths."""
+) -> tuple[list[Attachment], list[str]]:
+    """Validate a submission against its form, then store its files; return them and keys."""
     # Only the form's fields, bounded in depth and size, go any further (see submissions).
     submissions.check(form.schema, data, form.file_fields)
     # Validate fields first with placeholders for files, so a bad text field never
@@ -64,22 +69,16 @@ def validated(
     errors = forms.validate(form, probe)
     if errors:
         raise Invalid(_("Periksa kembali isian yang ditandai."), errors)
-    stored, paths, file_errors = _store_files(form, uploads, data, user)
+    stored, keys, file_errors = _store_files(form, uploads, data, user)
     if file_errors:
-        discard(paths)
+        storage.discard(keys)
         raise Invalid(_("Periksa kembali isian yang ditandai."), file_errors)
-    return stored, paths
-
-
-def discard(paths: list[Path]) -> None:
-    """Delete stored files that no committed row refers to."""
-    for path in paths:
-        path.unlink(missing_ok=True)
+    return stored, keys
 
 
 @contextmanager
-def undone_on_failure(paths: list[Path]) -> Iterator[None]:
-    """Run a submission's transaction; on any failure roll it back and delete its files.
+def undone_on_failure(keys: list[str]) -> Iterator[None]:
+    """Run a submission's transaction; on any failure roll it back and delete its objects.
 
     The engine's refusals become the service's errors: a state that cannot be saved is the
     submission's fault (422), any other engine failure the process's (ServiceError).
@@ -88,7 +87,7 @@ def undone_on_failure(paths: list[Path]) -> Iterator[None]:
         yield
     except Exception as exc:
         db.session.rollback()
-        discard(paths)
+        storage.discard(keys)
         if isinstance(exc, StateNotSaved):
             raise submissions.state_refused(exc) from exc
         if isinstance(exc, EngineError):

@@ -1,0 +1,27 @@
+"""Stored files (attachments, reports) sent to the browser: streamed through the app from the
+file store, after the calling view checked who may see them. Never a public address."""
+
+from __future__ import annotations
+
+from flask import Response, send_file
+
+from ..models import Attachment
+from ..services import attachments
+
+
+def send_stored(row: Attachment, as_attachment: bool = False) -> Response | None:
+    """Stream an attachment's bytes in chunks with its type and name (``inline`` unless
+    ``as_attachment``), or None when the store does not have them."""
+    opened = attachments.open_stored(row)
+    if opened is None:
+        return None
+    response = send_file(
+        opened.stream,
+        mimetype=row.content_type,
+        as_attachment=as_attachment,
+        download_name=row.filename,
+        etag=row.sha256,
+        conditional=False,
+    )
+    response.content_length = opened.size
+    return response
