@@ -29,7 +29,7 @@ from .extensions import db, login_manager
 from .models import LoginAttempt, User, UserSession
 from .models.types import utcnow
 from .services import auth as auth_svc
-from .services import sessions
+from .services import password_login, sessions
 from .services import users as users_svc
 from .services.errors import Invalid
 
@@ -96,17 +96,30 @@ def login():
                 ),
                 "error",
             )
-            return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.active and user.check_password(form.password.data):
-            session.clear()
-            _carry_session(*auth_svc.log_in(user))
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        auth_svc.failed_log_in(username, request.remote_addr or "")
-        flash(_("Nama pengguna atau kata sandi salah."), "error")
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+            return _login_page(form), 429
+        if not password_login.form_shown():
+            flash(_("Masuk dengan nama pengguna dan kata sandi tidak tersedia di sini."), "error")
+            return _login_page(form), 403
+        try:
+            # A local account (if SOPFLOW_LOCAL_LOGIN lets it), else the office directory.
+            user = password_login.check(username, form.password.data, request.remote_addr or "")
+        except password_login.LoginRefused as refused:
+            flash(refused.message, "error")
+            return _login_page(form), refused.status
+        session.clear()
+        _carry_session(*auth_svc.log_in(user))
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
+    return render_template(
+        "auth/login.html",
+        form=form,
+        password_form=password_login.form_shown(),
+        directory_login=password_login.directory_configured(),
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -161,6 +174,12 @@ def password():
     browser continues under a new session."""
     user = current_user._get_current_object()
     errors: dict[str, str] = {}
+    if user.auth_source != "local":
+        # The password lives in the office directory or the SSO provider, not here.
+        if request.method == "POST":
+            flash(_("Kata sandi akun ini tidak dikelola oleh sopflow."), "error")
+            return _password_page(errors), 403
+        return _password_page(errors)
     if request.method == "GET":
         return _password_page(errors)
     addr = (request.remote_addr or "")[:45]
@@ -197,7 +216,12 @@ def password():
 
 
 def _password_page(errors: dict[str, str]) -> str:
-    return render_template("auth/password.html", errors=errors, min_password=users_svc.MIN_PASSWORD)
+    return render_template(
+        "auth/password.html",
+        errors=errors,
+        min_password=users_svc.MIN_PASSWORD,
+        source=current_user.auth_source,
+    )
 
 
 def user_from_bearer(req) -> User | None:

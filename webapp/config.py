@@ -130,6 +130,70 @@ SETTINGS = [
     ),
     # --- Single sign-on (OpenID Connect) ---
     # --- Directory log-in (LDAP / Active Directory) ---
+    Setting(
+        "LOCAL_LOGIN",
+        "on",
+        "Passwords kept in sopflow: `on` for everyone, `admins` only for members of the admin "
+        "role (break-glass), `off` for no one (the form then serves the directory only).",
+    ),
+    Setting(
+        "LDAP_URL",
+        "",
+        "Directory server(s) for log-in, e.g. `ldaps://dc1.kantor.go.id` (several separated by "
+        "spaces: tried in turn); empty = no directory log-in.",
+    ),
+    Setting("LDAP_START_TLS", "false", "true to upgrade an ldap:// connection with StartTLS."),
+    Setting(
+        "LDAP_CA_FILE",
+        "",
+        "CA certificate(s) (PEM) that signed the directory's certificate; empty = the system's.",
+    ),
+    Setting(
+        "LDAP_BIND_DN",
+        "",
+        "Service account that searches for the person's entry (AD: `sopflow@kantor.go.id` "
+        "works too); empty = anonymous search.",
+    ),
+    Setting("LDAP_BIND_PASSWORD", "", "Password of the service account."),
+    Setting(
+        "LDAP_BASE_DN", "", "Where people are searched, e.g. `ou=people,dc=kantor,dc=go,dc=id`."
+    ),
+    Setting(
+        "LDAP_USER_FILTER",
+        "(uid={username})",
+        "Filter finding one person; `{username}` is the typed name, escaped. AD: "
+        "`(&(objectClass=user)(sAMAccountName={username}))`.",
+    ),
+    Setting(
+        "LDAP_GROUPS",
+        "memberof",
+        "Where a person's groups come from: `memberof` (the entry's memberOf, AD and OpenLDAP's "
+        "memberof overlay) or `search` (LDAP_GROUP_FILTER under LDAP_GROUP_BASE_DN).",
+    ),
+    Setting("LDAP_GROUP_BASE_DN", "", "Where groups are searched; empty = LDAP_BASE_DN."),
+    Setting(
+        "LDAP_GROUP_FILTER",
+        "(&(objectClass=groupOfNames)(member={dn}))",
+        "Group search filter; `{dn}` is the person's entry DN and `{username}` the typed name, "
+        "both escaped.",
+    ),
+    Setting(
+        "LDAP_ROLE_MAP",
+        "",
+        "Groups to roles: `group=Role,Other role;group2=Role`; a group is named by its cn or "
+        "its whole DN. Roles the map names follow the groups at every log-in.",
+    ),
+    Setting(
+        "LDAP_DISABLED_FILTER",
+        "",
+        "Entries matching this filter are refused, e.g. `(pwdAccountLockedTime=*)` or "
+        "`(employeeType=nonaktif)`; AD's userAccountControl disabled bit is always refused.",
+    ),
+    Setting(
+        "LDAP_TIMEOUT",
+        "5",
+        "Seconds (1-60) to wait for the directory before telling the person it is unreachable.",
+    ),
     # --- WhatsApp and Telegram notifications ---
     # --- Object storage (S3-compatible) and health checks ---
 ]
@@ -185,6 +249,68 @@ def _worker_pace() -> tuple[float, int]:
     return poll, concurrency
 
 
+LOCAL_LOGIN_MODES = ("on", "admins", "off")
+LDAP_GROUP_SOURCES = ("memberof", "search")
+
+
+def _local_login() -> str:
+    mode = (env("LOCAL_LOGIN") or "on").strip().lower()
+    if mode not in LOCAL_LOGIN_MODES:
+        raise ConfigError(f"SOPFLOW_LOCAL_LOGIN must be on, admins or off, not {mode!r}")
+    return mode
+
+
+def _directory() -> dict:
+    """The directory log-in settings (``url`` empty: no directory log-in)."""
+    urls = (env("LDAP_URL") or "").replace(",", " ").split()
+    for url in urls:
+        if not url.lower().startswith(("ldap://", "ldaps://")):
+            raise ConfigError(f"SOPFLOW_LDAP_URL: {url!r} is not an ldap:// or ldaps:// address")
+    start_tls = (env("LDAP_START_TLS") or "").lower() in ("1", "true", "yes")
+    if start_tls and any(u.lower().startswith("ldaps://") for u in urls):
+        raise ConfigError(
+            "SOPFLOW_LDAP_START_TLS is for ldap:// addresses; ldaps:// is TLS already"
+        )
+    ca_file = env("LDAP_CA_FILE") or ""
+    if ca_file and not Path(ca_file).is_file():
+        raise ConfigError(f"SOPFLOW_LDAP_CA_FILE: no such file {ca_file!r}")
+    base_dn = (env("LDAP_BASE_DN") or "").strip()
+    if urls and not base_dn:
+        raise ConfigError("SOPFLOW_LDAP_BASE_DN must be set with SOPFLOW_LDAP_URL")
+    user_filter = (env("LDAP_USER_FILTER") or "").strip()
+    if urls and "{username}" not in user_filter:
+        raise ConfigError("SOPFLOW_LDAP_USER_FILTER must contain {username}")
+    groups = (env("LDAP_GROUPS") or "memberof").strip().lower()
+    if groups not in LDAP_GROUP_SOURCES:
+        raise ConfigError(f"SOPFLOW_LDAP_GROUPS must be memberof or search, not {groups!r}")
+    bind_dn = (env("LDAP_BIND_DN") or "").strip()
+    bind_password = env("LDAP_BIND_PASSWORD") or ""
+    if bind_dn and not bind_password:
+        raise ConfigError("SOPFLOW_LDAP_BIND_PASSWORD must be set with SOPFLOW_LDAP_BIND_DN")
+    # Not imported at the top: the settings module is read before the app's services.
+    from .services.identities import parse_role_map
+
+    try:
+        role_map = parse_role_map(env("LDAP_ROLE_MAP") or "")
+    except ValueError as exc:
+        raise ConfigError(f"SOPFLOW_LDAP_ROLE_MAP: {exc}") from exc
+    return {
+        "urls": urls,
+        "start_tls": start_tls,
+        "ca_file": ca_file,
+        "bind_dn": bind_dn,
+        "bind_password": bind_password,
+        "base_dn": base_dn,
+        "user_filter": user_filter,
+        "groups": groups,
+        "group_base_dn": (env("LDAP_GROUP_BASE_DN") or "").strip() or base_dn,
+        "group_filter": (env("LDAP_GROUP_FILTER") or "").strip(),
+        "role_map": role_map,
+        "disabled_filter": (env("LDAP_DISABLED_FILTER") or "").strip(),
+        "timeout": _bounded("LDAP_TIMEOUT", float, 1, 60, "directory"),
+    }
+
+
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Return the Flask config for this environment, failing fast on bad settings."""
     production = env("ENV") == "production"
@@ -233,6 +359,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     script_seconds, script_mb = _script_budget()
     import_seconds, import_mb = _import_budget()
     config = {
+        "LOCAL_LOGIN": _local_login(),
+        "LDAP": _directory(),
         "SLA_CALENDAR": calendar,
         "SMTP": {
             "host": env("SMTP_HOST") or "",

@@ -1,0 +1,246 @@
+"""Directory log-in (LDAP) through the log-in form, against a real slapd the tests start, and
+the SOPFLOW_LOCAL_LOGIN switch for sopflow's own passwords (issue 16, point 2)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.slapd import GROUPS, PASSWORDS, PEOPLE, closed_port, running_slapd
+from webapp.config import ConfigError, build_config
+from webapp.extensions import db
+from webapp.models import LoginAttempt, Role, User
+
+WRONG = "Nama pengguna atau kata sandi salah."
+
+
+@pytest.fixture(scope="module")
+def slapd(tmp_path_factory):
+    with running_slapd(tmp_path_factory.mktemp("slapd") / "server") as server:
+        yield server
+
+
+@pytest.fixture
+def ldap_app(app, slapd):
+    """The suite's app (demo users, fresh database) with directory log-in configured."""
+    app.config["LDAP"] = slapd.settings()
+    app.config["LOCAL_LOGIN"] = "on"
+    return app
+
+
+def _login(app, username: str, password: str):
+    return app.test_client().post("/login", data={"username": username, "password": password})
+
+
+def _user(app, username: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None:
+            _ = user.role_names  # loaded before the session closes
+        return user
+
+
+def _failed_attempts(app, username: str) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username)
+        )
+
+
+def _body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_good_directory_password_logs_in_and_creates_the_user_with_roles_from_groups(ldap_app):
+    assert _user(ldap_app, "budi") is None
+    client = ldap_app.test_client()
+    response = client.post("/login", data={"username": "budi", "password": PASSWORDS["budi"]})
+    assert response.status_code == 302, _body(response)[:500]
+    user = _user(ldap_app, "budi")
+    assert user.auth_source == "ldap"
+    assert user.external_id and user.external_id != f"uid=budi,{PEOPLE}"  # entryUUID, stable
+    assert user.full_name == "Budi Santoso"
+    assert user.email == "budi@kantor.test"
+    assert user.role_names == {"Ketua Tim"}
+    # The session is a real one: the worklist opens, with the person's name in the header.
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Budi Santoso" in _body(page)
+
+
+def test_group_search_instead_of_member_of_gives_the_same_roles(ldap_app, slapd):
+    ldap_app.config["LDAP"] = slapd.settings(groups="search")
+    assert _login(ldap_app, "sari", PASSWORDS["sari"]).status_code == 302
+    assert _user(ldap_app, "sari").role_names == {"Tim"}
+
+
+def test_wrong_directory_password_is_refused_and_counted(ldap_app):
+    response = _login(ldap_app, "budi", "bukan-sandinya")
+    assert response.status_code == 401
+    assert WRONG in _body(response)
+    assert _user(ldap_app, "budi") is None
+    assert _failed_attempts(ldap_app, "budi") == 1
+
+
+def test_unknown_directory_user_is_refused_like_a_wrong_password(ldap_app):
+    response = _login(ldap_app, "tidakada", "apa-saja")
+    assert response.status_code == 401
+    assert WRONG in _body(response)
+
+
+def test_disabled_directory_account_is_refused(ldap_app):
+    # dodi's password is right, but the entry matches LDAP_DISABLED_FILTER (employeeType=nonaktif).
+    response = _login(ldap_app, "dodi", PASSWORDS["dodi"])
+    assert response.status_code == 403
+    assert "dinonaktifkan" in _body(response)
+    assert _user(ldap_app, "dodi") is None
+
+
+def test_disabled_filter_is_what_refuses_dodi(ldap_app, slapd):
+    # Without the filter the same entry logs in: the refusal above came from the setting.
+    ldap_app.config["LDAP"] = slapd.settings(disabled_filter="")
+    assert _login(ldap_app, "dodi", PASSWORDS["dodi"]).status_code == 302
+
+
+@pytest.mark.parametrize("groups", ["memberof", "search"])
+def test_a_group_change_in_the_directory_updates_roles_at_the_next_log_in(ldap_app, slapd, groups):
+    ldap_app.config["LDAP"] = slapd.settings(groups=groups)
+    assert _login(ldap_app, "sari", PASSWORDS["sari"]).status_code == 302
+    assert _user(ldap_app, "sari").role_names == {"Tim"}
+    # An administrator gives sari a role by hand, outside the role map: it stays.
+    with ldap_app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "sari"))
+        user.roles.append(db.session.scalar(select(Role).where(Role.name == "process_owner")))
+        db.session.commit()
+    sari = f"uid=sari,{PEOPLE}"
+    try:
+        # sari moves from the team to the team leads.
+        slapd.modify(
+            f"dn: cn=sopflow-tim,{GROUPS}\nchangetype: modify\ndelete: member\nmember: {sari}\n\n"
+            f"dn: cn=sopflow-ketua,{GROUPS}\nchangetype: modify\nadd: member\nmember: {sari}\n"
+        )
+        assert _login(ldap_app, "sari", PASSWORDS["sari"]).status_code == 302
+        assert _user(ldap_app, "sari").role_names == {"Ketua Tim", "process_owner"}
+    finally:
+        slapd.modify(
+            f"dn: cn=sopflow-ketua,{GROUPS}\nchangetype: modify\ndelete: member\nmember: {sari}\n\n"
+            f"dn: cn=sopflow-tim,{GROUPS}\nchangetype: modify\nadd: member\nmember: {sari}\n"
+        )
+
+
+@pytest.mark.parametrize("username", ["*)(uid=*", "bud*", "*", "budi)(|(uid=*"])
+def test_ldap_injection_in_the_username_is_refused(ldap_app, username):
+    # Unescaped, "bud*" and "*" would find budi's entry and his password would then sign in.
+    response = _login(ldap_app, username, PASSWORDS["budi"])
+    assert response.status_code == 401
+    assert WRONG in _body(response)
+    with ldap_app.app_context():
+        assert db.session.scalar(select(User).where(User.auth_source == "ldap")) is None
+
+
+def test_directory_down_gives_a_clear_message_and_the_local_admin_still_logs_in(ldap_app, slapd):
+    ldap_app.config["LDAP"] = slapd.settings(urls=[f"ldap://127.0.0.1:{closed_port()}"])
+    ldap_app.config["LOCAL_LOGIN"] = "admins"
+    response = _login(ldap_app, "budi", PASSWORDS["budi"])
+    assert response.status_code == 503
+    assert "Direktori kantor tidak dapat dihubungi" in _body(response)
+    assert _failed_attempts(ldap_app, "budi") == 0  # not the person's fault: not throttled
+    # The break-glass administrator's local password still works ...
+    assert _login(ldap_app, "admin1", "demo").status_code == 302
+    # ... but not a local account outside the admin role.
+    refused = _login(ldap_app, "tim1", "demo")
+    assert refused.status_code == 403
+    assert "tidak diizinkan" in _body(refused)
+
+
+def test_a_wrong_service_account_password_reads_as_the_directory_unreachable(ldap_app, slapd):
+    ldap_app.config["LDAP"] = slapd.settings(bind_password="salah")
+    response = _login(ldap_app, "budi", PASSWORDS["budi"])
+    assert response.status_code == 503
+    assert "Direktori kantor tidak dapat dihubungi" in _body(response)
+    assert "salah" not in _body(response).replace(WRONG, "")
+
+
+def test_local_login_off_refuses_local_passwords_and_the_directory_still_works(ldap_app):
+    ldap_app.config["LOCAL_LOGIN"] = "off"
+    for username in ("admin1", "tim1"):
+        response = _login(ldap_app, username, "demo")
+        assert response.status_code == 403, username
+        assert "tidak diizinkan" in _body(response)
+    # A wrong local password still reads as a wrong password (nothing told to a guesser).
+    assert _login(ldap_app, "admin1", "salah").status_code == 401
+    assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
+
+
+def test_local_login_on_still_lets_every_local_account_in(ldap_app):
+    assert _login(ldap_app, "tim1", "demo").status_code == 302
+
+
+def test_without_directory_and_local_login_off_there_is_no_password_form(app):
+    app.config["LOCAL_LOGIN"] = "off"
+    page = app.test_client().get("/login")
+    assert page.status_code == 200
+    assert 'name="password"' not in _body(page)
+    response = _login(app, "admin1", "demo")
+    assert response.status_code == 403
+
+
+def test_directory_log_ins_are_throttled_like_local_ones(ldap_app):
+    for _ in range(5):
+        assert _login(ldap_app, "budi", "salah").status_code == 401
+    response = _login(ldap_app, "budi", PASSWORDS["budi"])
+    assert response.status_code == 429
+    assert _user(ldap_app, "budi") is None
+
+
+def test_a_directory_account_cannot_change_its_password_in_sopflow(ldap_app):
+    client = ldap_app.test_client()
+    client.post("/login", data={"username": "budi", "password": PASSWORDS["budi"]})
+    page = client.get("/account/password")
+    assert page.status_code == 200
+    assert "direktori kantor" in _body(page)
+    assert 'name="current_password"' not in _body(page)
+    response = client.post(
+        "/account/password",
+        data={"current_password": "x", "password": "baru-sekali-2026", "password_confirm": "x"},
+    )
+    assert response.status_code == 403
+
+
+def test_a_local_account_is_never_taken_over_by_the_directory(ldap_app, slapd):
+    # The directory knows "tim1" too; sopflow's local tim1 keeps logging in with its own password
+    # and the directory's password for tim1 does not work.
+    slapd.modify(
+        f"dn: uid=tim1,{PEOPLE}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: tim1\n"
+        "cn: Tim Satu\nsn: Satu\nuserPassword: sandi-direktori\n"
+    )
+    try:
+        assert _login(ldap_app, "tim1", "sandi-direktori").status_code == 401
+        assert _login(ldap_app, "tim1", "demo").status_code == 302
+        assert _user(ldap_app, "tim1").auth_source == "local"
+    finally:
+        slapd.modify(f"dn: uid=tim1,{PEOPLE}\nchangetype: delete\n")
+
+
+def test_settings_refuse_bad_directory_combinations(monkeypatch, tmp_path):
+    monkeypatch.setenv("SOPFLOW_LOCAL_LOGIN", "kadang")
+    with pytest.raises(ConfigError, match="LOCAL_LOGIN"):
+        build_config(str(tmp_path))
+    monkeypatch.setenv("SOPFLOW_LOCAL_LOGIN", "admins")
+    monkeypatch.setenv("SOPFLOW_LDAP_URL", "ldap://127.0.0.1:389")
+    with pytest.raises(ConfigError, match="LDAP_BASE_DN"):
+        build_config(str(tmp_path))
+    monkeypatch.setenv("SOPFLOW_LDAP_BASE_DN", "dc=kantor,dc=test")
+    monkeypatch.setenv("SOPFLOW_LDAP_USER_FILTER", "(uid=budi)")
+    with pytest.raises(ConfigError, match="username"):
+        build_config(str(tmp_path))
+    monkeypatch.delenv("SOPFLOW_LDAP_USER_FILTER")
+    monkeypatch.setenv("SOPFLOW_LDAP_ROLE_MAP", "sopflow-tim")
+    with pytest.raises(ConfigError, match="ROLE_MAP"):
+        build_config(str(tmp_path))
+    monkeypatch.setenv("SOPFLOW_LDAP_ROLE_MAP", "sopflow-tim=Tim;sopflow-ketua=Ketua Tim")
+    monkeypatch.setenv("SOPFLOW_LDAP_URL", "ldaps://dc1.kantor.test ldaps://dc2.kantor.test")
+    config = build_config(str(tmp_path))
+    assert config["LOCAL_LOGIN"] == "admins"
+    assert config["LDAP"]["urls"] == ["ldaps://dc1.kantor.test", "ldaps://dc2.kantor.test"]
+    assert config["LDAP"]["role_map"] == {"sopflow-tim": ["Tim"], "sopflow-ketua": ["Ketua Tim"]}
