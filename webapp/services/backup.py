@@ -38,13 +38,13 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Attachment
+from . import attachments, storage
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 FILES = "files"
 DUMPS = {"postgresql": "database.pgdump", "mysql": "database.sql", "sqlite": "database.sqlite3"}
 KINDS = {"postgresql": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}
-_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}")
 # libpq's own names for the connection parameters a SQLAlchemy URL may carry in its query.
 _LIBPQ_QUERY = {
     "host": "PGHOST",
@@ -281,45 +281,23 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 # --- files ---------------------------------------------------------------------------------
 
 
-def _file_folder() -> Path:
-    return Path(current_app.config["ATTACHMENT_DIR"])
-
-
-def _stored_files(folder: Path) -> Iterator[tuple[str, Path]]:
-    """(key, path) of every stored file in a folder of keys ``ab/ab12…``."""
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*/*")):
-        key = path.relative_to(folder).as_posix()
-        if path.is_file() and _KEY.fullmatch(key):
-            yield key, path
-
-
 def _copy_files_out(target: Path) -> tuple[int, int]:
-    count = size = 0
-    for key, path in _stored_files(_file_folder()):
-        destination = target / key
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
-        count += 1
-        size += destination.stat().st_size
-    return count, size
+    """Every object of this instance's store (local folder or bucket) into ``target``."""
+    storage.copy_objects(storage.store(), storage.local_store(target), overwrite=True)
+    return _count(storage.local_store(target), target)
 
 
 def _copy_files_in(source: Path) -> tuple[int, int]:
-    count = size = 0
-    folder = _file_folder()
-    for key, path in _stored_files(source):
-        destination = folder / key
-        if destination.exists():
-            if _sha256(destination) != _sha256(path):
-                raise BackupError(f"{destination} exists with other content; not overwritten")
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)
-        count += 1
-        size += path.stat().st_size
-    return count, size
+    """Every file of a backup into this instance's store; objects it already has are kept
+    (keys are unique ids; the check afterwards compares every attachment's checksum)."""
+    backed_up = storage.local_store(source)
+    storage.copy_objects(backed_up, storage.store())
+    return _count(backed_up, source)
+
+
+def _count(store: storage.LocalStore, folder: Path) -> tuple[int, int]:
+    keys = list(store.iter_keys())
+    return len(keys), sum((folder / key).stat().st_size for key in keys)
 
 
 def _sha256(path: Path) -> str:
@@ -333,12 +311,17 @@ def _sha256(path: Path) -> str:
 def check_files() -> list[str]:
     """Problems with the stored files the database names: missing, or not the bytes stored."""
     problems = []
-    folder = _file_folder()
+    current = storage.store()
     for row in db.session.scalars(select(Attachment).order_by(Attachment.id)):
-        path = folder / row.id[:2] / row.id
-        if not path.is_file():
+        try:
+            opened = current.open(attachments.key_of(row))
+        except storage.MissingObject:
             problems.append(f"{row.id} ({row.filename}): missing")
-        elif _sha256(path) != row.sha256:
+            continue
+        digest = hashlib.sha256()
+        for block in opened.chunks():
+            digest.update(block)
+        if digest.hexdigest() != row.sha256:
             problems.append(f"{row.id} ({row.filename}): content differs from its checksum")
     return problems
 
@@ -363,8 +346,11 @@ def create(folder: Path, echo: Echo = lambda line: None) -> Summary:
         _mariadb_dump(url, dump)
     else:
         _sqlite_copy(_sqlite_path(url), dump)
-    echo(f"files: {_file_folder()} -> {FILES}/")
-    count, size = _copy_files_out(folder / FILES)
+    echo(f"files: {storage.store().describe()} -> {FILES}/")
+    try:
+        count, size = _copy_files_out(folder / FILES)
+    except storage.StoreError as exc:
+        raise BackupError(f"files not backed up: {exc}") from exc
     manifest = {
         "format": FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -418,9 +404,12 @@ def restore(folder: Path, echo: Echo = lambda line: None) -> Summary:
         _mariadb_restore(url, dump)
     else:
         _sqlite_copy(dump, _sqlite_path(url))
-    echo(f"files: {FILES}/ -> {_file_folder()}")
-    count, size = _copy_files_in(folder / FILES)
-    problems = check_files()
+    echo(f"files: {FILES}/ -> {storage.store().describe()}")
+    try:
+        count, size = _copy_files_in(folder / FILES)
+        problems = check_files()
+    except storage.StoreError as exc:
+        raise BackupError(f"database restored, files not: {exc}") from exc
     if problems:
         shown = "; ".join(problems[:10])
         more = f" and {len(problems) - 10} more" if len(problems) > 10 else ""
