@@ -104,9 +104,11 @@ def test_figures_are_exact_for_cases_at_known_times(actions, week_a):
     assert cards["overdue"] == 2
     assert cards["started_this_week"] == 4
     assert cards["finished_this_week"] == 1
-    # November: the finished case's four steps and four first steps (all met), step 2 1 of 2.
-    assert (cards["tasks_completed_this_month"], cards["tasks_met_this_month"]) == (10, 9)
-    assert cards["compliance_this_month"] == 90.0
+    # November: the finished case's four steps and its upload (step 5) and four first steps
+    # (all met), step 2 1 of 2.
+    assert (cards["tasks_completed_this_month"], cards["tasks_met_this_month"]) == (11, 10)
+    assert (cards["service_steps_this_month"], cards["service_steps_met_this_month"]) == (1, 1)
+    assert cards["compliance_this_month"] == 90.9
 
     running = {r["bpmn_id"]: r for r in body["running_by_step"]}
     assert [r["bpmn_id"] for r in body["running_by_step"]] == [STEP_1, STEP_2, STEP_3, STEP_4]
@@ -314,7 +316,7 @@ def test_page_shows_cards_charts_and_their_tables(actions, week_a):
         ("overdue", "2"),
         ("started", "4"),
         ("finished", "1"),
-        ("compliance", "90,0\xa0%"),  # per locale, one decimal (issue 14, point 8)
+        ("compliance", "90,9\xa0%"),  # per locale, one decimal (issue 14, point 8)
     ]
     # The case title is escaped on the page and in the JSON block (no inline script runs).
     assert "=HYPERLINK(&#34;x&#34;)" in html or "=HYPERLINK(&quot;x&quot;)" in html

@@ -24,6 +24,12 @@ from ..models.types import utcnow
 RUNNING = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
 
 
+def within_standard(calendar: SlaCalendar, standard: Any, start: datetime, end: datetime) -> bool:
+    """Whether an automatic step's time from ``start`` to ``end``, counted by the office's
+    calendar, kept its standard: the one measure of met (finished) and overdue (still running)."""
+    return calendar.elapsed(start, end) <= calendar.length(standard)
+
+
 def timed_service_steps(process: ParsedProcess) -> list[StepInfo]:
     """The automatic steps the SOP numbers and holds to a time standard."""
     return [
@@ -123,3 +129,43 @@ def finished_calls(
         (bpmn_id, int(week), calendar.elapsed(started, finished) <= limits[bpmn_id])
         for bpmn_id, week, started, finished in rows
     ]
+
+
+def late_calls(
+    process_id: str, steps: Iterable[StepInfo], now: datetime, calendar: SlaCalendar
+) -> list[dict]:
+    """Automatic steps still running past their standard at ``now`` (the measure of
+    ``service_step_times``' overdue_now), each with its case, start and due time."""
+    standards = {
+        s.bpmn_id: (s, standard)
+        for s in steps
+        if (standard := durations.try_parse(s.time_standard)) is not None
+    }
+    if not standards:
+        return []
+    late = []
+    for instance_id, title, bpmn_id, started in db.session.execute(
+        select(
+            ProcessInstance.id, ProcessInstance.title, ServiceCall.bpmn_id, ServiceCall.started_at
+        ).where(
+            ServiceCall.instance_id == ProcessInstance.id,
+            ProcessInstance.process_id == process_id,
+            ServiceCall.bpmn_id.in_(list(standards)),
+            ServiceCall.status.in_(RUNNING),
+            ServiceCall.started_at.isnot(None),
+        )
+    ):
+        step, standard = standards[bpmn_id]
+        if within_standard(calendar, standard, started, now):
+            continue
+        late.append(
+            {
+                "instance_id": instance_id,
+                "title": title,
+                "bpmn_id": bpmn_id,
+                "step": step.name,
+                "lane": step.lane or "",
+                "due_at": calendar.add(started, standard),
+            }
+        )
+    return late
