@@ -28,6 +28,7 @@ from .views import (
     health,
     instances,
     notifications,
+    oidc,
     processes,
     security,
     sla,
@@ -111,6 +112,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     auth.init_app(app)
+    oidc.init_app(app)  # single sign-on, when configured
     template_helpers.init_app(app)
     cli.init_app(app)
     app.register_blueprint(errors.bp)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    current_app,
     flash,
     g,
     jsonify,
@@ -29,7 +30,7 @@ from .extensions import db, login_manager
 from .models import LoginAttempt, User, UserSession
 from .models.types import utcnow
 from .services import auth as auth_svc
-from .services import password_login, sessions
+from .services import password_login, sessions, sso
 from .services import users as users_svc
 from .services.errors import Invalid
 
@@ -125,12 +126,14 @@ def _login_page(form: LoginForm) -> str:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign the user out and end this session on the server (its cookie is then worthless)."""
+    """Sign the user out and end this session on the server (its cookie is then worthless);
+    after a single sign-on, end the provider's session too when it offers that."""
+    provider_logout = sso.end_session_url(current_app.config["BASE_URL"] + url_for("auth.login"))
     auth_svc.log_out(current_user._get_current_object(), g.get("user_session"))
     logout_user()
     session.clear()
     flash(_("Anda telah keluar."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(provider_logout or url_for("auth.login"))
 
 
 @bp.route("/lang/<code>", methods=["POST"])

@@ -129,6 +129,49 @@ SETTINGS = [
         "the client address for log-in limits and the audit log. 0 = none, headers ignored.",
     ),
     # --- Single sign-on (OpenID Connect) ---
+    Setting(
+        "OIDC_ISSUER",
+        "",
+        "Single sign-on: the OpenID Connect provider's issuer, e.g. "
+        "`https://sso.kantor.go.id/realms/kantor` (its `/.well-known/openid-configuration` is "
+        "read); empty = no single sign-on.",
+    ),
+    Setting("OIDC_CLIENT_ID", "", "sopflow's client id at the provider; required with the issuer."),
+    Setting(
+        "OIDC_CLIENT_SECRET",
+        "",
+        "The client's secret (confidential client); empty = a public client (PKCE only). Secret.",
+    ),
+    Setting("OIDC_SCOPES", "openid profile email", "Scopes asked for; must include `openid`."),
+    Setting(
+        "OIDC_USERNAME_CLAIM",
+        "preferred_username",
+        "Claim that gives the sopflow username on first log-in (Google: `email`; Azure AD: "
+        "`preferred_username`).",
+    ),
+    Setting(
+        "OIDC_GROUPS_CLAIM",
+        "groups",
+        "Claim listing the person's groups or roles; a dotted path reaches inside an object "
+        "(Keycloak realm roles: `realm_access.roles`); empty = no role mapping.",
+    ),
+    Setting(
+        "OIDC_ROLE_MAP",
+        "",
+        "Groups to roles: `group=Role,Other role;group2=Role`. Roles the map names follow the "
+        "groups at every log-in; roles it never names are left to the administrator.",
+    ),
+    Setting(
+        "OIDC_BUTTON_LABEL",
+        "",
+        "Text of the log-in page's single sign-on button; empty = `Masuk dengan SSO kantor` "
+        "(translated).",
+    ),
+    Setting(
+        "OIDC_TIMEOUT",
+        "10",
+        "Seconds (1-60) to wait for the provider before telling the person it is unreachable.",
+    ),
     # --- Directory log-in (LDAP / Active Directory) ---
     Setting(
         "LOCAL_LOGIN",
@@ -311,6 +354,43 @@ def _directory() -> dict:
     }
 
 
+def _oidc(production: bool) -> dict:
+    """The single sign-on settings (``issuer`` empty: no single sign-on)."""
+    issuer = (env("OIDC_ISSUER") or "").strip().rstrip("/")
+    client_id = (env("OIDC_CLIENT_ID") or "").strip()
+    scopes = (env("OIDC_SCOPES") or "").split()
+    # Not imported at the top: the settings module is read before the app's services.
+    from .services.identities import parse_role_map
+
+    try:
+        role_map = parse_role_map(env("OIDC_ROLE_MAP") or "")
+    except ValueError as exc:
+        raise ConfigError(f"SOPFLOW_OIDC_ROLE_MAP: {exc}") from exc
+    timeout = _bounded("OIDC_TIMEOUT", float, 1, 60, "single sign-on")
+    if issuer:
+        if not issuer.lower().startswith(("https://", "http://")):
+            raise ConfigError(f"SOPFLOW_OIDC_ISSUER: {issuer!r} is not an https:// address")
+        if production and not issuer.lower().startswith("https://"):
+            raise ConfigError("SOPFLOW_OIDC_ISSUER must be an https:// address in production")
+        if not client_id:
+            raise ConfigError("SOPFLOW_OIDC_CLIENT_ID must be set with SOPFLOW_OIDC_ISSUER")
+        if "openid" not in scopes:
+            raise ConfigError("SOPFLOW_OIDC_SCOPES must include openid")
+        if not (env("OIDC_USERNAME_CLAIM") or "").strip():
+            raise ConfigError("SOPFLOW_OIDC_USERNAME_CLAIM must name a claim")
+    return {
+        "issuer": issuer,
+        "client_id": client_id,
+        "client_secret": env("OIDC_CLIENT_SECRET") or "",
+        "scopes": " ".join(scopes),
+        "username_claim": (env("OIDC_USERNAME_CLAIM") or "").strip(),
+        "groups_claim": (env("OIDC_GROUPS_CLAIM") or "").strip(),
+        "role_map": role_map,
+        "button_label": (env("OIDC_BUTTON_LABEL") or "").strip(),
+        "timeout": timeout,
+    }
+
+
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Return the Flask config for this environment, failing fast on bad settings."""
     production = env("ENV") == "production"
@@ -359,6 +439,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     script_seconds, script_mb = _script_budget()
     import_seconds, import_mb = _import_budget()
     config = {
+        "OIDC": _oidc(production),
         "LOCAL_LOGIN": _local_login(),
         "LDAP": _directory(),
         "SLA_CALENDAR": calendar,

@@ -40,6 +40,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     "auth.logout": AUTHENTICATED,
     "auth.password": AUTHENTICATED,
     "auth.set_language": PUBLIC,
+    "oidc.start": PUBLIC,  # 404 unless single sign-on is configured
+    "oidc.callback": PUBLIC,
     "health.health": PUBLIC,
     "assets.vendor": PUBLIC,
     # staff

@@ -1,0 +1,339 @@
+"""Single sign-on with OpenID Connect (issue 16, point 1), against a real provider the tests
+start on 127.0.0.1 (tests/oidc/provider.mjs: the npm package ``oidc-provider``).
+
+Each test walks the authorization code flow hop by hop: sopflow through Flask's test client,
+the provider over HTTP, every redirect followed by hand.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import FAST_HASH, _empty
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAP, Browser, free_port
+from tests.oidc_provider import running_provider as start_provider
+from webapp import create_app
+from webapp.config import ConfigError, build_config
+from webapp.engine.calendar import WallClockCalendar
+from webapp.extensions import db
+from webapp.models import AuditEvent, Role, User, UserSession
+
+SOPFLOW = "http://sopflow.test"
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory):
+    with start_provider(tmp_path_factory.mktemp("oidc"), SOPFLOW) as running:
+        yield running
+
+
+def _sso_env(monkeypatch, issuer: str) -> None:
+    monkeypatch.setenv("SOPFLOW_OIDC_ISSUER", issuer)
+    monkeypatch.setenv("SOPFLOW_OIDC_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SOPFLOW_OIDC_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("SOPFLOW_OIDC_ROLE_MAP", ROLE_MAP)
+    monkeypatch.setenv("SOPFLOW_OIDC_TIMEOUT", "3")
+
+
+def _make_app(database_url, tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "SLA_CALENDAR": WallClockCalendar(),
+            "ATTACHMENT_DIR": str(tmp_path / "attachments"),
+            "BASE_URL": SOPFLOW,
+        }
+    )
+    with app.app_context():
+        _empty(db.engine)
+        result = app.test_cli_runner().invoke(args=["setup", "--demo"])
+        assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def sso_app(database_url, tmp_path, monkeypatch, provider):
+    """The suite's app (demo users, fresh database) with single sign-on at ``provider``."""
+    provider.reset_accounts()
+    _sso_env(monkeypatch, provider.issuer)
+    app = _make_app(database_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _browser(app) -> Browser:
+    return Browser(SOPFLOW, client=app.test_client())
+
+
+def _user(app, username: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None:
+            _ = user.role_names  # loaded before the session closes
+        return user
+
+
+def _flashes(text: str) -> str:
+    found = re.findall(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', text, re.S)
+    return html.unescape(" ".join(found))
+
+
+def _signed_in(browser: Browser) -> bool:
+    return browser.go("GET", "/").path != "/login"
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+def test_the_log_in_page_shows_the_sso_button_and_starts_the_flow_with_pkce(sso_app, provider):
+    browser = _browser(sso_app)
+    page = browser.go("GET", "/login")
+    assert "Masuk dengan SSO kantor" in page.text
+    status, location = browser.step("POST", "/login/oidc")
+    assert status == 302
+    url = urlsplit(location)
+    assert f"{url.scheme}://{url.netloc}" == provider.issuer
+    query = parse_qs(url.query)
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["redirect_uri"] == [f"{SOPFLOW}/login/oidc/callback"]
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43  # base64url SHA-256
+    assert query["state"][0] and query["nonce"][0]
+    assert "openid" in query["scope"][0].split()
+
+
+def test_first_log_in_creates_the_user_with_mapped_roles_and_lands_on_the_worklist(sso_app):
+    assert _user(sso_app, "budi") is None
+    browser = _browser(sso_app)
+    page = browser.sso_log_in("budi")
+    assert page.status == 200 and page.path == "/", (page.url, _flashes(page.text))
+    assert "Budi Santoso" in page.text
+    user = _user(sso_app, "budi")
+    assert user.auth_source == "oidc"
+    assert user.external_id.endswith("|3f6c1d2e-budi")
+    assert (user.full_name, user.email) == ("Budi Santoso", "budi@kantor.test")
+    assert user.role_names == {"Tim", "Ketua Tim"}
+    with sso_app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.user_id == user.id)
+        ).all()
+    assert "auth.account_created" in events and "auth.login" in events
+    # The session is a real server-side one, like a password log-in's.
+    with sso_app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+            )
+            == 1
+        )
+
+
+def test_second_log_in_updates_name_email_and_roles_keeping_a_hand_given_role(sso_app, provider):
+    assert _browser(sso_app).sso_log_in("budi").path == "/"
+    with sso_app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "budi"))
+        user.roles.append(db.session.scalar(select(Role).where(Role.name == "process_owner")))
+        db.session.commit()
+    provider.set_account(
+        "budi",
+        name="Budi Santoso, S.Kom.",
+        email="budi.santoso@kantor.test",
+        groups=["sopflow-ketua", "pegawai"],  # left the team
+    )
+    page = _browser(sso_app).sso_log_in("budi")
+    assert page.path == "/", _flashes(page.text)
+    user = _user(sso_app, "budi")
+    assert (user.full_name, user.email) == ("Budi Santoso, S.Kom.", "budi.santoso@kantor.test")
+    assert user.role_names == {"Ketua Tim", "process_owner"}
+    with sso_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 7  # 6 demo + budi
+
+
+def test_a_person_without_a_mapped_role_gets_in_and_is_told_to_ask_for_one(sso_app):
+    page = _browser(sso_app).sso_log_in("sari")
+    assert page.path == "/"
+    assert "belum mempunyai peran" in _flashes(page.text)
+    assert _user(sso_app, "sari").role_names == set()
+
+
+def test_a_wrong_password_at_the_provider_stays_there(sso_app):
+    browser = _browser(sso_app)
+    page = browser.sign_in_at_provider(browser.press_sso_button(), "budi", "salah")
+    assert "/interaction/" in page.url and "salah" in page.text
+    assert _user(sso_app, "budi") is None
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+def test_a_wrong_state_is_refused_and_nobody_is_logged_in(sso_app):
+    browser = _browser(sso_app)
+    at_provider = browser.press_sso_button()
+    # Sign in at the provider, but stop at its redirect back to sopflow.
+    status, location = browser.step(
+        "POST", at_provider.url, {"login": "budi", "password": "sandi-budi", "action": "login"}
+    )
+    while not location.startswith(SOPFLOW):
+        status, location = browser.step("GET", location)
+    callback = urlsplit(location)
+    query = {k: v[0] for k, v in parse_qs(callback.query).items()}
+    assert query["code"] and query["state"]
+    query["state"] = "bukan-state-yang-dikirim"
+    page = browser.go("GET", f"{callback.path}?{urlencode(query)}")
+    assert page.path == "/login"
+    assert "state tidak cocok" in _flashes(page.text)
+    assert not _signed_in(browser)
+    assert _user(sso_app, "budi") is None
+
+
+def test_a_callback_nobody_started_is_refused(sso_app):
+    browser = _browser(sso_app)
+    page = browser.go("GET", "/login/oidc/callback?code=abc&state=xyz")
+    assert page.path == "/login" and "state tidak cocok" in _flashes(page.text)
+    assert not _signed_in(browser)
+
+
+def test_denying_at_the_provider_comes_back_with_a_plain_message(sso_app):
+    browser = _browser(sso_app)
+    page = browser.sign_in_at_provider(browser.press_sso_button(), "", "", action="deny")
+    assert page.path == "/login"
+    assert "dibatalkan atau ditolak" in _flashes(page.text)
+    assert not _signed_in(browser)
+
+
+def test_a_local_account_with_the_same_username_is_refused_not_taken_over(sso_app):
+    page = _browser(sso_app).sso_log_in("ketua1")
+    assert page.path == "/login"
+    message = _flashes(page.text)
+    assert "ketua1" in message and "tidak diambil alih" in message
+    ketua = _user(sso_app, "ketua1")
+    assert (ketua.auth_source, ketua.external_id) == ("local", None)
+    assert ketua.role_names == {"Ketua Tim"}  # not the provider's admin group
+    with sso_app.app_context():
+        assert db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "auth.sso_failed")
+        )
+
+
+def test_a_provider_that_cannot_be_reached_is_said_plainly_on_the_log_in_page(
+    database_url, tmp_path, monkeypatch
+):
+    _sso_env(monkeypatch, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    app = _make_app(database_url, tmp_path)
+    browser = _browser(app)
+    page = browser.press_sso_button()
+    assert page.status == 200 and page.path == "/login"
+    assert "tidak dapat dihubungi" in _flashes(page.text)
+    assert "Traceback" not in page.text
+    # The password form goes on working for the break-glass administrator.
+    response = app.test_client().post("/login", data={"username": "admin1", "password": "demo"})
+    assert response.status_code == 302
+
+
+# --- log-out ----------------------------------------------------------------------------------
+
+
+def test_log_out_ends_the_session_and_the_providers(sso_app, provider):
+    browser = _browser(sso_app)
+    assert browser.sso_log_in("budi").path == "/"
+    old_cookie = browser.client.get_cookie("session").value
+    status, location = browser.step("POST", "/logout")
+    assert status == 302
+    end = urlsplit(location)
+    assert f"{end.scheme}://{end.netloc}{end.path}" == f"{provider.issuer}/session/end"
+    query = parse_qs(end.query)
+    assert query["post_logout_redirect_uri"] == [f"{SOPFLOW}/login"]
+    assert query["id_token_hint"][0].count(".") == 2  # the ID token sopflow got
+    # The old cookie is worthless now, even replayed by someone who copied it.
+    replay = sso_app.test_client()
+    replay.set_cookie("session", old_cookie)
+    assert replay.get("/").headers["Location"].startswith("/login")
+    with sso_app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "budi"))
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(UserSession)
+                .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            )
+            == 0
+        )
+    # At the provider: confirm the log-out, and come back to sopflow's log-in page.
+    confirm = browser.go("GET", location)
+    form = re.search(r'<form[^>]*action="([^"]+)"', confirm.text)
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', confirm.text))
+    back = browser.go("POST", form.group(1), {**fields, "logout": "yes"})
+    assert back.url == f"{SOPFLOW}/login"
+    # The provider's own session is over: the next log-in asks for the password again.
+    assert "/interaction/" in browser.press_sso_button().url
+
+
+def test_a_password_log_out_is_unchanged_by_single_sign_on(sso_app):
+    client = sso_app.test_client()
+    assert client.post("/login", data={"username": "tim1", "password": "demo"}).status_code == 302
+    response = client.post("/logout")
+    assert response.headers["Location"] == "/login"
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_without_an_issuer_there_is_no_button_and_no_route(app):
+    client = app.test_client()
+    assert "SSO" not in client.get("/login").get_data(as_text=True)
+    assert client.post("/login/oidc").status_code == 404
+    assert client.get("/login/oidc/callback?code=a&state=b").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "env, fault",
+    [
+        ({"OIDC_ISSUER": "https://sso.kantor.test"}, "OIDC_CLIENT_ID"),
+        ({"OIDC_ISSUER": "sso.kantor.test", "OIDC_CLIENT_ID": "x"}, "OIDC_ISSUER"),
+        (
+            {"OIDC_ISSUER": "https://sso.kantor.test", "OIDC_CLIENT_ID": "x", "OIDC_SCOPES": "a"},
+            "OIDC_SCOPES",
+        ),
+        ({"OIDC_ROLE_MAP": "sopflow-tim"}, "OIDC_ROLE_MAP"),
+        ({"OIDC_TIMEOUT": "0"}, "OIDC_TIMEOUT"),
+        (
+            {
+                "ENV": "production",
+                "SECRET_KEY": "k",
+                "OIDC_ISSUER": "http://sso.kantor.test",
+                "OIDC_CLIENT_ID": "x",
+            },
+            "https",
+        ),
+    ],
+)
+def test_bad_settings_fail_fast(monkeypatch, tmp_path, env, fault):
+    for name, value in env.items():
+        monkeypatch.setenv(f"SOPFLOW_{name}", value)
+    with pytest.raises(ConfigError, match=fault):
+        build_config(str(tmp_path))
+
+
+def test_a_provider_that_names_another_issuer_is_not_trusted(
+    database_url, tmp_path, monkeypatch, provider
+):
+    # The same server under another name: its discovery document names 127.0.0.1, not the
+    # configured issuer, so its tokens are not trusted and nothing starts.
+    _sso_env(monkeypatch, provider.issuer.replace("127.0.0.1", "localhost"))
+    app = _make_app(database_url, tmp_path)
+    page = _browser(app).press_sso_button()
+    assert page.path == "/login"
+    assert "Pengaturan SSO tidak cocok" in _flashes(page.text)

@@ -1,0 +1,86 @@
+"""Single sign-on pages: the button's start of the flow and the provider's way back.
+
+``POST /login/oidc`` (the log-in page's "Masuk dengan SSO kantor" button, with its CSRF token)
+sends the browser to the provider; ``GET /login/oidc/callback`` is where the provider sends it
+back (register ``<BASE_URL>/login/oidc/callback`` at the provider). Any failure lands on the
+log-in page with one plain message. Log-out is the usual ``POST /logout`` (webapp/auth.py),
+which also ends the provider's session when the provider offers that.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from ..auth import _carry_session, _safe_next
+from ..services import identities, sso
+
+bp = Blueprint("oidc", __name__)
+
+NEXT_KEY = "oidc_next"
+
+
+@bp.route("/login/oidc", methods=["POST"])
+def start():
+    """Send the browser to the office's identity provider to log in."""
+    if not sso.enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("tasks.worklist"))
+    session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    try:
+        return sso.begin()
+    except sso.SsoFailed as failed:
+        sso.record_failure(failed.reason)
+        flash(failed.message, "error")
+        return redirect(url_for("auth.login"))
+
+
+@bp.route("/login/oidc/callback")
+def callback():
+    """The provider's answer: log the person in, or say plainly why not."""
+    if not sso.enabled():
+        abort(404)
+    try:
+        claims, id_token = sso.finish(request.args)
+    except sso.SsoFailed as failed:
+        sso.record_failure(failed.reason)
+        flash(failed.message, "error")
+        return redirect(url_for("auth.login"))
+    target = session.get(NEXT_KEY) or url_for("tasks.worklist")
+    try:
+        user, record, secret = sso.log_in(claims, id_token)
+    except identities.IdentityRefused as refused:
+        sso.record_failure(
+            "conflict" if isinstance(refused, identities.IdentityConflict) else "refused"
+        )
+        session.pop(NEXT_KEY, None)
+        flash(refused.message, "error")
+        return redirect(url_for("auth.login"))
+    # A new session for the new person: nothing of the anonymous one carries over.
+    session.clear()
+    _carry_session(record, secret)
+    sso.remember(id_token)
+    login_user(user)
+    if not user.roles:
+        flash(
+            _(
+                "Anda sudah masuk, tetapi akun Anda belum mempunyai peran di sopflow, jadi "
+                "belum ada tugas untuk Anda. Minta administrator memberi peran."
+            ),
+            "info",
+        )
+    return redirect(_safe_next(target))
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, and tell the log-in page whether to show the SSO button."""
+    sso.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _sso_button():
+        if sso.enabled():
+            return {"sso_button": sso.button_label()}
+        return {"sso_button": None}
