@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from tests.conftest import STEP1, STEP2, STEP3, Actions
+from tests.conftest import STEP1, STEP2, STEP3, STEP4_FAIL, Actions
 from webapp.extensions import db
 
 PROCESS = "pemeliharaan_sistem_informasi"
@@ -26,7 +26,9 @@ START = f"/api/v1/processes/{PROCESS}/instances"
 BUDGET = {
     "start": 11,
     "claim": 5,
-    "complete": 12,
+    # Step 2 takes 10: the role members its form lists are the next step's candidates, read
+    # once; step 3 reads its next step's candidates (11, see the test on history below).
+    "complete": 11,
     "worklist": 4,
     "instance": 6,
     "history": 5,
@@ -120,19 +122,31 @@ def test_each_api_action_stays_within_its_statement_budget(app, warm, action):
     assert number <= BUDGET[action], f"{action}: {number} statements > {BUDGET[action]}\n{listing}"
 
 
-def test_completing_step3_costs_no_more_statements_than_step2(app, warm):
-    """The count does not grow with the case: a later step, with history behind it, costs the
-    same (no per-row query over the tasks done so far)."""
-    counts = _actions_counted(app, warm)
-    instance_id = warm.start()["id"]
-    task2 = warm.open_task(instance_id, "Task_2_analisa").id
-    assert warm.complete("ketua1", task2, STEP2).status_code == 200
-    task3 = warm.open_task(instance_id, "Task_3_troubleshooting").id
+def _step3_statements(app, actions: Actions, instance_id: int) -> list[str]:
+    task3 = actions.open_task(instance_id, "Task_3_troubleshooting").id
     with watched(app) as (statements, lazy):
-        response = warm.complete("tim1", task3, STEP3)
+        response = actions.complete("tim1", task3, STEP3)
     assert response.status_code == 200, response.get_json()
     assert not lazy, lazy
-    assert len(statements) <= counts["complete"][0]
+    return statements
+
+
+def test_completing_a_step_costs_no_more_statements_with_history_behind_it(app, warm):
+    """The count does not grow with the case: step 3 of a case that went round the failed-test
+    loop twice costs what step 3 of a fresh case costs (no per-row query over the tasks done
+    so far), and a step whose next step reads its candidates stays within the budget too."""
+    looped = warm.start()["id"]
+    task2 = warm.open_task(looped, "Task_2_analisa").id
+    assert warm.complete("ketua1", task2, STEP2).status_code == 200
+    for _ in range(2):
+        _step3_statements(app, warm, looped)
+        task4 = warm.open_task(looped, "Task_4_uji_implementasi").id
+        assert warm.complete("tim1", task4, STEP4_FAIL).status_code == 200
+    fresh = warm.start()["id"]
+    task2 = warm.open_task(fresh, "Task_2_analisa").id
+    assert warm.complete("ketua1", task2, STEP2).status_code == 200
+    fresh_count = len(_step3_statements(app, warm, fresh))
+    assert len(_step3_statements(app, warm, looped)) <= fresh_count <= BUDGET["complete"]
 
 
 def test_a_lazy_load_in_a_request_is_caught(app, warm):

@@ -7,7 +7,7 @@ and ``views/api.py`` change no state themselves. The building blocks they use li
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -60,26 +60,26 @@ def note_session_use(record: UserSession) -> None:
         commit_keeping_loaded()  # the signed-in user and their roles stay loaded
 
 
+# Every API call runs it: built once, with its cache key.
+_BEARER_USER = (
+    select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.active.is_(True),
+    )
+    .options(joinedload(User.roles))
+)
+
+
 def bearer_user(secret: str) -> User | None:
     """Return the active user (roles loaded) of a valid API token; else None.
 
     One statement per call; the token's last use is written every few minutes at most, like a
     session's (``sessions.TOUCH_EVERY``), not on every call.
     """
-    found = (
-        db.session.execute(
-            select(User, ApiToken.id, ApiToken.last_used_at)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_hash == ApiToken.hash(secret),
-                ApiToken.revoked_at.is_(None),
-                User.active.is_(True),
-            )
-            .options(joinedload(User.roles))
-        )
-        .unique()
-        .first()
-    )
+    found = db.session.execute(_BEARER_USER, {"token_hash": ApiToken.hash(secret)}).unique().first()
     if found is None:
         return None
     user, token_id, last_used_at = found

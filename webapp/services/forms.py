@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..engine import nesting
 from ..engine.form_schema import OPTIONS_FROM_ROLE, schema_problem
@@ -17,6 +17,7 @@ from ..engine.patterns import FormValidator, PatternError
 from ..engine.spec import StepInfo
 from ..extensions import db
 from ..models import Role, User
+from . import runtime
 from .version_cache import compiled
 
 
@@ -79,29 +80,48 @@ def _choices(prop: dict[str, Any]) -> list[Choice]:
     return [Choice(value, label) for value, label in schema_choices(prop)]
 
 
-def _role_options(schema: dict[str, Any]) -> dict[str, Any]:
-    """Fill choices marked ``x-options-from-role`` with the active members of that role."""
+# The active members of a role, as a form's choices list them (built once, see task_actions).
+_ROLE_MEMBERS = (
+    select(User)
+    .join(User.roles)
+    .where(Role.name == bindparam("role"), User.active.is_(True))
+    .order_by(User.username)
+)
+
+
+def _members(role_name: str) -> list[User]:
+    """The active members of a role, read now; remembered for this transaction's candidates."""
+    users = list(db.session.scalars(_ROLE_MEMBERS, {"role": role_name}))
+    runtime.note_active_users(users)
+    return users
+
+
+def _role_options(
+    schema: dict[str, Any], members: dict[str, list[User]] | None = None
+) -> dict[str, Any]:
+    """Fill choices marked ``x-options-from-role`` with the active members of that role
+    (``members`` by role name when the caller has read them, else read here)."""
     schema = json.loads(json.dumps(schema))
     for prop in schema.get("properties", {}).values():
         target = prop.get("items", prop) if prop.get("type") == "array" else prop
         role_name = prop.get(OPTIONS_FROM_ROLE)
         if not role_name:
             continue
-        users = db.session.scalars(
-            select(User)
-            .join(User.roles)
-            .where(Role.name == role_name, User.active.is_(True))
-            .order_by(User.username)
-        ).all()
+        users = members[role_name] if members is not None else _members(role_name)
         target["oneOf"] = [{"const": u.username, "title": u.display_name} for u in users] or [
             {"const": "", "title": _("(belum ada anggota peran %(role)s)", role=role_name)}
         ]
     return schema
 
 
-def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
-    """Turn a JSON Schema and its UI schema into an ordered list of fields."""
-    schema = _role_options(schema)
+def build_form(
+    schema: dict[str, Any],
+    ui_schema: dict[str, Any],
+    members: dict[str, list[User]] | None = None,
+) -> TaskForm:
+    """Turn a JSON Schema and its UI schema into an ordered list of fields (choices from a
+    role: its ``members`` by role name when given, else read now)."""
+    schema = _role_options(schema, members)
     props: dict[str, Any] = schema.get("properties", {})
     order = [n for n in ui_schema.get("ui:order", []) if n in props]
     order += [n for n in props if n not in order]
@@ -138,11 +158,14 @@ def build_form(schema: dict[str, Any], ui_schema: dict[str, Any]) -> TaskForm:
     return TaskForm(schema=schema, ui_schema=ui_schema, fields=fields, validator=validator)
 
 
-def _fills_roles(schema: dict[str, Any]) -> bool:
-    """Whether a form's choices come from a role's members (read at every use, not cached)."""
-    return any(
-        isinstance(prop, dict) and prop.get(OPTIONS_FROM_ROLE)
-        for prop in (schema.get("properties") or {}).values()
+def _roles_filled(schema: dict[str, Any]) -> list[str]:
+    """The roles whose members are a form's choices (read at every use)."""
+    return sorted(
+        {
+            str(prop[OPTIONS_FROM_ROLE])
+            for prop in (schema.get("properties") or {}).values()
+            if isinstance(prop, dict) and prop.get(OPTIONS_FROM_ROLE)
+        }
     )
 
 
@@ -179,16 +202,30 @@ def load_form(version_id: int, step: StepInfo) -> TaskForm:
     """Return the form of a step from the files stored with its process version.
 
     Built once per version and step (the files never change); a form whose choices are a
-    role's members gets them afresh. The schema was checked against the meta-schema when the
-    diagram was uploaded and published (lint), so it is not checked again here.
+    role's members reads them afresh, and is built again only when they changed (the form
+    last built for the step is kept with the members it lists). The schema was checked against
+    the meta-schema when the diagram was uploaded and published (lint), so it is not checked
+    again here.
     """
     version = compiled(version_id)
     schema, ui_schema = version.memo(
         ("form-files", step.bpmn_id), lambda: _read_form(version.forms, step)
     )
-    if _fills_roles(schema):
-        return build_form(schema, ui_schema)
-    return version.memo(("form", step.bpmn_id), lambda: build_form(schema, ui_schema))
+    roles = _roles_filled(schema)
+    if not roles:
+        return version.memo(("form", step.bpmn_id), lambda: build_form(schema, ui_schema))
+    members = {role: _members(role) for role in roles}
+    listed = tuple(
+        (role, tuple((u.username, u.display_name) for u in users))
+        for role, users in members.items()
+    )
+    last: dict[Any, TaskForm] = version.memo(("form-by-members", step.bpmn_id), dict)
+    form = last.get(listed)
+    if form is None:
+        form = build_form(schema, ui_schema, members)
+        last.clear()  # one entry: the members as last read
+        last[listed] = form
+    return form
 
 
 def coerce(form: TaskForm, raw: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from service_tasks import REGISTRY
@@ -40,14 +40,21 @@ def sla_calendar() -> SlaCalendar:
     return current_app.config["SLA_CALENDAR"]
 
 
+# Built once (with their cache keys): every action on a case runs them.
+_LOCK_INSTANCE = (
+    select(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("instance_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_ACTIVE_USERS_NAMED = select(User).where(
+    User.username.in_(bindparam("names", expanding=True)), User.active.is_(True)
+)
+
+
 def lock_instance(instance_id: int) -> ProcessInstance:
     """Load an instance row locked for this transaction (FOR UPDATE where the database can)."""
-    row = db.session.scalar(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    row = db.session.scalar(_LOCK_INSTANCE, {"instance_id": instance_id})
     if row is None:
         raise NotFound(_("Kasus tidak ditemukan."))
     return row
@@ -73,6 +80,34 @@ def open_task_rows(instance_id: int) -> dict[str, HumanTask]:
     }
 
 
+_KNOWN_USERS = "sopflow.active_users"
+
+
+def note_active_users(users: list[User]) -> None:
+    """Remember active users read in this transaction (a form's choices from a role), so that
+    the candidates named among them are not read a second time before it ends."""
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is None:
+        return
+    known = session.info.get(_KNOWN_USERS)
+    if known is None or known[0] is not transaction:
+        known = session.info[_KNOWN_USERS] = (transaction, {})
+    known[1].update((u.username, u) for u in users)
+
+
+def _known_active(names: list[str]) -> list[User] | None:
+    """The active users of these names as read earlier in this transaction; None unless all
+    of them were."""
+    session = db.session()
+    known = session.info.get(_KNOWN_USERS)
+    transaction = session.get_transaction()
+    if known is None or transaction is None or known[0] is not transaction:
+        return None
+    found = [known[1].get(name) for name in names]
+    return None if any(u is None for u in found) else found  # type: ignore[misc]
+
+
 def _candidates(step: StepInfo | None, data: dict[str, Any]) -> list[User]:
     variable = step.properties.get("candidateUsersVariable") if step else None
     if not variable:
@@ -80,13 +115,13 @@ def _candidates(step: StepInfo | None, data: dict[str, Any]) -> list[User]:
     names = data.get(variable) or []
     if isinstance(names, str):
         names = [names]
+    names = list(dict.fromkeys(str(n) for n in names))
     if not names:
         return []
-    return list(
-        db.session.scalars(
-            select(User).where(User.username.in_([str(n) for n in names]), User.active.is_(True))
-        )
-    )
+    known = _known_active(names)
+    if known is not None:
+        return known
+    return list(db.session.scalars(_ACTIVE_USERS_NAMED, {"names": names}))
 
 
 def _starter_only(row: ProcessInstance, engine: EngineInstance, lane: str | None) -> list[User]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -83,6 +83,22 @@ def complete_step(
     return created
 
 
+# The statements every task action runs are built once: building a select with its loader
+# options and computing its cache key costs more CPU than PostgreSQL takes to answer it.
+_TASK_WITH_PEOPLE = (
+    select(HumanTask)
+    .where(HumanTask.id == bindparam("task_id"))
+    .options(
+        joinedload(HumanTask.candidates),
+        joinedload(HumanTask.assigned_user),
+        joinedload(HumanTask.completed_by),
+        joinedload(HumanTask.instance)
+        .options(defer(ProcessInstance.state))
+        .joinedload(ProcessInstance.started_by),
+    )
+)
+
+
 def task_for(user: User, task_id: int, action: str = "open") -> HumanTask:
     """Return a task the user may work on; 404 when unknown, 403 (audited) otherwise.
 
@@ -90,22 +106,7 @@ def task_for(user: User, task_id: int, action: str = "open") -> HumanTask:
     case's state) and the case's starter, in one statement: the access rules, the form and the
     answer need them.
     """
-    task = (
-        db.session.scalars(
-            select(HumanTask)
-            .where(HumanTask.id == task_id)
-            .options(
-                joinedload(HumanTask.candidates),
-                joinedload(HumanTask.assigned_user),
-                joinedload(HumanTask.completed_by),
-                joinedload(HumanTask.instance)
-                .options(defer(ProcessInstance.state))
-                .joinedload(ProcessInstance.started_by),
-            )
-        )
-        .unique()
-        .first()
-    )
+    task = db.session.scalars(_TASK_WITH_PEOPLE, {"task_id": task_id}).unique().first()
     if task is None:
         raise NotFound(_("Tugas tidak ditemukan."))
     if task.status == TaskStatus.OPEN and not access.can_work(user, task):
@@ -163,6 +164,16 @@ _MUTABLE = ("status", "assigned_user_id", "claimed_at", "completed_by_id", "comp
 _MUTABLE += ("due_at", "breached_at")
 
 
+_LOCK_TASKS = (
+    select(HumanTask.id, *(getattr(HumanTask, name) for name in _MUTABLE))
+    .where(
+        HumanTask.instance_id == bindparam("instance_id"),
+        or_(HumanTask.status == TaskStatus.OPEN, HumanTask.id == bindparam("task_id")),
+    )
+    .with_for_update()
+)
+
+
 def _locked_tasks(instance_id: int, task: HumanTask) -> dict[str, HumanTask]:
     """Under the instance's lock: lock and re-read the task and the case's other open tasks.
 
@@ -170,15 +181,7 @@ def _locked_tasks(instance_id: int, task: HumanTask) -> dict[str, HumanTask]:
     commit even under MariaDB's REPEATABLE READ snapshot); other open tasks, rare, are loaded
     with their candidates. Returns the open ones by the engine's task id.
     """
-    columns = [getattr(HumanTask, name) for name in _MUTABLE]
-    rows = db.session.execute(
-        select(HumanTask.id, *columns)
-        .where(
-            HumanTask.instance_id == instance_id,
-            or_(HumanTask.status == TaskStatus.OPEN, HumanTask.id == task.id),
-        )
-        .with_for_update()
-    ).all()
+    rows = db.session.execute(_LOCK_TASKS, {"instance_id": instance_id, "task_id": task.id}).all()
     fresh = next((r for r in rows if r.id == task.id), None)
     if fresh is None:
         raise NotFound(_("Tugas tidak ditemukan."))
@@ -240,6 +243,27 @@ def complete_and_next(
     return Completed(task, row, still_open + created, starter)
 
 
+def _hand_over_statement(from_lane: bool):
+    held = HumanTask.assigned_user_id
+    return (
+        update(HumanTask)
+        .where(
+            HumanTask.id == bindparam("task_id"),
+            HumanTask.status == TaskStatus.OPEN,
+            held.is_(None) if from_lane else held == bindparam("holder"),
+        )
+        .values(
+            assigned_user_id=bindparam("new_holder", type_=held.type),
+            claimed_at=bindparam("at", type_=HumanTask.claimed_at.type),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+# By whether the task is taken from its lane (no holder) or from a holder.
+_HAND_OVER = {True: _hand_over_statement(True), False: _hand_over_statement(False)}
+
+
 def hand_over(
     task_id: int, holder: int | None, new_holder: int | None, task: HumanTask | None = None
 ) -> bool:
@@ -249,17 +273,10 @@ def hand_over(
     False means someone else acted first; the caller rolls back and says what happened.
     When it matched, the loaded ``task`` (if given) now holds what was written: no re-read.
     """
-    held = HumanTask.assigned_user_id
     claimed_at = utcnow() if new_holder else None
     result = db.session.execute(
-        update(HumanTask)
-        .where(
-            HumanTask.id == task_id,
-            HumanTask.status == TaskStatus.OPEN,
-            held.is_(None) if holder is None else held == holder,
-        )
-        .values(assigned_user_id=new_holder, claimed_at=claimed_at)
-        .execution_options(synchronize_session=False)
+        _HAND_OVER[holder is None],
+        {"task_id": task_id, "holder": holder, "new_holder": new_holder, "at": claimed_at},
     )
     if result.rowcount != 1:
         return False
