@@ -1,0 +1,229 @@
+"""docs/DEPLOYMENT.md and docs/deploy/ stay true: the settings they name exist and are all
+described, the example settings start the app, the systemd units are valid and start commands
+that exist, nginx agrees with gunicorn and the app, and the backup script keeps what it should."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+
+from tests.conftest import missing
+from webapp import create_app
+from webapp.config import SETTINGS, build_config
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "DEPLOYMENT.md"
+DEPLOY = ROOT / "docs" / "deploy"
+UNITS = ["sopflow-web.service", "sopflow-worker@.service", "sopflow-backup.service"]
+ENV_EXAMPLE = DEPLOY / "sopflow.env.example"
+NGINX = DEPLOY / "nginx-sopflow.conf"
+INSTALLED = "/opt/sopflow"  # where the units expect the checkout
+DECLARED = {f"SOPFLOW_{setting.name}" for setting in SETTINGS}
+
+
+def deployment_texts() -> dict[str, str]:
+    files = [GUIDE, *sorted(p for p in DEPLOY.iterdir() if p.is_file())]
+    return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in files}
+
+
+def unit_value(unit: str, key: str) -> str:
+    text = (DEPLOY / unit).read_text(encoding="utf-8")
+    match = re.search(rf"^{key}=(.*)$", text, re.M)
+    assert match, f"{unit} has no {key}="
+    return match.group(1)
+
+
+def sourced(text: str) -> dict[str, str]:
+    """The SOPFLOW_* variables a file sets, read by the shell as the `sopflow` wrapper does."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    done = subprocess.run(
+        ["sh", "-c", "set -a; . /dev/stdin; set +a; env -0"],
+        input=text,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    pairs = (item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+    return {k: v for k, v in pairs if k.startswith("SOPFLOW_")}
+
+
+def test_every_setting_the_deployment_files_name_is_declared_in_config():
+    # A name ending in _* (`SOPFLOW_S3_*`) stands for a family: some setting must start so.
+    unknown = {
+        f"{name} in {path}"
+        for path, text in deployment_texts().items()
+        for name in re.findall(r"SOPFLOW_[A-Z0-9_]*[A-Z0-9](?:_\*)?", text)
+        if not (
+            name in DECLARED
+            or (name.endswith("_*") and any(d.startswith(name[:-1]) for d in DECLARED))
+        )
+    }
+    assert not unknown, sorted(unknown)
+
+
+def test_the_guide_describes_every_declared_setting_in_a_table_row():
+    rows = set(re.findall(r"^\| `(SOPFLOW_[A-Z0-9_]+)` \|", GUIDE.read_text(), re.M))
+    assert sorted(DECLARED - rows) == []
+
+
+def test_the_example_settings_start_the_app_with_every_optional_part_switched_on(
+    tmp_path, monkeypatch
+):
+    """The example as shipped, and with every commented-out setting switched on (the later of
+    two alternatives wins), is accepted by the app's own checks."""
+    shipped = ENV_EXAMPLE.read_text(encoding="utf-8")
+    ca = tmp_path / "kantor-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    everything = re.sub(r"^#(SOPFLOW_)", r"\1", shipped, flags=re.M).replace(
+        "/etc/ssl/certs/kantor-ca.pem", str(ca)
+    )
+    for text in (shipped, everything):
+        values = sourced(text)
+        assert values["SOPFLOW_ENV"] == "production"
+        for name in [n for n in os.environ if n.startswith("SOPFLOW_")]:
+            monkeypatch.delenv(name)
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        config = build_config(str(tmp_path))
+        assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["STORAGE"]["backend"] == "s3"
+    assert config["OIDC"]["role_map"]
+    assert config["LDAP"]
+
+
+def test_nginx_lets_the_largest_upload_through_and_waits_longer_than_gunicorn(monkeypatch):
+    nginx = NGINX.read_text(encoding="utf-8")
+    body = re.search(r"client_max_body_size (\d+)m;", nginx)
+    read = re.search(r"proxy_read_timeout (\d+)s;", nginx)
+    assert body and read
+    values = sourced(ENV_EXAMPLE.read_text(encoding="utf-8"))
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    config = build_config("/nonexistent-instance")
+    assert int(body.group(1)) * 1024 * 1024 >= config["MAX_CONTENT_LENGTH"]
+    gunicorn = unit_value("sopflow-web.service", "ExecStart")
+    timeout = int(re.search(r"--timeout (\d+)", gunicorn).group(1))
+    assert config["IMPORT_TIME_LIMIT"] < timeout < int(read.group(1))
+    # nginx sends to the address gunicorn listens on, and serves the real static folder.
+    bind = re.search(r"--bind (\S+)", gunicorn).group(1)
+    assert re.search(rf"server {re.escape(bind)};", nginx)
+    alias = re.search(r"location /static/ \{\s*alias (\S+);", nginx).group(1)
+    assert alias.startswith(INSTALLED + "/")
+    assert (ROOT / alias[len(INSTALLED) + 1 :] / "app.css").is_file()
+
+
+def test_the_units_pass_systemd_analyze_verify(tmp_path):
+    """Run against a copy pointing at this checkout: unknown keys, bad values and start
+    commands that are not executable are reported."""
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        missing("systemd-analyze not installed (Debian: systemd)")
+    for unit in [*UNITS, "sopflow-backup.timer"]:
+        text = (DEPLOY / unit).read_text(encoding="utf-8").replace(INSTALLED, str(ROOT))
+        (tmp_path / unit).write_text(text)
+    names = [u.replace("@.", "@1.") for u in UNITS] + ["sopflow-backup.timer"]
+    done = subprocess.run(
+        [tool, "verify", *names], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    problems = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        # The service account does not exist on the test machine.
+        if line.strip() and "sopflow" in line and "user" not in line.lower()
+    ]
+    assert done.returncode == 0, done.stderr
+    assert problems == []
+
+
+def command_path(words: list[str]) -> list[str]:
+    """The part of ``words`` (after ``flask --app webapp``) that names a command, checked
+    against the app's own command line; an unknown command fails the test."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+    group: click.Command = app.cli
+    path = []
+    with click.Context(group) as ctx:
+        for word in words:
+            if not isinstance(group, click.Group):
+                break
+            found = group.get_command(ctx, word)
+            assert found is not None, f"no command 'flask --app webapp {' '.join(path + [word])}'"
+            path.append(word)
+            group = found
+    assert not isinstance(group, click.Group), f"{' '.join(path)} is a group, not a command"
+    return path
+
+
+def test_every_command_the_units_scripts_and_guide_run_exists():
+    pattern = re.compile(r"(?:--app webapp|-u sopflow sopflow|`sopflow) ((?:[a-z][a-z-]* ?){1,2})")
+    found = {
+        match.group(1).strip()
+        for text in deployment_texts().values()
+        for match in pattern.finditer(text)
+    }
+    assert {"worker", "backup create", "backup restore", "db upgrade", "setup"} <= {
+        " ".join(command_path(words.split())) for words in found
+    }
+    # gunicorn's application is the factory webapp.create_app, called with no arguments.
+    gunicorn = unit_value("sopflow-web.service", "ExecStart")
+    spec = re.search(r'"(\w+):(\w+)\(\)"', gunicorn)
+    assert spec and spec.groups() == ("webapp", "create_app")
+    assert callable(create_app)
+    for unit in UNITS:
+        program = unit_value(unit, "ExecStart").split()[0]
+        assert program.startswith(INSTALLED + "/"), program
+        assert os.access(ROOT / program[len(INSTALLED) + 1 :], os.X_OK), program
+
+
+def test_worker_unit_stops_the_worker_alone_and_waits_for_its_calls():
+    # SIGTERM to the worker only (not to a deployment's rsync), and time to finish it.
+    assert unit_value("sopflow-worker@.service", "KillMode") == "mixed"
+    assert unit_value("sopflow-worker@.service", "KillSignal") == "SIGTERM"
+    assert int(unit_value("sopflow-worker@.service", "TimeoutStopSec")) >= 120
+    for unit in UNITS:
+        assert unit_value(unit, "User") == "sopflow"
+        assert unit_value(unit, "NoNewPrivileges") == "yes"
+        assert unit_value(unit, "ProtectSystem") == "strict"
+
+
+@pytest.mark.slow
+def test_backup_script_writes_a_dated_backup_and_prunes_old_and_unfinished_ones(tmp_path):
+    root = tmp_path / "backups"
+    old, unfinished, recent = root / "20200101T013000Z", root / "20261201T013000Z", root / "keep"
+    for folder in (old, unfinished, recent):
+        folder.mkdir(parents=True)
+    (old / "manifest.json").write_text("{}")
+    (recent / "manifest.json").write_text("{}")
+    os.utime(old, (1577836800, 1577836800))  # 2020-01-01
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPFLOW_")}
+    env.update(
+        APP_DIR=str(ROOT),
+        BACKUP_ROOT=str(root),
+        BACKUP_KEEP_DAYS="14",
+        SOPFLOW_DATABASE_URL=f"sqlite:///{tmp_path / 'sopflow.db'}",
+        SOPFLOW_ATTACHMENT_DIR=str(tmp_path / "files"),
+    )
+    setup = subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "webapp", "setup"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert setup.returncode == 0, setup.stderr
+    done = subprocess.run(
+        [str(DEPLOY / "sopflow-backup.sh")], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    kept = sorted(p.name for p in root.iterdir())
+    assert "keep" in kept and old.name not in kept and unfinished.name not in kept
+    [new] = [name for name in kept if name != "keep"]
+    assert re.fullmatch(r"\d{8}T\d{6}Z", new)
+    assert (root / new / "manifest.json").is_file()
+    assert (root / new / "database.sqlite3").is_file()
