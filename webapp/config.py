@@ -238,6 +238,73 @@ SETTINGS = [
         "Seconds (1-60) to wait for the directory before telling the person it is unreachable.",
     ),
     # --- WhatsApp and Telegram notifications ---
+    Setting(
+        "WHATSAPP_PROVIDER",
+        "",
+        "WhatsApp gateway for notifications: `whatsapp-cloud` (Meta's WhatsApp Cloud API), "
+        "`http-form` (a form-posting gateway such as Fonnte, Wablas or Woowa); empty = none.",
+    ),
+    Setting(
+        "WHATSAPP_CLOUD_URL",
+        "https://graph.facebook.com/v21.0",
+        "Graph API base address, with its version; messages go to "
+        "`<this>/<phone-number-id>/messages`.",
+    ),
+    Setting(
+        "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "", "The sending number's id in the WhatsApp Cloud API."
+    ),
+    Setting(
+        "WHATSAPP_CLOUD_TOKEN", "", "Access token (system user) of the WhatsApp Cloud API; secret."
+    ),
+    Setting("WHATSAPP_FORM_URL", "", "Address the form gateway is posted to, e.g. its /send."),
+    Setting("WHATSAPP_FORM_TOKEN", "", "The form gateway's token; secret."),
+    Setting(
+        "WHATSAPP_FORM_AUTH_HEADER",
+        "Authorization",
+        "Header that carries the token as is (Fonnte, Wablas: `Authorization`); empty = none.",
+    ),
+    Setting(
+        "WHATSAPP_FORM_TOKEN_FIELD",
+        "",
+        "Form field that carries the token (e.g. `token`), for gateways that want it there.",
+    ),
+    Setting(
+        "WHATSAPP_FORM_PHONE_FIELD",
+        "target",
+        "Form field of the number, 628… (Fonnte: `target`, Wablas: `phone`).",
+    ),
+    Setting("WHATSAPP_FORM_MESSAGE_FIELD", "message", "Form field of the message text."),
+    Setting(
+        "WHATSAPP_FORM_CHECK_STATUS",
+        "true",
+        "true: besides a 2xx answer, success needs a JSON body whose `status` is true (such "
+        "gateways answer 200 with `status: false` to a bad token); false: any 2xx is success.",
+    ),
+    Setting(
+        "TELEGRAM_BOT_TOKEN",
+        "",
+        "Token of the Telegram bot that sends notifications (from @BotFather); empty = none; "
+        "secret.",
+    ),
+    Setting("TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API base address."),
+    Setting(
+        "TELEGRAM_BOT_NAME",
+        "",
+        "The bot's @name, shown to people on their notification settings page so they can "
+        "open it and press Start (a bot may only write to those who did).",
+    ),
+    Setting(
+        "NOTIFY_TIMEOUT",
+        "10",
+        "Seconds (1-60) the worker waits for a WhatsApp or Telegram gateway before it counts "
+        "the attempt failed.",
+    ),
+    Setting(
+        "NOTIFY_MAX_ATTEMPTS",
+        "8",
+        "Attempts (1-20) to send a notification by e-mail, WhatsApp or Telegram, 1, 5, 15, 60, "
+        "120, 240 … minutes apart, before it is marked failed (it stays in the app).",
+    ),
     # --- Object storage (S3-compatible) and health checks ---
 ]
 
@@ -391,6 +458,78 @@ def _oidc(production: bool) -> dict:
     }
 
 
+WHATSAPP_PROVIDERS = ("whatsapp-cloud", "http-form")
+
+
+def _web_address(name: str) -> str:
+    value = (env(name) or "").strip()
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise ConfigError(f"SOPFLOW_{name} must be an http:// or https:// address")
+    return value
+
+
+def _chat() -> dict:
+    """The WhatsApp and Telegram notification settings (empty provider or token: not used)."""
+    provider = (env("WHATSAPP_PROVIDER") or "").strip().lower()
+    if provider and provider not in WHATSAPP_PROVIDERS:
+        raise ConfigError(
+            "SOPFLOW_WHATSAPP_PROVIDER must be whatsapp-cloud, http-form or empty, "
+            f"not {provider!r}"
+        )
+    whatsapp = {
+        "provider": provider,
+        "cloud_url": _web_address("WHATSAPP_CLOUD_URL"),
+        "cloud_phone_number_id": (env("WHATSAPP_CLOUD_PHONE_NUMBER_ID") or "").strip(),
+        "cloud_token": (env("WHATSAPP_CLOUD_TOKEN") or "").strip(),
+        "form_url": _web_address("WHATSAPP_FORM_URL"),
+        "form_token": (env("WHATSAPP_FORM_TOKEN") or "").strip(),
+        "form_auth_header": (env("WHATSAPP_FORM_AUTH_HEADER") or "").strip(),
+        "form_token_field": (env("WHATSAPP_FORM_TOKEN_FIELD") or "").strip(),
+        "form_phone_field": (env("WHATSAPP_FORM_PHONE_FIELD") or "").strip(),
+        "form_message_field": (env("WHATSAPP_FORM_MESSAGE_FIELD") or "").strip(),
+        "form_check_status": (env("WHATSAPP_FORM_CHECK_STATUS") or "").strip().lower()
+        in ("1", "true", "yes"),
+    }
+    if provider == "whatsapp-cloud":
+        for key, name in (
+            ("cloud_url", "WHATSAPP_CLOUD_URL"),
+            ("cloud_phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID"),
+            ("cloud_token", "WHATSAPP_CLOUD_TOKEN"),
+        ):
+            if not whatsapp[key]:
+                raise ConfigError(
+                    f"SOPFLOW_{name} must be set with WHATSAPP_PROVIDER=whatsapp-cloud"
+                )
+    if provider == "http-form":
+        for key, name in (
+            ("form_url", "WHATSAPP_FORM_URL"),
+            ("form_phone_field", "WHATSAPP_FORM_PHONE_FIELD"),
+            ("form_message_field", "WHATSAPP_FORM_MESSAGE_FIELD"),
+        ):
+            if not whatsapp[key]:
+                raise ConfigError(f"SOPFLOW_{name} must be set with WHATSAPP_PROVIDER=http-form")
+        if whatsapp["form_token"] and not (
+            whatsapp["form_auth_header"] or whatsapp["form_token_field"]
+        ):
+            raise ConfigError(
+                "SOPFLOW_WHATSAPP_FORM_TOKEN needs SOPFLOW_WHATSAPP_FORM_AUTH_HEADER or "
+                "SOPFLOW_WHATSAPP_FORM_TOKEN_FIELD to say where it goes"
+            )
+    telegram = {
+        "token": (env("TELEGRAM_BOT_TOKEN") or "").strip(),
+        "api_url": _web_address("TELEGRAM_API_URL"),
+        "bot_name": (env("TELEGRAM_BOT_NAME") or "").strip(),
+    }
+    if telegram["token"] and not telegram["api_url"]:
+        raise ConfigError("SOPFLOW_TELEGRAM_API_URL must be set with SOPFLOW_TELEGRAM_BOT_TOKEN")
+    return {
+        "whatsapp": whatsapp,
+        "telegram": telegram,
+        "timeout": _bounded("NOTIFY_TIMEOUT", float, 1, 60, "notification"),
+        "max_attempts": _bounded("NOTIFY_MAX_ATTEMPTS", int, 1, 20, "notification"),
+    }
+
+
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Return the Flask config for this environment, failing fast on bad settings."""
     production = env("ENV") == "production"
@@ -451,6 +590,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             "from": env("SMTP_FROM") or "sopflow@localhost",
             "starttls": (env("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
         },
+        "CHAT": _chat(),
         "WORKER_INTERVAL": interval,
         "WORKER_POLL": poll,
         "WORKER_CONCURRENCY": concurrency,

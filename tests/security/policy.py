@@ -65,6 +65,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "notifications.index": AUTHENTICATED,
     "notifications.open_notification": OBJECT,
     "notifications.read_all": AUTHENTICATED,
+    "notifications.channels": AUTHENTICATED,  # one's own channels only
     # SOP sheet: the office's public procedure, for anyone signed in with a role
     "sop_sheet.sheet": AUTHENTICATED,
     "sop_sheet.sheet_pdf": AUTHENTICATED,
@@ -82,6 +83,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "admin_users.reactivate": ADMIN,
     "admin_users.password": ADMIN,
     "admin_users.end_sessions": ADMIN,
+    "admin_users.channels": ADMIN,
     "admin_users.roles": ADMIN,
     "admin_users.role_external": ADMIN,
     "dashboard.index": ADMIN,

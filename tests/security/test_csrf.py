@@ -67,6 +67,8 @@ BODIES = {
     "admin_users.roles": {"name": "Peran CSRF", "description": "x"},
     "admin_users.role_external": {"external": "1"},
     "admin_users.end_sessions": {},
+    "admin_users.channels": {"phone": "081234567890", "channels": "whatsapp"},
+    "notifications.channels": {"phone": "081234567890", "channels": "whatsapp"},
     "auth.password": {
         "current_password": "demo",
         "password": "rahasia-panjang-3",

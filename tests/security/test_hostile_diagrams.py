@@ -156,7 +156,7 @@ def test_a_phase_that_fails_is_counted_and_the_next_phases_still_run(app, action
         raise RuntimeError("database went away mid-sweep")
 
     monkeypatch.setattr(workers, "run_queued", broken_queue)
-    monkeypatch.setattr(workers, "send_pending_emails", lambda: sent.append(1) or 0)
+    monkeypatch.setattr(workers, "send_deliveries", lambda: sent.append(1) or 0)
     with time_machine.travel(TUESDAY_0900_WIB + timedelta(hours=1), tick=False):
         with app.app_context():
             result = workers.sweep_once()

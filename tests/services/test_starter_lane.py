@@ -16,7 +16,15 @@ from sqlalchemy import select
 
 from webapp.engine.spec import parse_process
 from webapp.extensions import db
-from webapp.models import HumanTask, Notification, ProcessInstance, Role, TaskStatus, User
+from webapp.models import (
+    HumanTask,
+    Notification,
+    NotificationDelivery,
+    ProcessInstance,
+    Role,
+    TaskStatus,
+    User,
+)
 from webapp.services import processes, service_calls, users
 from webapp.services.timers import fire_due_timers
 
@@ -172,7 +180,12 @@ def test_notify_case_tells_the_starter_and_nobody_else(app, office):
         assert [(n.user.username, n.instance_id) for n in notes] == [("pemohon1", instance_id)]
         assert notes[0].title == f"Berkas lengkap (#{instance_id})"
         assert notes[0].body == "Berkas Anda lengkap: KK terlampir"
-        assert notes[0].email_pending  # the outbox sends it by e-mail
+        deliveries = db.session.scalars(
+            select(NotificationDelivery.channel).where(
+                NotificationDelivery.notification_id == notes[0].id
+            )
+        ).all()
+        assert deliveries == ["email"]  # the outbox sends it by e-mail
         assert db.session.get(ProcessInstance, instance_id).status == "completed"
         assert (
             db.session.scalar(select(HumanTask).where(HumanTask.status == TaskStatus.OPEN)) is None

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import STEP1, deadline
 from webapp.extensions import db
-from webapp.models import HumanTask, Notification, WorkerStatus
-from webapp.services.notifications import send_pending_emails, unread_count
+from webapp.models import HumanTask, Notification, NotificationDelivery, WorkerStatus
+from webapp.services.notifications import notify, unread_count
+from webapp.services.outbox import send_due
 from webapp.services.timers import fire_due_timers
 
 from .worker_support import (
@@ -213,12 +214,21 @@ def _notification() -> Notification:
     return row
 
 
+def _email_delivery() -> NotificationDelivery:
+    db.session.rollback()
+    [row] = db.session.scalars(
+        select(NotificationDelivery).where(NotificationDelivery.channel == "email")
+    ).all()
+    return row
+
+
 def test_breach_email_reaches_the_smtp_server(app, smtp_inbox):
     port, inbox = smtp_inbox
     instance_id = _breach_one_case(app, port)
     with app.app_context():
-        assert _notification().email_pending is True
-        assert send_pending_emails() == 1
+        delivery = _email_delivery()
+        assert (delivery.notification_id, delivery.status) == (_notification().id, "pending")
+        assert send_due() == 1
 
         [envelope] = inbox.envelopes
         assert envelope.rcpt_tos == [KETUA_MAIL]
@@ -235,24 +245,48 @@ def test_breach_email_reaches_the_smtp_server(app, smtp_inbox):
         assert row.emailed_at is not None
         assert row.email_pending is False
         assert row.email_error == ""
+        assert (_email_delivery().status, _email_delivery().attempts) == ("sent", 1)
 
-        assert send_pending_emails() == 0
+        assert send_due() == 0
         assert len(inbox.envelopes) == 1
 
 
 def test_unreachable_smtp_server_keeps_the_in_app_notification(app):
     _breach_one_case(app, free_port())  # nobody listens there
     with app.app_context():
-        assert send_pending_emails() == 0
+        assert send_due() == 0
         row = _notification()
         ketua = user("ketua1")
         assert row.user_id == ketua.id
         assert row.email_error != ""
-        assert row.email_pending is False
         assert row.emailed_at is None
         assert row.read_at is None
         assert unread_count(ketua) == 1
-        assert send_pending_emails() == 0  # not retried in a loop
+        delivery = _email_delivery()
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        assert delivery.last_error == row.email_error
+        assert send_due() == 0  # retried later (back-off), not in a loop
+        assert _email_delivery().attempts == 1
+
+
+def test_an_email_queued_by_the_old_outbox_is_still_sent(app, smtp_inbox):
+    port, inbox = smtp_inbox
+    app.config["SMTP"] = {**app.config["SMTP"], "host": "127.0.0.1", "port": port}
+    with app.app_context():
+        ketua = user("ketua1")
+        ketua.email = KETUA_MAIL
+        # What the outbox before per-channel deliveries left: a flag on the notification.
+        [row] = notify([ketua], "sla_breach", "Langkah terlambat", "Isi")
+        db.session.flush()
+        db.session.query(NotificationDelivery).delete()
+        row.email_pending = True
+        db.session.commit()
+        assert send_due() == 1
+        assert send_due() == 0
+        [envelope] = inbox.envelopes
+        assert envelope.rcpt_tos == [KETUA_MAIL]
+        row = _notification()
+        assert (row.email_pending, row.emailed_at is not None) == (False, True)
 
 
 def test_worker_once_prints_what_it_did(app, database_url, tmp_path):

@@ -1,21 +1,20 @@
-"""Notifications: resolve who must hear of a breach, store it in-app, send the e-mail outbox."""
+"""Notifications: resolve who must hear of a breach, store it in-app, queue it on the outbox.
+
+Each notification is kept in-app, and gets one outbox row (``NotificationDelivery``) per channel
+its person chose and can be reached on, in the same transaction; the worker sends those
+(services/outbox.py), never the request that caused them.
+"""
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import HumanTask, Notification, ProcessInstance, Role, User
+from ..models import HumanTask, Notification, NotificationDelivery, ProcessInstance, Role, User
 from ..models.types import utcnow
-
-log = logging.getLogger(__name__)
+from .contacts import channels_available, reachable_channels
 
 
 def resolve(
@@ -56,8 +55,12 @@ def notify(
     instance: ProcessInstance | None = None,
     task: HumanTask | None = None,
 ) -> list[Notification]:
-    """Add one notification per user (in the caller's transaction); queue e-mail if possible."""
-    mail = bool(current_app.config["SMTP"]["host"])
+    """Add one notification per user and its deliveries, in the caller's transaction.
+
+    A delivery is queued for each channel the person chose that this installation can send on
+    and that the person has an address for (e-mail, WhatsApp number, Telegram chat).
+    """
+    available = channels_available()
     rows = []
     for user in users:
         row = Notification(
@@ -67,9 +70,10 @@ def notify(
             body=body,
             instance_id=instance.id if instance else None,
             human_task_id=task.id if task else None,
-            email_pending=mail and bool(user.email),
         )
         db.session.add(row)
+        for channel in reachable_channels(user, available):
+            db.session.add(NotificationDelivery(notification=row, channel=channel))
         rows.append(row)
     return rows
 
@@ -125,50 +129,3 @@ def mark_all_read(user: User) -> None:
         .values(read_at=utcnow())
     )
     db.session.commit()
-
-
-def send_pending_emails(limit: int = 50) -> int:
-    """Send queued notification e-mails, each row locked while it is sent; return how many."""
-    settings = current_app.config["SMTP"]
-    if not settings["host"]:
-        return 0
-    sent = 0
-    for _round in range(limit):
-        query = (
-            select(Notification)
-            .where(Notification.email_pending.is_(True))
-            .order_by(Notification.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        row = db.session.scalar(query)
-        if row is None:
-            db.session.rollback()
-            break
-        try:
-            _send(settings, row)
-            row.emailed_at = utcnow()
-            sent += 1
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("e-mail to %s failed: %s", row.user.email, exc)
-            row.email_error = str(exc)[:500]
-        row.email_pending = False
-        db.session.commit()
-    return sent
-
-
-def _send(settings: dict, row: Notification) -> None:
-    message = EmailMessage()
-    message["Subject"] = f"[sopflow] {row.title}"
-    message["From"] = settings["from"]
-    message["To"] = row.user.email
-    link = ""
-    if row.instance_id:
-        link = f"\n\n{current_app.config['BASE_URL']}/cases/{row.instance_id}"
-    message.set_content(f"{row.body}{link}\n\n-- \n{_('Pesan otomatis dari sopflow.')}")
-    with smtplib.SMTP(settings["host"], settings["port"], timeout=20) as smtp:
-        if settings["starttls"]:
-            smtp.starttls()
-        if settings["user"]:
-            smtp.login(settings["user"], settings["password"])
-        smtp.send_message(message)

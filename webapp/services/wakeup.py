@@ -1,4 +1,5 @@
-"""When the worker wakes: at the earliest due time standard, or when someone writes a sooner one.
+"""When the worker wakes: at the earliest due time standard or notification delivery, or when
+someone writes a sooner one.
 
 The worker sleeps until the earliest ``next_timer_at`` of a sweepable case, or for its interval,
 whichever is sooner. A transaction that arms a sooner timer (or queues a service call) tells it:
@@ -19,7 +20,7 @@ from sqlalchemy import event, exists, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import ProcessInstance, ServiceCall, ServiceCallStatus
+from ..models import NotificationDelivery, ProcessInstance, ServiceCall, ServiceCallStatus
 from .timers import SWEEPABLE
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,23 @@ def earliest_timer() -> datetime | None:
     return due
 
 
+def earliest_delivery() -> datetime | None:
+    """When the earliest pending notification delivery (new or retried) is due."""
+    due = db.session.scalar(
+        select(func.min(NotificationDelivery.next_attempt_at)).where(
+            NotificationDelivery.status == "pending"
+        )
+    )
+    db.session.rollback()
+    return due
+
+
+def earliest_due() -> datetime | None:
+    """The earlier of the next time standard and the next notification delivery."""
+    found = [due for due in (earliest_timer(), earliest_delivery()) if due is not None]
+    return min(found) if found else None
+
+
 def calls_waiting() -> bool:
     """Whether a service call is queued (the runners' cue)."""
     queued = db.session.scalar(
@@ -71,7 +89,8 @@ def _sooner_timer(row: ProcessInstance) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _note_wakeups(session: Session, flush_context: Any) -> None:
-    """Send the worker a NOTIFY when this flush arms a sooner timer or queues a call."""
+    """Send the worker a NOTIFY when this flush arms a sooner timer, queues a call or queues a
+    notification for e-mail, WhatsApp or Telegram."""
     reasons = set()
     for row in list(session.new) + list(session.dirty):
         if isinstance(row, ProcessInstance) and _sooner_timer(row):
@@ -82,6 +101,8 @@ def _note_wakeups(session: Session, flush_context: Any) -> None:
             and row.status == ServiceCallStatus.QUEUED
         ):
             reasons.add("call")
+        elif isinstance(row, NotificationDelivery) and row in session.new:
+            reasons.add("delivery")
     if not reasons:
         return
     connection = session.connection()

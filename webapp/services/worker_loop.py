@@ -86,7 +86,8 @@ def sleep_until_due(
     stop: threading.Event,
     on_wake: Callable[[], None] = lambda: None,
 ) -> None:
-    """Sleep until the earliest time standard falls due, ``interval`` passes, or ``stop``.
+    """Sleep until the earliest time standard or delivery falls due, ``interval`` passes, or
+    ``stop``.
 
     A writer's wake-up (NOTIFY, or the next poll where there is none) makes the worker read the
     earliest due time again, so a sooner timer armed meanwhile shortens the sleep.
@@ -107,7 +108,7 @@ def _pause(interval: float) -> float:
     """Seconds until the earliest due time (at most ``interval``); the interval when the
     database cannot say: the next sweep records what is wrong, the loop goes on."""
     try:
-        return wakeup.sleep_seconds(utcnow(), wakeup.earliest_timer(), interval)
+        return wakeup.sleep_seconds(utcnow(), wakeup.earliest_due(), interval)
     except Exception:  # noqa: BLE001 - e.g. the database restarts: sleep, then sweep again
         db.session.rollback()
         log.exception("worker: could not read the earliest due time")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import WorkerStatus
 from ..models.types import utcnow
-from .notifications import send_pending_emails
+from .outbox import send_due as send_deliveries
 from .service_calls import WORKER_ID, mark_interrupted, run_queued
 from .timers import SweepResult, fire_due_timers
 
@@ -30,7 +30,7 @@ class Sweep:
 
     timers: SweepResult = field(default_factory=SweepResult)
     service_calls: int = 0
-    emails: int = 0
+    deliveries: int = 0  # notifications sent by e-mail, WhatsApp or Telegram
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -39,7 +39,7 @@ class Sweep:
         return (
             f"sweep: instances={t.instances} timers={t.timers_fired} breaches={t.breaches} "
             f"notifications={t.notifications} service_calls={self.service_calls} "
-            f"emails={self.emails} failed={len(t.failed)} skipped={t.skipped} "
+            f"deliveries={self.deliveries} failed={len(t.failed)} skipped={t.skipped} "
             f"errors={len(self.errors)}"
         )
 
@@ -59,7 +59,7 @@ def sweep_once(
     service_calls: bool = True,
     ran_elsewhere: Callable[[], int] | None = None,
 ) -> Sweep:
-    """Fire due timers, run queued service calls, send e-mails; record this worker's health.
+    """Fire due timers, run queued service calls, send notifications; record this worker's health.
 
     A failing case is already an incident inside each phase; anything that still escapes a
     phase is logged, counted on this worker's status row, and the next phase runs anyway.
@@ -75,7 +75,7 @@ def sweep_once(
     else:
         _phase(sweep, "service_calls", mark_interrupted)
         sweep.service_calls = ran_elsewhere() if ran_elsewhere else 0
-    sweep.emails = _phase(sweep, "emails", send_pending_emails) or 0
+    sweep.deliveries = _phase(sweep, "deliveries", send_deliveries) or 0
     record(sweep)
     return sweep
 

@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from ..auth import reissue_session
 from ..extensions import db
 from ..models import SYSTEM_ROLES
-from ..services import sessions
+from ..services import contacts, sessions
 from ..services import users as svc
 from ..services.errors import Conflict, Forbidden, Invalid
 from .common import me, role_required
+from .notifications import channel_form, channel_page_context
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -30,9 +31,16 @@ def _role_ids() -> list[str]:
     return request.form.getlist("roles")
 
 
-def _render_form(user, values: dict, errors: dict, status: int = 200):
+def _render_form(user, values: dict, errors: dict, status: int = 200, channels=None):
+    if user is not None and channels is None:
+        channels = (
+            {"phone": user.phone, "telegram_chat_id": user.telegram_chat_id},
+            contacts.parse_channels(user.notify_channels),
+            {},
+        )
     return render_template(
         "admin/users_form.html",
+        channel_page=channel_page_context(user, *channels) if user is not None else None,
         target=user,
         values=values,
         errors=errors,
@@ -197,6 +205,23 @@ def password(user_id: int):
         "success",
     )
     return redirect(url_for("admin_users.edit", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/channels", methods=["POST"])
+@role_required("admin")
+def channels(user_id: int):
+    """Set a person's WhatsApp number, Telegram chat id and notification channels."""
+    user = svc.get_user(user_id)
+    values, chosen = channel_form()
+    try:
+        contacts.save_channels(me(), user, values["phone"], values["telegram_chat_id"], chosen)
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        user = svc.get_user(user_id)
+        return _render_form(user, _values_of(user), {}, 422, channels=(values, chosen, exc.errors))
+    flash(_("Saluran notifikasi %(name)s disimpan.", name=user.username), "success")
+    return redirect(url_for("admin_users.edit", user_id=user_id) + "#channels")
 
 
 @bp.route("/<int:user_id>/sessions/end", methods=["POST"])

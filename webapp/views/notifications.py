@@ -1,14 +1,17 @@
-"""The signed-in user's notifications: the list, opening one, marking all read."""
+"""The signed-in user's notifications: the list, opening one, marking all read, and where
+they reach the person besides the app (WhatsApp, Telegram, e-mail)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..extensions import db
 from ..models import HumanTask
-from ..services import access
+from ..services import access, contacts
 from ..services import notifications as notifications_svc
+from ..services.errors import Invalid
 from .common import me
 
 bp = Blueprint("notifications", __name__)
@@ -43,3 +46,58 @@ def read_all():
     """Mark all my notifications read."""
     notifications_svc.mark_all_read(me())
     return redirect(url_for("notifications.index"))
+
+
+def channel_form() -> tuple[dict, list[str]]:
+    """The channel fields of the posted form (the person's page and the administrator's)."""
+    values = {
+        "phone": request.form.get("phone", "")[:40],
+        "telegram_chat_id": request.form.get("telegram_chat_id", "")[:80],
+    }
+    return values, request.form.getlist("channels")[:10]
+
+
+def channel_page_context(person, values: dict, chosen: list[str], errors: dict) -> dict:
+    """What the channel fields show: the values, the choices, what this office can send on."""
+    return {
+        "person": person,
+        "values": values,
+        "chosen": chosen,
+        "errors": errors,
+        "available": contacts.channels_available(),
+        "bot_name": current_app.config["CHAT"]["telegram"].get("bot_name", ""),
+    }
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def channels():
+    """Choose where notifications reach me besides the app: WhatsApp, Telegram, e-mail."""
+    person = me()
+    if request.method == "POST":
+        values, chosen = channel_form()
+        try:
+            changes = contacts.save_channels(
+                person, person, values["phone"], values["telegram_chat_id"], chosen
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            context = channel_page_context(person, values, chosen, exc.errors)
+            return _channels_page(context), 422
+        if changes:
+            flash(_("Saluran notifikasi Anda disimpan."), "success")
+        else:
+            flash(_("Tidak ada yang berubah."), "info")
+        return redirect(url_for("notifications.channels"))
+    values = {"phone": person.phone, "telegram_chat_id": person.telegram_chat_id}
+    chosen = contacts.parse_channels(person.notify_channels)
+    return _channels_page(channel_page_context(person, values, chosen, {}))
+
+
+def _channels_page(context: dict) -> str:
+    return render_template(
+        "notifications/channels.html",
+        deliveries=contacts.recent_deliveries(context["person"]),
+        **context,
+    )
