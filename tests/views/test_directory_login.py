@@ -234,7 +234,14 @@ def test_settings_refuse_bad_directory_combinations(monkeypatch, tmp_path):
     monkeypatch.setenv("SOPFLOW_LDAP_USER_FILTER", "(uid=budi)")
     with pytest.raises(ConfigError, match="username"):
         build_config(str(tmp_path))
+    monkeypatch.setenv("SOPFLOW_LDAP_USER_FILTER", "uid={username}")  # no parentheses
+    with pytest.raises(ConfigError, match="not a valid LDAP filter"):
+        build_config(str(tmp_path))
     monkeypatch.delenv("SOPFLOW_LDAP_USER_FILTER")
+    monkeypatch.setenv("SOPFLOW_LDAP_DISABLED_FILTER", "(employeeType=nonaktif")
+    with pytest.raises(ConfigError, match="LDAP_DISABLED_FILTER"):
+        build_config(str(tmp_path))
+    monkeypatch.delenv("SOPFLOW_LDAP_DISABLED_FILTER")
     monkeypatch.setenv("SOPFLOW_LDAP_ROLE_MAP", "sopflow-tim")
     with pytest.raises(ConfigError, match="ROLE_MAP"):
         build_config(str(tmp_path))
