@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import current_app
@@ -267,7 +268,7 @@ def _sqlite_path(url: sa.URL) -> Path:
 
 def _sqlite_copy(source: Path, target: Path) -> None:
     """SQLite's online backup: a consistent copy even while the app writes (WAL)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
         with dst:
