@@ -74,7 +74,9 @@ def test_a_finished_looped_case_shows_its_path_loop_counts_and_labelled_step_dat
         "×2"
     )
 
-    # Fitted: the whole drawing inside its box; labels legible (lines at least 8 px tall on screen).
+    # The first view is legible (test_at_1366_...); "Sesuaikan" fits the whole drawing in its
+    # box, its labels still readable (lines at least 8 px tall on screen).
+    page.get_by_role("button", name="Sesuaikan").click()
     box = page.locator(".diagram").bounding_box()
     drawn = element(page, "Participant_pemeliharaan").locator(".djs-visual > rect").bounding_box()
     assert drawn["x"] >= box["x"] - 1 and drawn["x"] + drawn["width"] <= box["x"] + box["width"] + 1
@@ -107,10 +109,47 @@ def test_a_finished_looped_case_shows_its_path_loop_counts_and_labelled_step_dat
     expect(detail).to_contain_text("Dilalui oleh kasus ini.")
 
 
+LABEL_SIZES = """() => Array.from(document.querySelectorAll(
+    '.diagram g.djs-element.djs-shape[data-element-id^="Task_"] > .djs-visual > text'
+)).map(text => ({
+    id: text.closest('g.djs-element').dataset.elementId,
+    // The font size as drawn: the label's CSS size times the zoom (the CTM's scale) ...
+    drawn: parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a,
+    // ... and as the screen has it: the height of a line's box.
+    line: text.querySelector('tspan').getBoundingClientRect().height,
+}))"""
+
+
+def test_at_1366_the_first_view_draws_step_labels_at_11_px_or_more(new_page, live_server, live_app):
+    actions = Actions(live_app)
+    instance_id = actions.run_to("Task_3_troubleshooting")
+    page = new_page("tim1", viewport=DESKTOP)
+    opened(page, live_server, instance_id)
+    sizes = page.evaluate(LABEL_SIZES)
+    assert len(sizes) >= 5, sizes
+    for label in sizes:
+        assert label["drawn"] >= 11, label
+        assert label["line"] >= 11, label
+    # The current step is in view, and the box is no wider than the page (it pans instead).
+    box = page.locator(".diagram").bounding_box()
+    step = element(page, "Task_3_troubleshooting").bounding_box()
+    assert box["x"] <= step["x"] and step["x"] + step["width"] <= box["x"] + box["width"]
+    assert box["y"] <= step["y"] and step["y"] + step["height"] <= box["y"] + box["height"]
+    assert box["x"] + box["width"] <= DESKTOP["width"]
+    # The lanes' whole height is in view at once: no label is cut at the top or the bottom.
+    for lane in page.locator('.diagram g.djs-element[data-element-id^="Lane_"]').all():
+        drawn = lane.bounding_box()
+        assert (
+            drawn["y"] >= box["y"] - 1
+            and drawn["y"] + drawn["height"] <= box["y"] + box["height"] + 1
+        )
+
+
 def test_the_diagram_zooms_and_pans_by_buttons_and_keyboard(new_page, live_server, live_app):
     instance_id = Actions(live_app).start("unit1")["id"]
     page = new_page("unit1", viewport=DESKTOP)
     opened(page, live_server, instance_id)
+    page.get_by_role("button", name="Sesuaikan").click()
     fitted, _ = scale_and_x(page)
 
     page.get_by_role("button", name="Perbesar").click()
@@ -153,6 +192,8 @@ def test_on_a_phone_the_diagram_opens_full_screen_with_active_and_late_steps_dis
     full.click()
     card = page.locator(".diagram-card")
     expect(card).to_have_class(re.compile(r"\bis-full\b"))
+    # The browser's own full screen (Fullscreen API), not only a card fixed over the page.
+    assert page.evaluate("document.fullscreenElement?.classList.contains('diagram-card')")
     expect(page.get_by_role("button", name="Tutup layar penuh")).to_have_attribute(
         "aria-pressed", "true"
     )

@@ -6,10 +6,11 @@
   "use strict";
   var ZOOM_STEP = 1.25;
   var PAN_STEP = 80;
-  // Below this zoom the SOP's labels are too small to read (a phone): the first view then
-  // shows the current step at this zoom instead of the whole diagram ("Sesuaikan" fits all).
-  var LEGIBLE_ZOOM = 0.6;
-  var FOCUS_ZOOM = 0.8;
+  // Below this zoom a step's 13 px label reads smaller than 11 px: the first view then shows
+  // the diagram at this zoom, its whole height when the box allows and the current step in
+  // view, to be panned ("Sesuaikan" still fits all of it).
+  var LEGIBLE_ZOOM = 0.9;
+  var MARGIN = 12;
   var ACTIVITY = /Task$|SubProcess$|CallActivity$|Transaction$/;
 
   function text(tag, value, cls) {
@@ -101,20 +102,44 @@
     function fit() { canvas.zoom("fit-viewport", "auto"); }
     function home() {
       fit();
-      if (canvas.zoom() >= LEGIBLE_ZOOM || !focus) return;
-      canvas.zoom(FOCUS_ZOOM);
+      if (canvas.zoom() >= LEGIBLE_ZOOM) return;
+      var inner = canvas.viewbox().inner;
+      canvas.zoom(LEGIBLE_ZOOM);
       var view = canvas.viewbox();
-      canvas.viewbox({
-        x: focus.x + focus.width / 2 - view.width / 2,
-        y: focus.y + focus.height / 2 - view.height / 2,
-        width: view.width,
-        height: view.height,
-      });
+      var spot = focus || { x: inner.x, y: inner.y, width: 0, height: 0 };
+      // Across: the current step in the middle, but no empty space left of the drawing.
+      var x = Math.max(inner.x - MARGIN, spot.x + spot.width / 2 - view.width / 2);
+      x = Math.min(x, Math.max(inner.x - MARGIN, inner.x + inner.width + MARGIN - view.width));
+      // Down: the whole height when it fits (the lanes stay in view), else the current step.
+      var y = inner.height + 2 * MARGIN <= view.height
+        ? inner.y - (view.height - inner.height) / 2
+        : spot.y + spot.height / 2 - view.height / 2;
+      canvas.viewbox({ x: x, y: y, width: view.width, height: view.height });
     }
     function zoom(factor) {
       var box = el.getBoundingClientRect();
       canvas.zoom(canvas.zoom() * factor, { x: box.width / 2, y: box.height / 2 });
     }
+    // Full screen: the browser's own (Fullscreen API) where it has one, else the card fixed
+    // over the page; either way the card gets .is-full and Escape leaves it.
+    function native() {
+      return document.fullscreenEnabled && typeof card.requestFullscreen === "function";
+    }
+    function toggle() {
+      var on = !card.classList.contains("is-full");
+      if (on && native()) {
+        // Refused (no user gesture, a policy): the fixed card instead.
+        Promise.resolve(card.requestFullscreen()).catch(function () { full(true); });
+      } else if (!on && document.fullscreenElement === card) {
+        document.exitFullscreen();  // fullscreenchange then restores the page
+      } else {
+        full(on);
+      }
+    }
+    document.addEventListener("fullscreenchange", function () {
+      var on = document.fullscreenElement === card;
+      if (on !== card.classList.contains("is-full")) full(on);
+    });
     function full(on) {
       card.classList.toggle("is-full", on);
       document.body.classList.toggle("diagram-full", on);
@@ -131,7 +156,7 @@
       "in": function () { zoom(ZOOM_STEP); },
       "out": function () { zoom(1 / ZOOM_STEP); },
       "fit": fit,
-      "full": function () { full(!card.classList.contains("is-full")); },
+      "full": toggle,
     };
     card.querySelectorAll("button[data-diagram]").forEach(function (button) {
       button.addEventListener("click", function () { actions[button.dataset.diagram](); });
@@ -142,7 +167,11 @@
       "ArrowRight": function () { canvas.scroll({ dx: -PAN_STEP, dy: 0 }); },
       "ArrowUp": function () { canvas.scroll({ dx: 0, dy: PAN_STEP }); },
       "ArrowDown": function () { canvas.scroll({ dx: 0, dy: -PAN_STEP }); },
-      "Escape": function () { if (card.classList.contains("is-full")) full(false); },
+      "Escape": function () {
+        if (!card.classList.contains("is-full")) return;
+        if (document.fullscreenElement === card) document.exitFullscreen();
+        else full(false);
+      },
     };
     el.addEventListener("keydown", function (event) {
       var act = keys[event.key];
