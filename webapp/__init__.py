@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import auth, cli
-from .config import build_config
+from .config import build_config, instance_dir
 from .engine import nesting, sandbox
 from .engine.sop_import import configure as configure_import
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -76,7 +76,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the sopflow app; ``test_config`` overrides settings read from the environment."""
-    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app = Flask(__name__, instance_path=instance_dir(str(ROOT / "instance")))
     app.json = BoundedJSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, test_config))

@@ -45,7 +45,7 @@ class LoginForm(FlaskForm):
 # The session cookie's key holding the server-side session secret (see services/sessions.py).
 SESSION_KEY = "sid"
 # Requests that never need the signed-in user: no session lookup for them.
-NO_SESSION_ENDPOINTS = {"static", "assets.vendor", "health.health"}
+NO_SESSION_ENDPOINTS = {"static", "assets.vendor", "health.health", "health.ready"}
 
 # A username gets MAX_PER_USER failed tries and an address MAX_PER_ADDR within WINDOW.
 WINDOW = timedelta(minutes=15)

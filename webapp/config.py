@@ -47,7 +47,12 @@ SETTINGS = [
         "Folder of SOP diagrams imported at setup.",
         shown="`processes/` in the checkout",
     ),
-    Setting("ATTACHMENT_DIR", "", "Where uploaded files are kept; default <instance>/attachments."),
+    Setting(
+        "ATTACHMENT_DIR",
+        "",
+        "Folder of attachments, reports and SOP sheet PDFs with STORAGE=local; "
+        "default <instance>/attachments.",
+    ),
     Setting("MAX_UPLOAD_MB", "10", "Largest accepted upload (one request), in megabytes."),
     Setting("DEFAULT_LOCALE", "id", "Interface language when the user has not chosen: id or en."),
     Setting("SLA_CALENDAR", "working-hours", "Time standards count working-hours or calendar."),
@@ -306,6 +311,53 @@ SETTINGS = [
         "120, 240 … minutes apart, before it is marked failed (it stays in the app).",
     ),
     # --- Object storage (S3-compatible) and health checks ---
+    Setting(
+        "STORAGE",
+        "local",
+        "Where attachments, repair reports and SOP sheet PDFs are kept: `local` (the folder "
+        "SOPFLOW_ATTACHMENT_DIR) or `s3` (an S3-compatible bucket, the S3 settings below): "
+        "several web machines and workers need `s3`.",
+    ),
+    Setting(
+        "S3_ENDPOINT_URL",
+        "",
+        "Address of the S3-compatible service, e.g. `https://minio.kantor.go.id:9000`; "
+        "empty = Amazon S3.",
+    ),
+    Setting("S3_BUCKET", "", "Bucket (created beforehand); required with STORAGE=s3."),
+    Setting("S3_REGION", "us-east-1", "Region of the bucket (MinIO and Ceph accept any)."),
+    Setting(
+        "S3_ACCESS_KEY_ID",
+        "",
+        "Access key; empty = boto3's own chain (AWS_* environment, instance role).",
+    ),
+    Setting("S3_SECRET_ACCESS_KEY", "", "Secret key of that access key; never shown or logged."),
+    Setting(
+        "S3_PREFIX",
+        "",
+        "Prefix of every object's key, e.g. `sopflow/` to share a bucket; empty = none.",
+    ),
+    Setting(
+        "S3_ADDRESSING_STYLE",
+        "path",
+        "`path` (bucket in the path: MinIO, Ceph), `virtual` (bucket in the host name) or `auto`.",
+    ),
+    Setting(
+        "S3_CA_BUNDLE",
+        "",
+        "CA certificate(s) (PEM) that signed the store's certificate; empty = the system's.",
+    ),
+    Setting(
+        "S3_TIMEOUT",
+        "10",
+        "Seconds (1-120) to connect to or wait for the object store before a request fails.",
+    ),
+    Setting(
+        "INSTANCE_DIR",
+        "",
+        "This machine's own folder (development secret key, default SQLite database and local "
+        "files); default `instance/` in the checkout.",
+    ),
 ]
 
 MAX_TRUSTED_PROXIES = 5
@@ -370,20 +422,6 @@ def _local_login() -> str:
     return mode
 
 
-def _check_filter(name: str, text: str, needed) -> None:
-    """Refuse a malformed LDAP filter setting now rather than at someone's log-in."""
-    if not needed:
-        return
-    from ldap3.core.exceptions import LDAPException
-    from ldap3.operation.search import parse_filter
-
-    try:
-        sample = text.format(username="budi", dn="uid=budi,dc=kantor")
-        parse_filter(sample, None, True, True, None, False)
-    except (LDAPException, KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(f"SOPFLOW_{name}: not a valid LDAP filter: {text!r}") from exc
-
-
 def _directory() -> dict:
     """The directory log-in settings (``url`` empty: no directory log-in)."""
     urls = (env("LDAP_URL") or "").replace(",", " ").split()
@@ -418,11 +456,6 @@ def _directory() -> dict:
         role_map = parse_role_map(env("LDAP_ROLE_MAP") or "")
     except ValueError as exc:
         raise ConfigError(f"SOPFLOW_LDAP_ROLE_MAP: {exc}") from exc
-    group_filter = (env("LDAP_GROUP_FILTER") or "").strip()
-    disabled_filter = (env("LDAP_DISABLED_FILTER") or "").strip()
-    _check_filter("LDAP_USER_FILTER", user_filter, urls)
-    _check_filter("LDAP_GROUP_FILTER", group_filter, urls and groups == "search")
-    _check_filter("LDAP_DISABLED_FILTER", disabled_filter, urls and disabled_filter)
     return {
         "urls": urls,
         "start_tls": start_tls,
@@ -433,9 +466,9 @@ def _directory() -> dict:
         "user_filter": user_filter,
         "groups": groups,
         "group_base_dn": (env("LDAP_GROUP_BASE_DN") or "").strip() or base_dn,
-        "group_filter": group_filter,
+        "group_filter": (env("LDAP_GROUP_FILTER") or "").strip(),
         "role_map": role_map,
-        "disabled_filter": disabled_filter,
+        "disabled_filter": (env("LDAP_DISABLED_FILTER") or "").strip(),
         "timeout": _bounded("LDAP_TIMEOUT", float, 1, 60, "directory"),
     }
 
@@ -475,6 +508,64 @@ def _oidc(production: bool) -> dict:
         "button_label": (env("OIDC_BUTTON_LABEL") or "").strip(),
         "timeout": timeout,
     }
+
+
+STORAGE_BACKENDS = ("local", "s3")
+S3_ADDRESSING_STYLES = ("path", "virtual", "auto")
+
+
+def _storage() -> dict:
+    """Where files are kept: ``{"backend": "local"}`` or ``{"backend": "s3", "s3": S3Settings}``
+    (the local folder is ATTACHMENT_DIR, which tests override after this runs)."""
+    backend = (env("STORAGE") or "local").strip().lower()
+    if backend not in STORAGE_BACKENDS:
+        raise ConfigError(f"SOPFLOW_STORAGE must be local or s3, not {backend!r}")
+    if backend == "local":
+        return {"backend": "local"}
+    # Not imported at the top: the settings module is read before the app's services.
+    from .services.storage import S3Settings
+
+    bucket = (env("S3_BUCKET") or "").strip()
+    if not bucket:
+        raise ConfigError("SOPFLOW_S3_BUCKET must be set with SOPFLOW_STORAGE=s3")
+    endpoint = (env("S3_ENDPOINT_URL") or "").strip()
+    if endpoint and not endpoint.lower().startswith(("http://", "https://")):
+        raise ConfigError(f"SOPFLOW_S3_ENDPOINT_URL: {endpoint!r} is not an http(s):// address")
+    style = (env("S3_ADDRESSING_STYLE") or "path").strip().lower()
+    if style not in S3_ADDRESSING_STYLES:
+        raise ConfigError(
+            f"SOPFLOW_S3_ADDRESSING_STYLE must be path, virtual or auto, not {style!r}"
+        )
+    key_id = (env("S3_ACCESS_KEY_ID") or "").strip()
+    secret = env("S3_SECRET_ACCESS_KEY") or ""
+    if bool(key_id) != bool(secret):
+        raise ConfigError(
+            "SOPFLOW_S3_ACCESS_KEY_ID and SOPFLOW_S3_SECRET_ACCESS_KEY are set together "
+            "or not at all"
+        )
+    ca_bundle = (env("S3_CA_BUNDLE") or "").strip()
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise ConfigError(f"SOPFLOW_S3_CA_BUNDLE: no such file {ca_bundle!r}")
+    prefix = (env("S3_PREFIX") or "").strip().strip("/")
+    return {
+        "backend": "s3",
+        "s3": S3Settings(
+            bucket=bucket,
+            endpoint_url=endpoint,
+            region=(env("S3_REGION") or "").strip() or "us-east-1",
+            access_key_id=key_id,
+            secret_access_key=secret,
+            prefix=f"{prefix}/" if prefix else "",
+            addressing_style=style,
+            ca_bundle=ca_bundle,
+            timeout=_bounded("S3_TIMEOUT", float, 1, 120, "object store"),
+        ),
+    }
+
+
+def instance_dir(default: str) -> str:
+    """This machine's own folder: SOPFLOW_INSTANCE_DIR, else ``default`` (instance/)."""
+    return (env("INSTANCE_DIR") or "").strip() or default
 
 
 WHATSAPP_PROVIDERS = ("whatsapp-cloud", "http-form")
@@ -626,6 +717,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt",
         "PROCESSES_DIR": env("PROCESSES_DIR"),
         "ATTACHMENT_DIR": env("ATTACHMENT_DIR") or str(Path(instance_path) / "attachments"),
+        # Attachments, reports and SOP sheet PDFs: webapp.services.storage.
+        "STORAGE": _storage(),
         "MAX_CONTENT_LENGTH": max_mb * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": max_mb * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": locale,

@@ -43,6 +43,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "oidc.start": PUBLIC,  # 404 unless single sign-on is configured
     "oidc.callback": PUBLIC,
     "health.health": PUBLIC,
+    "health.ready": PUBLIC,
     "assets.vendor": PUBLIC,
     # staff
     "tasks.worklist": AUTHENTICATED,

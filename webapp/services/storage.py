@@ -173,8 +173,8 @@ class LocalStore:
 
 @dataclass(frozen=True)
 class S3Settings:
-    """How to reach the bucket (``SOPFLOW_S3_*``); empty keys use boto3's own credential chain
-    (environment, instance role)."""
+    """How to reach the bucket (``SOPFLOW_S3_BUCKET`` and its siblings); empty keys use boto3's
+    own credential chain (environment, instance role)."""
 
     bucket: str
     endpoint_url: str = ""
