@@ -422,6 +422,20 @@ def _local_login() -> str:
     return mode
 
 
+def _check_filter(name: str, text: str, needed) -> None:
+    """Refuse a malformed LDAP filter setting now rather than at someone's log-in."""
+    if not needed:
+        return
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.operation.search import parse_filter
+
+    try:
+        sample = text.format(username="budi", dn="uid=budi,dc=kantor")
+        parse_filter(sample, None, True, True, None, False)
+    except (LDAPException, KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"SOPFLOW_{name}: not a valid LDAP filter: {text!r}") from exc
+
+
 def _directory() -> dict:
     """The directory log-in settings (``url`` empty: no directory log-in)."""
     urls = (env("LDAP_URL") or "").replace(",", " ").split()
@@ -456,6 +470,11 @@ def _directory() -> dict:
         role_map = parse_role_map(env("LDAP_ROLE_MAP") or "")
     except ValueError as exc:
         raise ConfigError(f"SOPFLOW_LDAP_ROLE_MAP: {exc}") from exc
+    group_filter = (env("LDAP_GROUP_FILTER") or "").strip()
+    disabled_filter = (env("LDAP_DISABLED_FILTER") or "").strip()
+    _check_filter("LDAP_USER_FILTER", user_filter, urls)
+    _check_filter("LDAP_GROUP_FILTER", group_filter, urls and groups == "search")
+    _check_filter("LDAP_DISABLED_FILTER", disabled_filter, urls and disabled_filter)
     return {
         "urls": urls,
         "start_tls": start_tls,
@@ -466,9 +485,9 @@ def _directory() -> dict:
         "user_filter": user_filter,
         "groups": groups,
         "group_base_dn": (env("LDAP_GROUP_BASE_DN") or "").strip() or base_dn,
-        "group_filter": (env("LDAP_GROUP_FILTER") or "").strip(),
+        "group_filter": group_filter,
         "role_map": role_map,
-        "disabled_filter": (env("LDAP_DISABLED_FILTER") or "").strip(),
+        "disabled_filter": disabled_filter,
         "timeout": _bounded("LDAP_TIMEOUT", float, 1, 60, "directory"),
     }
 
