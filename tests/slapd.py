@@ -13,6 +13,7 @@ The office in ``DATA``: budi (Ketua Tim), sari (Tim), dodi (Tim, disabled: emplo
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -88,6 +89,17 @@ overlay memberof
 class Slapd:
     url: str
     folder: Path
+    process: subprocess.Popen
+
+    @contextmanager
+    def hung(self) -> Iterator[None]:
+        """Freeze slapd (SIGSTOP) for the block: connections are still accepted by the kernel
+        but nothing answers, like a directory server that hangs."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def settings(self, **changes) -> dict:
         """The app's ``LDAP`` config for this server (see webapp/config.py ``_directory``)."""
@@ -177,7 +189,7 @@ def running_slapd(folder: Path) -> Iterator[Slapd]:
             check=True,
             capture_output=True,
         )
-        yield Slapd(url=url, folder=folder)
+        yield Slapd(url=url, folder=folder, process=proc)
     finally:
         proc.terminate()
         try:

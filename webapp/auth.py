@@ -110,6 +110,15 @@ def login():
         session.clear()
         _carry_session(*auth_svc.log_in(user))
         login_user(user)
+        if user.auth_source != "local" and not user.roles:
+            # A directory account in no mapped group: in, but with nothing to do yet.
+            flash(
+                _(
+                    "Anda sudah masuk, tetapi akun Anda belum mempunyai peran di sopflow, jadi "
+                    "belum ada tugas untuk Anda. Minta administrator memberi peran."
+                ),
+                "info",
+            )
         return redirect(_safe_next(request.args.get("next")))
     return _login_page(form)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import deadline
 from tests.slapd import GROUPS, PASSWORDS, PEOPLE, closed_port, running_slapd
 from webapp.config import ConfigError, build_config
 from webapp.extensions import db
@@ -66,6 +67,16 @@ def test_good_directory_password_logs_in_and_creates_the_user_with_roles_from_gr
     page = client.get("/")
     assert page.status_code == 200
     assert "Budi Santoso" in _body(page)
+
+
+def test_a_directory_account_in_no_mapped_group_logs_in_and_is_told_it_has_no_role(ldap_app, slapd):
+    ldap_app.config["LDAP"] = slapd.settings(role_map={})
+    client = ldap_app.test_client()
+    response = client.post("/login", data={"username": "budi", "password": PASSWORDS["budi"]})
+    assert response.status_code == 302
+    assert _user(ldap_app, "budi").role_names == set()
+    page = client.get(response.headers["Location"])
+    assert "belum mempunyai peran" in _body(page)
 
 
 def test_group_search_instead_of_member_of_gives_the_same_roles(ldap_app, slapd):
@@ -151,6 +162,16 @@ def test_directory_down_gives_a_clear_message_and_the_local_admin_still_logs_in(
     refused = _login(ldap_app, "tim1", "demo")
     assert refused.status_code == 403
     assert "tidak diizinkan" in _body(refused)
+
+
+def test_a_directory_that_hangs_is_given_up_after_the_timeout(ldap_app, slapd):
+    ldap_app.config["LDAP"] = slapd.settings(timeout=1.0)
+    with slapd.hung(), deadline(20):
+        response = _login(ldap_app, "budi", PASSWORDS["budi"])
+    assert response.status_code == 503
+    assert "Direktori kantor tidak dapat dihubungi" in _body(response)
+    # Once it answers again, so does the log-in.
+    assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
 
 
 def test_a_wrong_service_account_password_reads_as_the_directory_unreachable(ldap_app, slapd):
