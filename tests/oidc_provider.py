@@ -236,11 +236,9 @@ class Browser:
     def press_sso_button(self) -> Page:
         """Open sopflow's log-in page and press "Masuk dengan SSO kantor"."""
         login = self.go("GET", "/login")
-        form = re.search(r'<form method="post" action="([^"]+)" class="sso-login">', login.text)
-        assert form, "no single sign-on button on the log-in page"
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text[form.end() :])
-        data = {"csrf_token": token.group(1)} if token else {}
-        return self.go("POST", unescape(form.group(1)), data)
+        link = re.search(r'<a class="button primary" id="sso-login" href="([^"]+)">', login.text)
+        assert link, "no single sign-on button on the log-in page"
+        return self.go("GET", unescape(link.group(1)))
 
     def sign_in_at_provider(self, page: Page, login: str, password: str, action="login"):
         """Fill the provider's log-in form on ``page`` and submit it (``deny``: press Tolak)."""

@@ -99,7 +99,7 @@ def test_the_log_in_page_shows_the_sso_button_and_starts_the_flow_with_pkce(sso_
     browser = _browser(sso_app)
     page = browser.go("GET", "/login")
     assert "Masuk dengan SSO kantor" in page.text
-    status, location = browser.step("POST", "/login/oidc")
+    status, location = browser.step("GET", "/login/oidc")
     assert status == 302
     url = urlsplit(location)
     assert f"{url.scheme}://{url.netloc}" == provider.issuer
@@ -172,6 +172,26 @@ def test_a_wrong_password_at_the_provider_stays_there(sso_app):
     page = browser.sign_in_at_provider(browser.press_sso_button(), "budi", "salah")
     assert "/interaction/" in page.url and "salah" in page.text
     assert _user(sso_app, "budi") is None
+
+
+def test_with_local_log_in_off_the_button_alone_logs_in(sso_app):
+    sso_app.config["LOCAL_LOGIN"] = "off"  # no passwords kept in sopflow, no directory
+    browser = _browser(sso_app)
+    login = browser.go("GET", "/login").text
+    assert 'id="password"' not in login and 'id="sso-login"' in login
+    assert "Atau masuk dengan nama pengguna" not in login
+    page = browser.sso_log_in("budi")
+    assert page.path == "/" and "Budi Santoso" in page.text
+
+
+def test_the_page_asked_for_before_log_in_opens_after_it(sso_app):
+    browser = _browser(sso_app)
+    assert browser.go("GET", "/notifications").path == "/login"
+    login = browser.go("GET", "/login?next=/notifications")
+    assert "next=/notifications" in html.unescape(login.text)
+    at_provider = browser.go("GET", "/login/oidc?next=/notifications")
+    page = browser.sign_in_at_provider(at_provider, "budi", "sandi-budi")
+    assert page.path == "/notifications"
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -294,7 +314,7 @@ def test_a_password_log_out_is_unchanged_by_single_sign_on(sso_app):
 def test_without_an_issuer_there_is_no_button_and_no_route(app):
     client = app.test_client()
     assert "SSO" not in client.get("/login").get_data(as_text=True)
-    assert client.post("/login/oidc").status_code == 404
+    assert client.get("/login/oidc").status_code == 404
     assert client.get("/login/oidc/callback?code=a&state=b").status_code == 404
 
 

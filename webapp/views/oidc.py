@@ -1,10 +1,12 @@
 """Single sign-on pages: the button's start of the flow and the provider's way back.
 
-``POST /login/oidc`` (the log-in page's "Masuk dengan SSO kantor" button, with its CSRF token)
-sends the browser to the provider; ``GET /login/oidc/callback`` is where the provider sends it
-back (register ``<BASE_URL>/login/oidc/callback`` at the provider). Any failure lands on the
-log-in page with one plain message. Log-out is the usual ``POST /logout`` (webapp/auth.py),
-which also ends the provider's session when the provider offers that.
+``GET /login/oidc`` (the log-in page's "Masuk dengan SSO kantor" button) sends the browser to
+the provider. It is a link, not a form: the pages' ``form-action 'self'`` would stop a form from
+being redirected to the provider, and a forged start exploits nothing, since the answer must
+match this browser's ``state``. ``GET /login/oidc/callback`` is where the provider sends it back
+(register ``<BASE_URL>/login/oidc/callback`` at the provider). Any failure lands on the log-in
+page with one plain message. Log-out is the usual ``POST /logout`` (webapp/auth.py), which
+also ends the provider's session when the provider offers that.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ bp = Blueprint("oidc", __name__)
 NEXT_KEY = "oidc_next"
 
 
-@bp.route("/login/oidc", methods=["POST"])
+@bp.route("/login/oidc")
 def start():
     """Send the browser to the office's identity provider to log in."""
     if not sso.enabled():
