@@ -18,7 +18,14 @@ from tests.s3_server import SECRET_KEY, free_port, running_s3, s3_env
 from webapp import create_app
 from webapp.config import ConfigError, build_config
 from webapp.extensions import db
-from webapp.models import Attachment, HumanTask, ProcessInstance
+from webapp.models import (
+    Attachment,
+    HumanTask,
+    Incident,
+    ProcessInstance,
+    ServiceCall,
+    ServiceCallStatus,
+)
 from webapp.services import service_calls, storage
 from webapp.services.storage import LocalStore, MissingObject, S3Store, StoreError
 
@@ -386,3 +393,49 @@ def test_probes_need_no_log_in_and_no_session(app):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "Set-Cookie" not in response.headers, path
+
+
+def test_a_report_the_store_cannot_take_is_an_incident_and_leaves_no_row(
+    dead_store_app, deployment
+):
+    app = dead_store_app
+    actions = Actions(app)
+    instance_id = actions.run_to("end")
+    with app.app_context():
+        service_calls.run_queued()
+        calls = {
+            c.operator: c
+            for c in db.session.scalars(
+                select(ServiceCall).where(ServiceCall.instance_id == instance_id)
+            )
+        }
+        incidents = db.session.scalars(
+            select(Incident.message).where(Incident.instance_id == instance_id)
+        ).all()
+        reports = db.session.scalars(
+            select(Attachment).where(Attachment.instance_id == instance_id)
+        ).all()
+    assert calls["deploy_to_colocation"].status == ServiceCallStatus.SUCCEEDED
+    assert calls["generate_repair_report"].status == ServiceCallStatus.FAILED
+    assert any("tempat penyimpanan berkas" in m for m in incidents), incidents
+    assert reports == []
+    assert local_files(app) == []
+
+
+def test_a_large_attachment_streams_in_chunks(s3_app, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the store is under test here, not the database")
+    big = b"%PDF-1.7\n" + bytes(range(256)) * (6 * 1024 * 1024 // 256)
+    actions = Actions(s3_app)
+    body = actions.start(data={**STEP1, "lampiran": data_url(big, "besar.pdf", "application/pdf")})
+    with s3_app.app_context():
+        row = db.session.scalar(select(Attachment))
+    response = actions.client("unit1").get(f"/cases/{body['id']}/files/{row.id}", buffered=False)
+    assert response.status_code == 200
+    assert response.is_streamed
+    assert response.headers["Content-Length"] == str(len(big))
+    assert response.headers["Content-Disposition"] == "inline; filename=besar.pdf"
+    chunks = list(response.response)
+    assert len(chunks) > 1 and max(len(c) for c in chunks) < len(big)
+    assert b"".join(chunks) == big
+    response.close()

@@ -25,7 +25,7 @@ from ..models import (
     TaskStatus,
 )
 from ..models.types import utcnow
-from . import attachments, audit, forms, notifications
+from . import attachments, audit, forms, notifications, storage
 from .processes import parsed
 from .report_steps import deployment_words, sop_steps
 from .runtime import tasks_of
@@ -183,11 +183,20 @@ def store(row: ProcessInstance, call: ServiceCall, result: dict) -> None:
     """Attach the report's HTML and PDF to the case and tell the recipients (same transaction)."""
     html = result.get("html", "")
     pdf = result.get("pdf", b"")
-    for field, name, content, kind in (
-        ("laporan_html", f"laporan-{row.id}.html", html.encode("utf-8"), "text/html"),
-        ("laporan_pdf", f"laporan-{row.id}.pdf", pdf, "application/pdf"),
-    ):
-        attachments.store_generated(row.id, field, name, content, kind)
+    kept: list[str] = []
+    try:
+        for field, name, content, kind in (
+            ("laporan_html", f"laporan-{row.id}.html", html.encode("utf-8"), "text/html"),
+            ("laporan_pdf", f"laporan-{row.id}.pdf", pdf, "application/pdf"),
+        ):
+            kept.append(
+                attachments.key_of(attachments.store_generated(row.id, field, name, content, kind))
+            )
+    except attachments.StoreUnavailable:
+        # The PDF did not fit in the store after the HTML did: take the HTML back too. The call
+        # fails with an incident; trying it again writes both.
+        storage.discard(kept)
+        raise
     users = notifications.resolve(list(result.get("kepada", [])), None, row)
     title = _("Laporan hasil perbaikan #%(id)s tersedia", id=row.id)
     body = _(
