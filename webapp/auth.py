@@ -141,8 +141,10 @@ def logout():
     auth_svc.log_out(current_user._get_current_object(), g.get("user_session"))
     logout_user()
     session.clear()
+    if provider_logout:
+        return render_template("auth/sso_logout.html", url=provider_logout)
     flash(_("Anda telah keluar."), "info")
-    return redirect(provider_logout or url_for("auth.login"))
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/lang/<code>", methods=["POST"])

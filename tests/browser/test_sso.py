@@ -4,6 +4,7 @@ sopflow's worklist, signed in with the roles the provider's groups give."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -96,5 +97,14 @@ def test_the_sso_button_logs_in_at_the_provider_and_lands_on_the_worklist(browse
             user = db.session.scalar(select(User).where(User.username == "budi"))
             assert user.auth_source == "oidc"
             assert user.role_names == {"Tim", "Ketua Tim"}
+        # Log-out ends sopflow's session and goes on to the provider's: confirmed there, the
+        # browser comes back to sopflow's log-in page.
+        page.get_by_role("button", name="Keluar").click()
+        page.get_by_role("button", name=re.compile("sign me out", re.I)).click()
+        page.wait_for_url(f"{base}/login")
+        expect(page.get_by_role("link", name="Masuk dengan SSO kantor")).to_be_visible()
+        # Signed out for real: the worklist asks for a log-in again.
+        page.goto(f"{base}/")
+        assert page.url.startswith(f"{base}/login?"), page.url
     finally:
         context.close()

@@ -2,6 +2,7 @@
 // to the view, and follow selection and changes for the panel, the undo buttons and the
 // unsaved-changes badge. bpmn-js is the vendor bundle, loaded before this module (global).
 /* global BpmnJS */
+import { translateModule } from "./bpmn-words.js";
 import { $, clear, h } from "./dom.js";
 import { descriptorFor, MultiCommandHandler } from "./model.js";
 import { renderPanel, scheduleRender } from "./panel.js";
@@ -17,6 +18,7 @@ export function loadXml(xml) {
   state.canvasBox.appendChild(nextHost);
   const next = new BpmnJS({
     container: nextHost,
+    additionalModules: [translateModule],
     moddleExtensions: { spiffworkflow: descriptorFor(xml) }
   });
   return next.importXML(xml).then(function (result) {

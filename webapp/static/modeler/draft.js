@@ -83,16 +83,16 @@ export function save(confirmed) {
       showFindings(body.findings || [], null);
     } else {
       const why = res.status === 400
-        ? "Sesi atau token formulir kedaluwarsa. Unduh .bpmn agar pekerjaan Anda aman, lalu muat ulang halaman."
-        : (body.message || "Server menjawab HTTP " + res.status + ".");
+        ? t("Sesi atau token formulir kedaluwarsa. Unduh .bpmn agar pekerjaan Anda aman, lalu muat ulang halaman.")
+        : (body.message || t("Server menjawab HTTP {status}.", { status: res.status }));
       summary.appendChild(document.createTextNode(why));
-      message("error", "Draf tidak tersimpan. " + why);
+      message("error", t("Draf tidak tersimpan. {why}", { why: why }));
       showFindings([], null);
     }
     result.hidden = false;
     result.focus();
   }).catch(function (err) {
-    message("error", "Draf tidak tersimpan: tidak dapat menghubungi server (" + (err && err.message || err) + "). Perubahan Anda masih ada di halaman ini.");
+    message("error", t("Draf tidak tersimpan: tidak dapat menghubungi server ({why}). Perubahan Anda masih ada di halaman ini.", { why: err && err.message || err }));
   }).then(function () {
     button.disabled = false;
     delete root.dataset.saving;
@@ -109,7 +109,7 @@ export function download() {
     a.click();
     setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
   }, function (err) {
-    message("error", "Tidak dapat mengekspor diagram: " + (err && err.message || err));
+    message("error", t("Tidak dapat mengekspor diagram: {why}", { why: err && err.message || err }));
   });
 }
 
@@ -117,7 +117,7 @@ export function download() {
 export function upload(event) {
   const input = event.target, file = input.files && input.files[0];
   if (!file) return;
-  if (state.dirty && !window.confirm("Perubahan yang belum disimpan akan diganti oleh berkas “" + file.name + "”. Lanjutkan?")) {
+  if (state.dirty && !window.confirm(t("Perubahan yang belum disimpan akan diganti oleh berkas “{name}”. Lanjutkan?", { name: file.name }))) {
     input.value = "";
     return;
   }
@@ -125,14 +125,14 @@ export function upload(event) {
   reader.onload = function () {
     loadXml(String(reader.result)).then(function () {
       setDirty(true);
-      message("success", "Berkas “" + file.name + "” dimuat. Periksa lalu simpan sebagai draf.");
+      message("success", t("Berkas “{name}” dimuat. Periksa lalu simpan sebagai draf.", { name: file.name }));
       $("#save-result").hidden = true;
     }, function (err) {
-      message("error", "Berkas “" + file.name + "” tidak dapat dibaca sebagai diagram BPMN: " + (err && err.message || err));
+      message("error", t("Berkas “{name}” tidak dapat dibaca sebagai diagram BPMN: {why}", { name: file.name, why: err && err.message || err }));
     }).then(function () { input.value = ""; });
   };
   reader.onerror = function () {
-    message("error", "Berkas “" + file.name + "” tidak dapat dibaca.");
+    message("error", t("Berkas “{name}” tidak dapat dibaca.", { name: file.name }));
     input.value = "";
   };
   reader.readAsText(file);

@@ -3,6 +3,7 @@
 import { $, clear, h, postJSON, showError } from "./dom.js";
 import { jsonError } from "./json-errors.js";
 import { setDirty, state } from "./state.js";
+import { t } from "./i18n.js";
 import { showTab } from "./tabs.js";
 
 const FORM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.(ui)?schema\.json$/;
@@ -11,11 +12,11 @@ let previewTimer = null, previewSeq = 0;
 
 // Why `name` cannot be a form file's name ("" when it can).
 export function formNameProblem(name, suffix) {
-  if (!name) return "Isi nama berkas.";
+  if (!name) return t("Isi nama berkas.");
   if (!FORM_NAME.test(name)) {
-    return "Nama berkas harus berakhiran .schema.json atau .uischema.json dan hanya memuat huruf, angka, _ . -";
+    return t("Nama berkas harus berakhiran .schema.json atau .uischema.json dan hanya memuat huruf, angka, _ . -");
   }
-  if (suffix && name.slice(-suffix.length) !== suffix) return "Nama berkas harus berakhiran " + suffix + ".";
+  if (suffix && name.slice(-suffix.length) !== suffix) return t("Nama berkas harus berakhiran {suffix}.", { suffix: suffix });
   return "";
 }
 
@@ -60,11 +61,11 @@ export function renderFormsList() {
   const list = $("#forms-list");
   clear(list);
   const groups = formGroups();
-  if (!groups.length) list.appendChild(h("li", { className: "muted", text: "Belum ada berkas formulir." }));
+  if (!groups.length) list.appendChild(h("li", { className: "muted", text: t("Belum ada berkas formulir.") }));
   groups.forEach(function (g) {
     const files = [];
-    if (g.schema && g.schema in state.forms) files.push(g.plain ? g.schema : "skema JSON");
-    if (g.ui && g.ui in state.forms) files.push("skema UI");
+    if (g.schema && g.schema in state.forms) files.push(g.plain ? g.schema : t("skema JSON"));
+    if (g.ui && g.ui in state.forms) files.push(t("skema UI"));
     const button = h("button", {
       type: "button", "data-form": g.base, title: [g.schema, g.ui].filter(Boolean).join(", ")
     }, [g.base, h("small", { text: files.join(" + ") })]);
@@ -123,7 +124,7 @@ function runPreview() {
   const box = $("#form-preview");
   const seq = ++previewSeq;
   if (schemaError || uiError) {
-    showPreviewErrors(["Perbaiki JSON di editor; pratinjau menampilkan versi terakhir yang sah."]);
+    showPreviewErrors([t("Perbaiki JSON di editor; pratinjau menampilkan versi terakhir yang sah.")]);
     return;
   }
   root.dataset.previewBusy = "1";
@@ -132,7 +133,7 @@ function runPreview() {
     delete root.dataset.previewBusy;
     const body = res.body || {};
     if (!res.ok) {
-      showPreviewErrors([body.message || "Pratinjau gagal (HTTP " + res.status + ")."]);
+      showPreviewErrors([body.message || t("Pratinjau gagal (HTTP {status}).", { status: res.status })]);
       return;
     }
     if (body.errors && body.errors.length) {
@@ -145,7 +146,7 @@ function runPreview() {
   }, function () {
     if (seq !== previewSeq) return;
     delete root.dataset.previewBusy;
-    showPreviewErrors(["Tidak dapat menghubungi server untuk pratinjau."]);
+    showPreviewErrors([t("Tidak dapat menghubungi server untuk pratinjau.")]);
   });
 }
 
@@ -160,7 +161,7 @@ function showPreviewErrors(list) {
 export function newFormFromList() {
   const input = $("#new-form-name"), error = $("#new-form-error");
   const name = input.value.trim();
-  const problem = formNameProblem(name) || (name in state.forms ? "Berkas “" + name + "” sudah ada." : "");
+  const problem = formNameProblem(name) || (name in state.forms ? t("Berkas “{name}” sudah ada.", { name: name }) : "");
   error.textContent = problem;
   error.hidden = !problem;
   input.setAttribute("aria-invalid", problem ? "true" : "false");

@@ -1,4 +1,5 @@
 // Where a JSON text is broken, in words a form author can act on.
+import { t } from "./i18n.js";
 
 // The browser's JSON.parse message, with line and column when it only gives a position.
 export function jsonError(text) {
@@ -19,7 +20,8 @@ export function jsonError(text) {
         col = before[before.length - 1].length + 1;
       }
     }
-    return "JSON tidak sah" + (line ? " (baris " + line + ", kolom " + col + ")" : "") + ": " + msg;
+    return line ? t("JSON tidak sah (baris {line}, kolom {col}): {why}", { line: line, col: col, why: msg })
+      : t("JSON tidak sah: {why}", { why: msg });
   }
 }
 

@@ -7,6 +7,7 @@ import { loadXml } from "./diagram.js";
 import { download, save, saveAnyway, upload } from "./draft.js";
 import { newFormFromList, onFormInput, renderFormsList } from "./forms.js";
 import { setDirty, state } from "./state.js";
+import { t } from "./i18n.js";
 import { showTab, tabKeys } from "./tabs.js";
 
 window.addEventListener("beforeunload", function (event) {
@@ -66,7 +67,7 @@ function start() {
   }).catch(function (err) {
     root.dataset.error = String(err && err.message || err);
     $("#dirty-state").textContent = "";
-    message("error", "Diagram tidak dapat dimuat: " + (err && err.message || err));
+    message("error", t("Diagram tidak dapat dimuat: {why}", { why: err && err.message || err }));
   });
 }
 

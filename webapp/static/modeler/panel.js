@@ -79,8 +79,8 @@ export function renderPanel() {
     add(h("p", {
       className: "muted",
       text: state.selectedCount > 1
-        ? state.selectedCount + " elemen dipilih. Pilih satu elemen untuk melihat propertinya."
-        : "Klik satu elemen pada diagram untuk melihat dan mengubah propertinya."
+        ? t("{n} elemen dipilih. Pilih satu elemen untuk melihat propertinya.", { n: state.selectedCount })
+        : t("Klik satu elemen pada diagram untuk melihat dan mengubah propertinya.")
     }));
     if (state.selectedCount <= 1 && root && bo(root)) renderProcessPanel(root, add);
     return;
@@ -89,7 +89,7 @@ export function renderPanel() {
   propsBody.dataset.element = element.id;
   add(h("p", { className: "type", text: typeLabel(element) }));
   add(field("id", "ID", textInput(b.id, { readonly: true }), null, null));
-  const nameField = field("name", isA(element, "bpmn:Lane") ? "Nama lajur (peran)" : "Nama",
+  const nameField = field("name", isA(element, "bpmn:Lane") ? t("Nama lajur (peran)") : t("Nama"),
     textInput(b.name), null, function (value) { setName(element, value.trim()); });
   add(nameField);
 
@@ -112,17 +112,17 @@ export function renderPanel() {
 function renderLane(element, nameField) {
   const name = (bo(element).name || "").trim();
   let text = null;
-  if (!name) text = "Lajur tanpa nama tidak dapat dipetakan ke peran mana pun.";
+  if (!name) text = t("Lajur tanpa nama tidak dapat dipetakan ke peran mana pun.");
   else if (state.roles.indexOf(name) < 0) {
-    text = "Peran “" + name + "” belum terdaftar. Tugas di lajur ini tidak dapat ditugaskan sampai " +
-      "perannya dibuat (simpan draf, lalu gunakan tombol “Buat peran” pada temuan).";
+    text = t("Peran “{name}” belum terdaftar. Tugas di lajur ini tidak dapat ditugaskan sampai " +
+      "perannya dibuat (simpan draf, lalu gunakan tombol “Buat peran” pada temuan).", { name: name });
   }
   if (text) nameField.appendChild(h("p", { className: "hint role-hint", role: "note", text: text }));
-  else nameField.appendChild(h("p", { className: "help", text: "Peran terdaftar: anggota peran ini mengerjakan tugas di lajur ini." }));
+  else nameField.appendChild(h("p", { className: "help", text: t("Peran terdaftar: anggota peran ini mengerjakan tugas di lajur ini.") }));
   // sopStarterLane: the lane's tasks go to the case's starter only (read by engine/spec.py).
-  add(checkField("sopStarterLane", "Lajur pemohon (hanya pengaju kasus)",
+  add(checkField("sopStarterLane", t("Lajur pemohon (hanya pengaju kasus)"),
     spiffProp(bo(element), "sopStarterLane") === "true",
-    "Tugas di lajur ini hanya diberikan kepada orang yang mengajukan kasus, bukan kepada semua anggota peran.",
+    t("Tugas di lajur ini hanya diberikan kepada orang yang mengajukan kasus, bukan kepada semua anggota peran."),
     function (checked) { setSpiffProp(element, "sopStarterLane", checked ? "true" : ""); }));
 }
 
@@ -131,13 +131,13 @@ function formSelect(element, key, label, property, suffix) {
   const forms = state.forms;
   const value = spiffProp(bo(element), property);
   const names = Object.keys(forms).filter(function (n) { return n.slice(-suffix.length) === suffix; }).sort();
-  const options = [["", "(tidak ada)"]].concat(names.map(function (n) { return [n, n]; }));
-  if (value && names.indexOf(value) < 0) options.push([value, value + " (berkas tidak ada)"]);
-  options.push([NEW_FILE, "Berkas baru…"]);
+  const options = [["", t("(tidak ada)")]].concat(names.map(function (n) { return [n, n]; }));
+  if (value && names.indexOf(value) < 0) options.push([value, t("{name} (berkas tidak ada)", { name: value })]);
+  options.push([NEW_FILE, t("Berkas baru…")]);
   const select = selectOf(options, value);
-  const nameInput = textInput("", { placeholder: "langkah_x_nama" + suffix, "aria-label": "Nama berkas baru (" + label + ")" });
+  const nameInput = textInput("", { placeholder: "langkah_x_nama" + suffix, "aria-label": t("Nama berkas baru ({label})", { label: label }) });
   nameInput.dataset.key = key + "-new";
-  const create = h("button", { type: "button", className: "button small", text: "Buat" });
+  const create = h("button", { type: "button", className: "button small", text: t("Buat") });
   const newBox = h("div", { className: "new-file", hidden: true }, [nameInput, create]);
   const wrap = field(key, label, select, null, function (v, errorNode) {
     if (v === NEW_FILE) {
@@ -161,7 +161,7 @@ function formSelect(element, key, label, property, suffix) {
   nameInput.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); createFile(); } });
   wrap.insertBefore(newBox, wrap.errorNode);
   if (value && value in forms) {
-    const open = h("button", { type: "button", className: "link small", text: "Buka di tab Formulir" });
+    const open = h("button", { type: "button", className: "link small", text: t("Buka di tab Formulir") });
     open.addEventListener("click", function () { openFormFile(value); });
     wrap.insertBefore(h("p", { className: "help" }, [open]), wrap.errorNode);
   }
@@ -171,11 +171,11 @@ function formSelect(element, key, label, property, suffix) {
 function renderUserTask(element) {
   const b = bo(element);
   section("Formulir dan pelaksana");
-  add(formSelect(element, "form-schema", "Berkas skema formulir", "formJsonSchemaFilename", ".schema.json"));
-  add(formSelect(element, "form-ui", "Berkas skema UI", "formUiSchemaFilename", ".uischema.json"));
-  add(field("candidateUsersVariable", "Variabel pelaksana (candidateUsersVariable)",
+  add(formSelect(element, "form-schema", t("Berkas skema formulir"), "formJsonSchemaFilename", ".schema.json"));
+  add(formSelect(element, "form-ui", t("Berkas skema UI"), "formUiSchemaFilename", ".uischema.json"));
+  add(field("candidateUsersVariable", t("Variabel pelaksana (candidateUsersVariable)"),
     textInput(spiffProp(b, "candidateUsersVariable")),
-    "Opsional: nama variabel berisi daftar pengguna yang boleh mengerjakan tugas ini.",
+    t("Opsional: nama variabel berisi daftar pengguna yang boleh mengerjakan tugas ini."),
     function (value) { setSpiffProp(element, "candidateUsersVariable", value.trim()); }));
 }
 
@@ -198,8 +198,8 @@ function renderSop(element) {
     }));
   });
   const docs = b.get("documentation");
-  add(field("documentation", "Dokumentasi", textArea(docs[0] ? docs[0].text : "", 4),
-    "Uraian langkah untuk petugas dan lembar SOP.",
+  add(field("documentation", t("Dokumentasi"), textArea(docs[0] ? docs[0].text : "", 4),
+    t("Uraian langkah untuk petugas dan lembar SOP."),
     function (value) { setDocumentation(element, value.replace(/\s+$/, "")); }));
 }
 
@@ -207,28 +207,28 @@ function renderServiceTask(element) {
   const op = operatorOf(element), operators = state.operators;
   const value = op ? (op.id || "") : "";
   section("Layanan otomatis");
-  const options = [["", "— pilih operator —"]].concat(operators.map(function (o) { return [o, o]; }));
-  if (value && operators.indexOf(value) < 0) options.push([value, value + " (tidak terdaftar)"]);
-  const opField = field("operator", "Operator", selectOf(options, value),
-    "Layanan terdaftar yang dijalankan langkah ini.",
+  const options = [["", t("— pilih operator —")]].concat(operators.map(function (o) { return [o, o]; }));
+  if (value && operators.indexOf(value) < 0) options.push([value, t("{name} (tidak terdaftar)", { name: value })]);
+  const opField = field("operator", t("Operator"), selectOf(options, value),
+    t("Layanan terdaftar yang dijalankan langkah ini."),
     function (v) { setOperatorAttr(element, "id", v); });
   if (value && operators.indexOf(value) < 0) {
-    opField.insertBefore(h("p", { className: "hint", text: "Operator “" + value + "” tidak terdaftar di server." }), opField.errorNode);
+    opField.insertBefore(h("p", { className: "hint", text: t("Operator “{name}” tidak terdaftar di server.", { name: value }) }), opField.errorNode);
   }
   add(opField);
-  add(field("resultVariable", "Variabel hasil", textInput(op ? op.resultVariable : ""),
-    "Nama variabel tempat hasil layanan disimpan.",
+  add(field("resultVariable", t("Variabel hasil"), textInput(op ? op.resultVariable : ""),
+    t("Nama variabel tempat hasil layanan disimpan."),
     function (v) { setOperatorAttr(element, "resultVariable", v.trim()); }));
   add(parametersGroup(element, op));
 }
 
 function parametersGroup(element, op) {
-  const group = h("fieldset", { className: "field params" }, [h("legend", { text: "Parameter" })]);
+  const group = h("fieldset", { className: "field params" }, [h("legend", { text: t("Parameter") })]);
   const params = paramsOf(op);
-  if (!params.length) group.appendChild(h("p", { className: "help", text: "Belum ada parameter." }));
+  if (!params.length) group.appendChild(h("p", { className: "help", text: t("Belum ada parameter.") }));
   params.forEach(function (param, index) {
-    const row = h("div", { className: "param-row", role: "group", "aria-label": "Parameter " + (index + 1) });
-    [["id", "ID"], ["type", "Jenis"], ["value", "Nilai (ekspresi)"]].forEach(function (spec) {
+    const row = h("div", { className: "param-row", role: "group", "aria-label": t("Parameter {n}", { n: index + 1 }) });
+    [["id", "ID"], ["type", t("Jenis")], ["value", t("Nilai (ekspresi)")]].forEach(function (spec) {
       const id = nextId("param");
       const input = textInput(param.get(spec[0]) || "", { id: id });
       if (spec[0] === "type") input.setAttribute("list", "param-types");
@@ -239,15 +239,15 @@ function parametersGroup(element, op) {
       row.appendChild(h("div", {}, [h("label", { htmlFor: id, text: spec[1] }), input]));
     });
     const remove = h("button", {
-      type: "button", className: "button small", text: "Hapus",
-      "aria-label": "Hapus parameter " + (param.id || index + 1)
+      type: "button", className: "button small", text: t("Hapus"),
+      "aria-label": t("Hapus parameter {name}", { name: param.id || index + 1 })
     });
     remove.dataset.key = "param-" + index + "-remove";
     remove.addEventListener("click", function () { removeParameter(element, param); });
     row.appendChild(remove);
     group.appendChild(row);
   });
-  const addButton = h("button", { type: "button", className: "button small", text: "Tambah parameter" });
+  const addButton = h("button", { type: "button", className: "button small", text: t("Tambah parameter") });
   addButton.dataset.key = "param-add";
   addButton.addEventListener("click", function () { addParameter(element); });
   group.appendChild(addButton);
@@ -260,12 +260,12 @@ function parametersGroup(element, op) {
 // The rule of the office's calendar (data-working-days on the page): SOP tables mean working days.
 function durationHint() {
   if (state.root && state.root.dataset.workingDays === "true") {
-    return "Format ISO 8601; hari = hari kerja, jam = jam kerja: PT30M = 30 menit, PT2H = 2 jam, " +
+    return t("Format ISO 8601; hari = hari kerja, jam = jam kerja: PT30M = 30 menit, PT2H = 2 jam, " +
       "P1D = 1 hari kerja (jam yang sama pada hari kerja berikutnya), P3D = 3 hari kerja, " +
-      "P1W = 5 hari kerja, P1DT2H = 1 hari kerja lalu 2 jam kerja.";
+      "P1W = 5 hari kerja, P1DT2H = 1 hari kerja lalu 2 jam kerja.");
   }
-  return "Format ISO 8601: PT30M = 30 menit, PT2H = 2 jam, P1D = 1 hari (24 jam), " +
-    "P1DT4H = 1 hari 4 jam.";
+  return t("Format ISO 8601: PT30M = 30 menit, PT2H = 2 jam, P1D = 1 hari (24 jam), " +
+    "P1DT4H = 1 hari 4 jam.");
 }
 
 function renderTimer(element) {
@@ -273,14 +273,14 @@ function renderTimer(element) {
   section("Timer (mutu baku)");
   if (!def.timeDuration && (def.timeDate || def.timeCycle)) {
     const other = def.timeDate ? def.timeDate.body : def.timeCycle.body;
-    add(field("timer-other", def.timeDate ? "Tanggal (timeDate)" : "Siklus (timeCycle)",
-      textInput(other, { readonly: true }), "Hanya durasi yang dapat diubah di sini.", null));
+    add(field("timer-other", def.timeDate ? t("Tanggal (timeDate)") : t("Siklus (timeCycle)"),
+      textInput(other, { readonly: true }), t("Hanya durasi yang dapat diubah di sini."), null));
     return;
   }
   const raw = def.timeDuration ? (def.timeDuration.body || "") : "";
   const shown = unquote(raw);
   const input = textInput(shown, { placeholder: "PT2H", spellcheck: "false" });
-  const durationField = field("timer-duration", "Durasi", input, durationHint(),
+  const durationField = field("timer-duration", t("Durasi"), input, durationHint(),
     function (value, errorNode) {
       const iso = value.trim().toUpperCase();
       const problem = durationProblem(iso);
@@ -291,15 +291,15 @@ function renderTimer(element) {
     showError(durationField.errorNode, input, durationProblem(input.value.trim().toUpperCase()));
   });
   if (raw && !isDuration(shown)) {
-    durationField.insertBefore(h("p", { className: "hint", text: "Ekspresi saat ini: " + raw }), durationField.errorNode);
+    durationField.insertBefore(h("p", { className: "hint", text: t("Ekspresi saat ini: {raw}", { raw: raw }) }), durationField.errorNode);
   }
   add(durationField);
   if (isA(element, "bpmn:BoundaryEvent")) {
     const interrupting = b.cancelActivity !== false;
-    add(field("cancelActivity", "Menghentikan tugas saat waktu habis?",
-      selectOf([["true", "Ya — tugas dibatalkan (interrupting)"], ["false", "Tidak — tugas tetap berjalan"]],
+    add(field("cancelActivity", t("Menghentikan tugas saat waktu habis?"),
+      selectOf([["true", t("Ya — tugas dibatalkan (interrupting)")], ["false", t("Tidak — tugas tetap berjalan")]],
         interrupting ? "true" : "false"),
-      "Mutu baku biasanya “Tidak”: tugas tetap berjalan dan eskalasi dicatat.",
+      t("Mutu baku biasanya “Tidak”: tugas tetap berjalan dan eskalasi dicatat."),
       function (v) {
         const want = v === "true";
         if ((b.cancelActivity !== false) !== want) run([cmdProps(element, { cancelActivity: want })]);
@@ -308,8 +308,8 @@ function renderTimer(element) {
 }
 
 function durationProblem(iso) {
-  if (!iso) return "Isi durasi, mis. PT2H.";
-  if (!isDuration(iso)) return "Durasi tidak sah: “" + iso + "”. Gunakan format ISO 8601, mis. PT2H atau PT30M.";
+  if (!iso) return t("Isi durasi, mis. PT2H.");
+  if (!isDuration(iso)) return t("Durasi tidak sah: “{iso}”. Gunakan format ISO 8601, mis. PT2H atau PT30M.", { iso: iso });
   return "";
 }
 
@@ -317,9 +317,9 @@ function renderCondition(element) {
   const b = bo(element), gateway = b.sourceRef;
   section("Kondisi alur");
   if (gateway.default === b) {
-    add(h("p", { className: "help", text: "Ini alur bawaan gerbang “" + (gateway.name || gateway.id) + "”: diambil bila tidak ada kondisi lain yang terpenuhi." }));
+    add(h("p", { className: "help", text: t("Ini alur bawaan gerbang “{name}”: diambil bila tidak ada kondisi lain yang terpenuhi.", { name: gateway.name || gateway.id }) }));
   }
-  add(field("condition", "Ekspresi kondisi", textArea(b.conditionExpression ? b.conditionExpression.body : "", 3),
-    "Ekspresi Python atas data kasus, mis. hasil_uji == \"gagal\".",
+  add(field("condition", t("Ekspresi kondisi"), textArea(b.conditionExpression ? b.conditionExpression.body : "", 3),
+    t("Ekspresi Python atas data kasus, mis. hasil_uji == \"gagal\"."),
     function (value) { setCondition(element, value.trim()); }));
 }

@@ -3,6 +3,7 @@
 // the diagram's root or a participant is selected. Names match webapp/engine/sop_document.py.
 import { h, showError } from "./dom.js";
 import { field, textArea, textInput } from "./fields.js";
+import { t } from "./i18n.js";
 import { bo, run } from "./model.js";
 import { state } from "./state.js";
 
@@ -109,19 +110,20 @@ function control(kind, value) {
 export function renderProcessPanel(element, add) {
   const process = processOf(element);
   if (!process) return;
-  add(h("h3", { text: "Dokumen SOP" }));
+  add(h("h3", { text: t("Dokumen SOP") }));
   add(h("p", {
     className: "help",
-    text: "Kepala tabel SOP: dicetak pada lembar SOP dan pada dokumen yang dihasilkan SOP ini."
+    text: t("Kepala tabel SOP: dicetak pada lembar SOP dan pada dokumen yang dihasilkan SOP ini.")
   }));
   DOCUMENT_FIELDS.forEach(function (spec) {
     const name = spec[0], kind = spec[2];
+    const label = t(spec[1]), help = spec[3] ? t(spec[3]) : null;
     const value = valueOf(process, name);
     const input = control(kind, value);
-    const wrap = field(name, spec[1], input, spec[3], function (raw, errorNode) {
+    const wrap = field(name, label, input, help, function (raw, errorNode) {
       const next = cleaned(kind, raw);
       if (kind === "date" && next && !ISO_DATE.test(next)) {
-        showError(errorNode, input, "Tanggal tidak sah; pilih tanggal pada kalender.");
+        showError(errorNode, input, t("Tanggal tidak sah; pilih tanggal pada kalender."));
         return;
       }
       showError(errorNode, input, "");
@@ -130,7 +132,7 @@ export function renderProcessPanel(element, add) {
     if (kind === "date" && value && !ISO_DATE.test(value)) {
       wrap.insertBefore(h("p", {
         className: "hint", role: "note",
-        text: "Nilai saat ini “" + value + "” bukan tanggal YYYY-MM-DD; pilih tanggalnya lagi."
+        text: t("Nilai saat ini “{value}” bukan tanggal YYYY-MM-DD; pilih tanggalnya lagi.", { value: value })
       }), wrap.errorNode);
     }
     add(wrap);

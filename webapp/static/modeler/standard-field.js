@@ -18,10 +18,11 @@ function problem(text) {
 function drawnNote(task) {
   const drawn = standardOf(task);
   if (!drawn.timer) return t("Belum ada timer mutu baku pada tugas ini.");
-  const parts = ["Timer “" + (bo(drawn.timer).name || drawn.timer.id) + "”"];
-  parts.push(drawn.escalation ? "eskalasi “" + (bo(drawn.escalation).name || drawn.escalation.id) + "”"
-    : "belum ada eskalasi");
-  if (drawn.end) parts.push("akhir “" + (bo(drawn.end).name || drawn.end.id) + "”");
+  const parts = [t("Timer “{name}”", { name: bo(drawn.timer).name || drawn.timer.id })];
+  parts.push(drawn.escalation
+    ? t("eskalasi “{name}”", { name: bo(drawn.escalation).name || drawn.escalation.id })
+    : t("belum ada eskalasi"));
+  if (drawn.end) parts.push(t("akhir “{name}”", { name: bo(drawn.end).name || drawn.end.id }));
   return parts.join(" → ") + ".";
 }
 
