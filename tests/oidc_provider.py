@@ -181,6 +181,7 @@ class Hop:
     url: str
     status: int
     location: str | None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -216,8 +217,9 @@ class Browser:
         """Request ``url`` and follow every redirect; return the page it ends on."""
         url = urljoin(self.sopflow + "/", url)
         for _ in range(limit):
+            began = time.perf_counter()
             status, location, text = self._send(method, url, data)
-            self.hops.append(Hop(method, url, status, location))
+            self.hops.append(Hop(method, url, status, location, time.perf_counter() - began))
             if status in (301, 302, 303, 307, 308) and location:
                 url = urljoin(url, location)
                 if status in (301, 302, 303):
