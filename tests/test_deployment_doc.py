@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
+import socket
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import click
 import pytest
+from requests.adapters import HTTPAdapter
 
 from tests.conftest import missing
 from webapp import create_app
@@ -227,3 +232,214 @@ def test_backup_script_writes_a_dated_backup_and_prunes_old_and_unfinished_ones(
     assert re.fullmatch(r"\d{8}T\d{6}Z", new)
     assert (root / new / "manifest.json").is_file()
     assert (root / new / "database.sqlite3").is_file()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def nginx_site(tmp_path: Path, https: int, http: int, upstream: int) -> Path:
+    """The shipped site, on test ports, with a throwaway certificate; returns nginx.conf."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=sopflow.example.go.id",
+         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    site = NGINX.read_text(encoding="utf-8")
+    for old, new in [
+        ("/etc/ssl/sopflow/fullchain.pem", str(tmp_path / "cert.pem")),
+        ("/etc/ssl/sopflow/privkey.pem", str(tmp_path / "key.pem")),
+        (INSTALLED, str(ROOT)),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("listen 80;", f"listen 127.0.0.1:{http};"),
+        ("listen [::]:80;", ""),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};"),
+    ]:
+        assert old in site, old
+        site = site.replace(old, new)
+    (tmp_path / "site.conf").write_text(site)
+    temp = "\n".join(
+        f"  {kind}_temp_path {tmp_path / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = tmp_path / "nginx.conf"
+    # Started as root, nginx's workers would run as nobody, who cannot write the test's folder.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(
+        f"{user}daemon off;\nerror_log {tmp_path / 'error.log'};\npid {tmp_path / 'nginx.pid'};\n"
+        f"events {{}}\nhttp {{\n  access_log off;\n{temp}\n"
+        f"  include {tmp_path / 'site.conf'};\n}}\n"
+    )
+    return conf
+
+
+def nginx_or_missing() -> str:
+    tool = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+    )
+    if tool is None or shutil.which("openssl") is None:
+        missing("nginx or openssl not installed (Debian: nginx-light, openssl)")
+    return tool
+
+
+def test_nginx_accepts_the_shipped_site(tmp_path):
+    nginx = nginx_or_missing()
+    conf = nginx_site(tmp_path, free_port(), free_port(), free_port())
+    done = subprocess.run(
+        [nginx, "-t", "-e", str(tmp_path / "error.log"), "-p", str(tmp_path), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr + (tmp_path / "error.log").read_text()
+
+
+class FromAddress(HTTPAdapter):
+    """Connections from another loopback address than nginx's own (127.0.0.1)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
+    import requests
+
+    deadline = time.monotonic() + 120
+    while True:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            requests.get(url, timeout=10, verify=False)
+            return
+        except requests.RequestException:
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_nginx_and_gunicorn_as_shipped_serve_the_app_over_https(tmp_path):
+    """The shipped nginx site in front of gunicorn started with the web unit's options: TLS, the
+    app's own links in https, static files from nginx with revalidation, the readiness probe,
+    and an upload over the app's limit answered by the app's plain message, not nginx's."""
+    import requests
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    nginx = nginx_or_missing()
+    https, http, upstream = free_port(), free_port(), free_port()
+    conf = nginx_site(tmp_path, https, http, upstream)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPFLOW_")}
+    env.update(
+        sourced(ENV_EXAMPLE.read_text(encoding="utf-8")),
+        SOPFLOW_SECRET_KEY="0" * 64,
+        SOPFLOW_DATABASE_URL=f"sqlite:///{tmp_path / 'sopflow.db'}",
+        SOPFLOW_INSTANCE_DIR=str(tmp_path / "instance"),
+        SOPFLOW_ATTACHMENT_DIR=str(tmp_path / "files"),
+        SOPFLOW_DEPLOY_CONFIG="",
+    )
+    setup = subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "webapp", "setup"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    admin = subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "webapp", "users", "create", "admin1",
+         "--password", "rahasia-admin", "--role", "admin"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert admin.returncode == 0, admin.stderr
+    args = shlex.split(unit_value("sopflow-web.service", "ExecStart"))
+    args = [str(ROOT / ".venv/bin/gunicorn"), *args[1:]]
+    args[args.index("--bind") + 1] = f"127.0.0.1:{upstream}"
+    args[args.index("--workers") + 1] = "1"
+    logs = [tmp_path / "gunicorn.log", tmp_path / "error.log"]
+    with logs[0].open("w") as out:
+        web = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proxy = subprocess.Popen(
+        [nginx, "-e", str(logs[1]), "-p", str(tmp_path), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"https://127.0.0.1:{https}"
+    try:
+        wait_for(f"http://127.0.0.1:{upstream}/healthz", web, logs[0])
+        wait_for(f"{base}/healthz", proxy, logs[1])
+        plain = requests.get(f"http://127.0.0.1:{http}/login", allow_redirects=False, timeout=10)
+        assert plain.status_code == 301
+        assert plain.headers["Location"].startswith("https://")
+
+        ready = requests.get(f"{base}/readyz", verify=False, timeout=10)
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert "max-age" in ready.headers["Strict-Transport-Security"]
+
+        css = requests.get(f"{base}/static/app.css", verify=False, timeout=10)
+        assert css.status_code == 200
+        assert css.content == (ROOT / "webapp/static/app.css").read_bytes()
+        assert css.headers["Cache-Control"] == "no-cache"
+        again = requests.get(
+            f"{base}/static/app.css",
+            headers={"If-None-Match": css.headers["ETag"]},
+            verify=False,
+            timeout=10,
+        )
+        assert again.status_code == 304
+
+        # The app believes nginx: a session cookie marked Secure, links to https.
+        # Log-in as a browser on another address would: the app sees HTTPS (Secure cookie; the
+        # CSRF check's strict same-origin rule for HTTPS passes with nginx's Host) and the
+        # person's address, not nginx's (SOPFLOW_TRUSTED_PROXIES=1 believes X-Forwarded-For).
+        browser = requests.Session()
+        browser.mount("https://", FromAddress("127.0.0.2"))
+        page = browser.get(f"{base}/login", verify=False, timeout=10)
+        assert page.status_code == 200
+        assert "; Secure;" in page.headers["Set-Cookie"]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+        for password, status in (("salah-sandi", 401), ("rahasia-admin", 302)):
+            done = browser.post(
+                f"{base}/login",
+                data={"csrf_token": token, "username": "admin1", "password": password},
+                headers={"Referer": "https://127.0.0.1/login"},  # the office's name, port 443
+                allow_redirects=False,
+                verify=False,
+                timeout=30,
+            )
+            assert done.status_code == status, done.text[:500]
+        with sqlite3.connect(tmp_path / "sopflow.db") as database:
+            addresses = database.execute("SELECT remote_addr FROM login_attempt").fetchall()
+        assert addresses == [("127.0.0.2",)]
+        cases = browser.get(f"{base}/cases/", verify=False, timeout=10, allow_redirects=False)
+        assert cases.status_code == 200
+
+        limit = int(env["SOPFLOW_MAX_UPLOAD_MB"]) * 1024 * 1024
+        over_app = requests.post(
+            f"{base}/login",
+            data={"username": "x", "blob": "a" * (limit + 200 * 1024)},
+            verify=False,
+            timeout=60,
+        )
+        assert over_app.status_code == 413
+        assert "Berkas atau isian terlalu besar" in over_app.text  # the app's own page
+        over_nginx = requests.post(
+            f"{base}/login",
+            data={"blob": "a" * (limit + 2 * 1024 * 1024)},
+            verify=False,
+            timeout=60,
+        )
+        assert over_nginx.status_code == 413 and "nginx" in over_nginx.text
+    finally:
+        for process in (proxy, web):
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
