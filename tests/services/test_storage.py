@@ -439,3 +439,18 @@ def test_a_large_attachment_streams_in_chunks(s3_app, database_url):
     assert len(chunks) > 1 and max(len(c) for c in chunks) < len(big)
     assert b"".join(chunks) == big
     response.close()
+
+
+def test_a_browser_that_has_the_file_gets_304(s3_app, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the store is under test here, not the database")
+    actions = Actions(s3_app)
+    body = actions.start(data={**STEP1, "lampiran": data_url(PNG, "layar.png")})
+    with s3_app.app_context():
+        row = db.session.scalar(select(Attachment))
+    client = actions.client("unit1")
+    url = f"/cases/{body['id']}/files/{row.id}"
+    first = client.get(url)
+    assert first.headers["ETag"] == f'"{row.sha256}"'
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""

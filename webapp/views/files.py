@@ -3,15 +3,15 @@ file store, after the calling view checked who may see them. Never a public addr
 
 from __future__ import annotations
 
-from flask import Response, send_file
+from flask import Response, request, send_file
 
 from ..models import Attachment
 from ..services import attachments
 
 
 def send_stored(row: Attachment, as_attachment: bool = False) -> Response | None:
-    """Stream an attachment's bytes in chunks with its type and name (``inline`` unless
-    ``as_attachment``), or None when the store does not have them."""
+    """Stream an attachment's bytes in chunks with its type, name (``inline`` unless
+    ``as_attachment``), length and digest as ETag, or None when the store does not have them."""
     opened = attachments.open_stored(row)
     if opened is None:
         return None
@@ -24,4 +24,5 @@ def send_stored(row: Attachment, as_attachment: bool = False) -> Response | None
         conditional=False,
     )
     response.content_length = opened.size
-    return response
+    # A browser that has these bytes (same digest) gets 304; no ranges: a stream cannot seek.
+    return response.make_conditional(request)
