@@ -221,3 +221,29 @@ def test_pg_dump_is_not_older_than_the_server(app):
     with app.app_context():
         client, server = backup.check_pg_tools()
     assert client >= server
+
+
+def test_backup_of_an_s3_store_restores_into_another_bucket(tmp_path):
+    """Files kept in an S3-compatible bucket go into the backup folder and come back into the
+    restoring instance's own (new) bucket, where the case's attachment downloads."""
+    from tests.s3_server import running_s3
+
+    with running_s3(tmp_path) as server:
+        source_bucket, target_bucket = server.bucket(), server.bucket()
+        source = restored_app(f"sqlite:///{tmp_path / 'source.db'}", tmp_path / "unused")
+        source.config["STORAGE"] = {"backend": "s3", "s3": source_bucket}
+        with source.app_context():
+            assert source.test_cli_runner().invoke(args=["setup", "--demo"]).exit_code == 0
+        case_id, file_id = a_case_with_an_attachment(source, Actions(source))
+        made = source.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+        assert made.exit_code == 0, made.output
+        assert f"S3 bucket {source_bucket.bucket}" in made.output
+        assert (tmp_path / "b" / "files" / file_id[:2] / file_id).read_bytes() == PNG
+
+        target = restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "unused-too")
+        target.config["STORAGE"] = {"backend": "s3", "s3": target_bucket}
+        done = target.test_cli_runner().invoke(args=["backup", "restore", str(tmp_path / "b")])
+        assert done.exit_code == 0, done.output
+        assert f"sopflow/{file_id[:2]}/{file_id}" in server.keys(target_bucket.bucket)
+        assert_case_opens_and_continues(target, case_id, file_id)
+        assert not (tmp_path / "unused-too").exists()
