@@ -64,11 +64,8 @@ def select_flow(page: Page, flow_id: str) -> None:
 
 def palette_titles(page: Page) -> dict[str, str]:
     """Each palette entry's name as a screen reader and the tooltip say it (its aria-label)."""
-    entries = page.locator(".djs-palette .entry[data-action]")
-    return {
-        entries.nth(i).get_attribute("data-action"): entries.nth(i).get_attribute("aria-label") or ""
-        for i in range(entries.count())
-    }
+    entries = page.locator(".djs-palette .entry[data-action]").all()
+    return {e.get_attribute("data-action"): e.get_attribute("aria-label") or "" for e in entries}
 
 
 def walk_panel(page: Page) -> list[str]:

@@ -8,10 +8,12 @@ held against the standard's counted length (a working day being the week's avera
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import get_locale
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ..engine import durations
@@ -91,10 +93,37 @@ def counts_working_days() -> bool:
     return isinstance(sla_calendar(), WorkingHoursCalendar)
 
 
+_UNITS_EN = {
+    "menit": "minute",
+    "jam": "hour",
+    "hari": "day",
+    "minggu": "week",
+    "bulan": "month",
+    "tahun": "year",
+}
+_SAID_ID = re.compile(r"(\d+) (menit|jam|hari|minggu|bulan|tahun)( kerja)?")
+
+
+def in_readers_words(said_id: str) -> str:
+    """A duration said in Indonesian ('3 hari kerja') in the reader's language ('3 working
+    days' to an English reader)."""
+    locale = get_locale()
+    if locale is None or locale.language == "id":
+        return said_id
+
+    def english(match: re.Match) -> str:
+        count, unit = int(match.group(1)), _UNITS_EN[match.group(2)]
+        working = "working " if match.group(3) else ""
+        return f"{count} {working}{unit}{'' if count == 1 else 's'}"
+
+    return _SAID_ID.sub(english, said_id)
+
+
 def standard_words(iso: str | None, calendar: SlaCalendar) -> str:
-    """Say a time standard as the calendar counts it ('3 hari kerja'), or return it as written."""
+    """Say a time standard as the calendar counts it ('3 hari kerja', to an English reader
+    '3 working days'), or return it as written."""
     standard = durations.try_parse(iso)
-    return calendar.words_id(standard) if standard is not None else (iso or "")
+    return in_readers_words(calendar.words_id(standard)) if standard is not None else (iso or "")
 
 
 def _percentile(values: list[float], q: float) -> float | None:
