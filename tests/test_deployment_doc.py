@@ -443,3 +443,21 @@ def test_nginx_and_gunicorn_as_shipped_serve_the_app_over_https(tmp_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_from_the_guide_reach_files_and_headings_that_exist():
+    guide = GUIDE.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", guide):
+        if target.startswith(("http://", "https://")):
+            continue
+        path, _, anchor = target.partition("#")
+        document = (GUIDE.parent / path).resolve() if path else GUIDE
+        assert document.exists(), target
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", document.read_text(encoding="utf-8"), re.M)
+            assert anchor in {slug(h) for h in headings}, target
