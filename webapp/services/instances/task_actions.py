@@ -174,14 +174,45 @@ _LOCK_TASKS = (
 )
 
 
-def _locked_tasks(instance_id: int, task: HumanTask) -> dict[str, HumanTask]:
-    """Under the instance's lock: lock and re-read the task and the case's other open tasks.
+# PostgreSQL locks the case and its open tasks in one statement: it locks each row it returns
+# table by table in the FROM order, so the case's row first, as the two statements below do.
+# MariaDB locks rows in the order its join reads them (it may read the tasks first): there the
+# case is locked on its own first.
+_LOCK_CASE = (
+    select(ProcessInstance, HumanTask.id, *(getattr(HumanTask, name) for name in _MUTABLE))
+    .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+    .where(
+        ProcessInstance.id == bindparam("instance_id"),
+        or_(HumanTask.status == TaskStatus.OPEN, HumanTask.id == bindparam("task_id")),
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def _lock_case(task: HumanTask) -> tuple[ProcessInstance, dict[str, HumanTask]]:
+    """Lock the task's case (see ``runtime.lock_instance``) and its open tasks (see
+    ``_locked_tasks``); return the case's row and its open tasks by the engine's task id."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        params = {"instance_id": task.instance_id, "task_id": task.id}
+        rows = db.session.execute(_LOCK_CASE, params).all()
+        if rows:  # else the case or the task is gone: the two statements say which
+            return rows[0][0], _locked_tasks(task.instance_id, task, rows)
+    row = runtime.lock_instance(task.instance_id)
+    return row, _locked_tasks(row.id, task)
+
+
+def _locked_tasks(instance_id: int, task: HumanTask, rows: Any = None) -> dict[str, HumanTask]:
+    """Under the instance's lock: lock and re-read the task and the case's other open tasks
+    (``rows``: the id and changing columns of each, when the caller has locked them).
 
     The task's changing columns are brought up to date in place (a locking read sees the latest
     commit even under MariaDB's REPEATABLE READ snapshot); other open tasks, rare, are loaded
     with their candidates. Returns the open ones by the engine's task id.
     """
-    rows = db.session.execute(_LOCK_TASKS, {"instance_id": instance_id, "task_id": task.id}).all()
+    if rows is None:
+        params = {"instance_id": instance_id, "task_id": task.id}
+        rows = db.session.execute(_LOCK_TASKS, params).all()
     fresh = next((r for r in rows if r.id == task.id), None)
     if fresh is None:
         raise NotFound(_("Tugas tidak ditemukan."))
@@ -225,9 +256,8 @@ def complete_and_next(
     stored, paths = validated(form, data, uploads, user)
     try:
         with undone_on_failure(paths):
-            row = runtime.lock_instance(task.instance_id)
+            row, open_rows = _lock_case(task)
             # Checked again under the lock: the first check read what may have changed since.
-            open_rows = _locked_tasks(row.id, task)
             _check_completable(task, user)
             if row.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
                 raise Conflict(_("Kasus ini sedang ditangguhkan atau dihentikan."))
