@@ -144,10 +144,19 @@ def store(upload: Upload, accept: str, field: str, user: User) -> tuple[Attachme
     return attachment, key
 
 
-def store_generated(instance_id: int, field: str, filename: str, content: bytes, kind: str):
-    """Store a file sopflow produced itself (the report), skipping the upload checks."""
+def store_generated(
+    instance_id: int,
+    field: str,
+    filename: str,
+    content: bytes,
+    kind: str,
+    attachment_id: str | None = None,
+):
+    """Store a file sopflow produced itself (the report), skipping the upload checks. A caller
+    that may write the same file again (a transaction tried again) names its ``attachment_id``,
+    so the second write replaces the first object instead of leaving it orphaned."""
     attachment = Attachment(
-        id=uuid.uuid4().hex,
+        id=attachment_id or uuid.uuid4().hex,
         instance_id=instance_id,
         field=field,
         filename=filename,

@@ -7,6 +7,7 @@ comes from the case's own diagram version, never from code: any SOP can produce 
 from __future__ import annotations
 
 import base64
+import uuid
 
 from flask import current_app, url_for
 from flask_babel import format_datetime
@@ -31,6 +32,7 @@ from .report_steps import deployment_words, sop_steps
 from .runtime import tasks_of
 
 REPORT_FIELDS = ("laporan_html", "laporan_pdf")
+REPORT_IDS = uuid.UUID("7d1f0c52-5e0b-4a8e-9a39-4f3c1d2b6a10")  # namespace of report file ids
 
 
 def _when(value) -> str:
@@ -189,9 +191,11 @@ def store(row: ProcessInstance, call: ServiceCall, result: dict) -> None:
             ("laporan_html", f"laporan-{row.id}.html", html.encode("utf-8"), "text/html"),
             ("laporan_pdf", f"laporan-{row.id}.pdf", pdf, "application/pdf"),
         ):
-            kept.append(
-                attachments.key_of(attachments.store_generated(row.id, field, name, content, kind))
-            )
+            # One id per call and file: finish() tried again after a deadlock rewrites the same
+            # objects rather than leaving the first try's in the store.
+            same = uuid.uuid5(REPORT_IDS, f"{call.id}:{call.attempt}:{field}").hex
+            stored = attachments.store_generated(row.id, field, name, content, kind, same)
+            kept.append(attachments.key_of(stored))
     except attachments.StoreUnavailable:
         # The PDF did not fit in the store after the HTML did: take the HTML back too. The call
         # fails with an incident; trying it again writes both.
