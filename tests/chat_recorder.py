@@ -11,6 +11,36 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+TOKEN = "123456:SECRET-bot-token"
+CLOUD_TOKEN = "EAAG-secret-cloud-token"
+FORM_TOKEN = "fonnte-secret-token"
+PHONE = "6281234567890"
+CHAT_ID = "987654321"
+
+
+def chat_settings(url: str, provider: str = "http-form", **whatsapp) -> dict:
+    """``config["CHAT"]`` pointing every gateway at ``url`` (the recorder)."""
+    settings = {
+        "whatsapp": {
+            "provider": provider,
+            "cloud_url": f"{url}/v21.0",
+            "cloud_phone_number_id": "1055551234",
+            "cloud_token": CLOUD_TOKEN,
+            "form_url": f"{url}/send",
+            "form_token": FORM_TOKEN,
+            "form_auth_header": "Authorization",
+            "form_token_field": "",
+            "form_phone_field": "target",
+            "form_message_field": "message",
+            "form_check_status": True,
+        },
+        "telegram": {"token": TOKEN, "api_url": url, "bot_name": "@dinas_sopflow_bot"},
+        "timeout": 2.0,
+        "max_attempts": 8,
+    }
+    settings["whatsapp"].update(whatsapp)
+    return settings
+
 
 @dataclass
 class Received:

@@ -11,7 +11,15 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from tests.chat_recorder import RecorderServer
+from tests.chat_recorder import (
+    CHAT_ID,
+    CLOUD_TOKEN,
+    FORM_TOKEN,
+    PHONE,
+    TOKEN,
+    RecorderServer,
+    chat_settings,
+)
 from webapp.extensions import db
 from webapp.models import Notification, NotificationDelivery
 from webapp.services import outbox
@@ -20,35 +28,6 @@ from webapp.services.notifications import notify, unread_count
 from .worker_support import Worker, free_port, user, worker_env
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-TOKEN = "123456:SECRET-bot-token"
-CLOUD_TOKEN = "EAAG-secret-cloud-token"
-FORM_TOKEN = "fonnte-secret-token"
-PHONE = "6281234567890"
-CHAT_ID = "987654321"
-
-
-def chat_settings(url: str, provider: str = "http-form", **whatsapp) -> dict:
-    """``config["CHAT"]`` pointing every gateway at ``url`` (the recorder)."""
-    settings = {
-        "whatsapp": {
-            "provider": provider,
-            "cloud_url": f"{url}/v21.0",
-            "cloud_phone_number_id": "1055551234",
-            "cloud_token": CLOUD_TOKEN,
-            "form_url": f"{url}/send",
-            "form_token": FORM_TOKEN,
-            "form_auth_header": "Authorization",
-            "form_token_field": "",
-            "form_phone_field": "target",
-            "form_message_field": "message",
-            "form_check_status": True,
-        },
-        "telegram": {"token": TOKEN, "api_url": url, "bot_name": "@dinas_sopflow_bot"},
-        "timeout": 2.0,
-        "max_attempts": 8,
-    }
-    settings["whatsapp"].update(whatsapp)
-    return settings
 
 
 @pytest.fixture
