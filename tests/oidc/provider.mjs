@@ -39,7 +39,8 @@ const provider = new Provider(config.issuer, {
   pkce: { required: () => true },
   claims: {
     openid: ['sub'],
-    profile: ['name', 'given_name', 'family_name', 'preferred_username', 'groups'],
+    // groups as Keycloak's Group Membership mapper gives them; realm_access as its realm roles.
+    profile: ['name', 'given_name', 'family_name', 'preferred_username', 'groups', 'realm_access'],
     email: ['email', 'email_verified'],
   },
   // The claims of the granted scopes in the ID token itself, as Keycloak and Azure AD do.

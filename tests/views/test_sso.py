@@ -160,6 +160,18 @@ def test_second_log_in_updates_name_email_and_roles_keeping_a_hand_given_role(ss
         assert db.session.scalar(select(func.count()).select_from(User)) == 7  # 6 demo + budi
 
 
+def test_roles_can_come_from_a_nested_claim_such_as_keycloaks_realm_roles(
+    database_url, tmp_path, monkeypatch, provider
+):
+    provider.reset_accounts()
+    provider.set_account("sari", realm_access={"roles": ["offline_access", "sopflow-tim"]})
+    _sso_env(monkeypatch, provider.issuer)
+    monkeypatch.setenv("SOPFLOW_OIDC_GROUPS_CLAIM", "realm_access.roles")
+    app = _make_app(database_url, tmp_path)
+    assert _browser(app).sso_log_in("sari").path == "/"
+    assert _user(app, "sari").role_names == {"Tim"}
+
+
 def test_a_person_without_a_mapped_role_gets_in_and_is_told_to_ask_for_one(sso_app):
     page = _browser(sso_app).sso_log_in("sari")
     assert page.path == "/"
