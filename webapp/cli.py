@@ -237,10 +237,10 @@ def backup_restore(folder: Path) -> None:
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"restored {backup.KINDS[summary.database]} database at revision {summary.revision} "
-        f"and {summary.files} files ({summary.file_bytes} bytes); every stored file checked"
+        f"restored {backup.KINDS[summary.database]} database and {summary.files} files "
+        f"({summary.file_bytes} bytes); every stored file checked"
     )
-    click.echo("next: flask --app webapp db upgrade (a no-op when the revision is current)")
+    click.echo(backup.schema_note(summary.revision))
 
 
 def init_app(app: Flask) -> None:

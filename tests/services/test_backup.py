@@ -133,6 +133,7 @@ def test_backup_restores_into_a_fresh_database_where_the_case_opens_and_continue
         done = flask(target_url, files, "backup", "restore", str(folder))
         assert done.returncode == 0, done.stderr
         assert "every stored file checked" in done.stdout, done.stdout
+        assert "as this release expects" in done.stdout, done.stdout
         restored = restored_app(target_url, files)
         with restored.app_context():
             assert db.session.scalar(select(ProcessInstance.title).filter_by(id=case_id))
@@ -247,3 +248,40 @@ def test_backup_of_an_s3_store_restores_into_another_bucket(tmp_path):
         assert f"sopflow/{file_id[:2]}/{file_id}" in server.keys(target_bucket.bucket)
         assert_case_opens_and_continues(target, case_id, file_id)
         assert not (tmp_path / "unused-too").exists()
+
+
+def test_restore_refuses_a_backup_from_a_newer_release_before_touching_the_database(
+    sqlite_app, tmp_path
+):
+    folder = tmp_path / "b"
+    assert (
+        sqlite_app.test_cli_runner().invoke(args=["backup", "create", str(folder)]).exit_code == 0
+    )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "alembic_revision": "0099"}))
+    target = restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "fresh-files")
+    done = target.test_cli_runner().invoke(args=["backup", "restore", str(folder)])
+    assert done.exit_code == 1
+    assert "revision 0099 is newer than this release" in done.output
+    with target.app_context():
+        assert sa.inspect(db.engine).get_table_names() == []
+
+
+def test_a_backup_from_an_older_schema_is_restored_then_upgraded(tmp_path):
+    from flask_migrate import upgrade
+
+    old = restored_app(f"sqlite:///{tmp_path / 'old.db'}", tmp_path / "old-files")
+    with old.app_context():
+        upgrade(revision="0005")  # the schema an earlier release left
+    made = old.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert made.exit_code == 0, made.output
+    assert "revision 0005" in made.output
+    target = restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "fresh-files")
+    runner = target.test_cli_runner()
+    done = runner.invoke(args=["backup", "restore", str(tmp_path / "b")])
+    assert done.exit_code == 0, done.output
+    assert "schema at 0005, this release expects" in done.output
+    assert "run flask --app webapp db upgrade" in done.output
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with target.app_context():
+        assert backup.schema_note(backup._revision()).endswith("as this release expects")

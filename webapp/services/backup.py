@@ -95,6 +95,28 @@ def _revision() -> str | None:
     return db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
 
 
+def _known_revisions() -> tuple[list[str], set[str]]:
+    """(the schema heads this release's code expects, every revision its migrations know)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", current_app.extensions["migrate"].directory)
+    scripts = ScriptDirectory.from_config(config)
+    return list(scripts.get_heads()), {script.revision for script in scripts.walk_revisions()}
+
+
+def schema_note(revision: str | None) -> str:
+    """What the schema of a restored database needs: nothing, or ``db upgrade``."""
+    heads, _known = _known_revisions()
+    if revision in heads:
+        return f"schema at {revision}, as this release expects"
+    return (
+        f"schema at {revision}, this release expects {', '.join(heads)}: "
+        "run flask --app webapp db upgrade before starting sopflow"
+    )
+
+
 def _tool(*names: str) -> str:
     for name in names:
         found = shutil.which(name)
@@ -384,6 +406,13 @@ def restore(folder: Path, echo: Echo = lambda line: None) -> Summary:
     manifest = read_manifest(folder)
     url = _url()
     kind = _kind(url)
+    _heads, known = _known_revisions()
+    revision = manifest.get("alembic_revision")
+    if revision is not None and revision not in known:
+        raise BackupError(
+            f"the backup's schema revision {revision} is newer than this release of sopflow "
+            "knows: restore it with the release that made it (or a newer one)"
+        )
     if manifest["database"] != kind:
         raise BackupError(
             f"the backup is of a {KINDS[manifest['database']]} database; this instance uses "
