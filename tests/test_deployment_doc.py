@@ -361,6 +361,7 @@ def test_nginx_and_gunicorn_as_shipped_serve_the_app_over_https(tmp_path):
     args = [str(ROOT / ".venv/bin/gunicorn"), *args[1:]]
     args[args.index("--bind") + 1] = f"127.0.0.1:{upstream}"
     args[args.index("--workers") + 1] = "1"
+    args[args.index("--control-socket") + 1] = str(tmp_path / "gunicorn.ctl")
     logs = [tmp_path / "gunicorn.log", tmp_path / "error.log"]
     with logs[0].open("w") as out:
         web = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
