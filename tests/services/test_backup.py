@@ -56,15 +56,20 @@ def flask(url: str, files: Path, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
+def tools_or_missing(app) -> None:
+    """The database's own dump and restore tools: a failure in CI when absent, else a skip."""
+    kind = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    for tool in TOOLS.get(kind, ()):
+        if shutil.which(tool) is None:
+            missing(f"{tool} not installed (Debian: postgresql-client / mariadb-client)")
+
+
 def fresh_database(app, tmp_path: Path) -> tuple[str, callable]:
     """A new, empty database of the same kind as ``app``'s (no tables, not migrated)."""
     url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     kind = url.get_backend_name()
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'restored.db'}", lambda: None
-    for tool in TOOLS[kind]:
-        if shutil.which(tool) is None:
-            missing(f"{tool} not installed (Debian: postgresql-client / mariadb-client)")
     base = SERVER_URLS["postgresql" if kind == "postgresql" else "mariadb"]
     return _own_database(base)
 
@@ -116,6 +121,7 @@ def assert_case_opens_and_continues(app, case_id: int, file_id: str) -> None:
 def test_backup_restores_into_a_fresh_database_where_the_case_opens_and_continues(
     app, actions, tmp_path
 ):
+    tools_or_missing(app)
     source_url = app.config["SQLALCHEMY_DATABASE_URI"]
     case_id, file_id = a_case_with_an_attachment(app, actions)
     folder = tmp_path / "backup"
