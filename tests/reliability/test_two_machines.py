@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -263,6 +264,10 @@ def test_a_case_crosses_two_web_machines_and_two_workers(postgres_app, database_
                 assert on_disk == [], f"{name} kept files of its own: {on_disk}"
             say("machine-1 and machine-2 file folders: empty (everything is in the bucket)")
         finally:
-            for child in (*webs.values(), *workers.values()):
+            children = (*webs.values(), *workers.values())
+            for child in children:  # all asked at once, then each waited for
+                if child.alive():
+                    child.process.send_signal(signal.SIGTERM)
+            for child in children:
                 child.terminate(10)
     say(f"total {time.monotonic() - began:.1f} s")
