@@ -271,6 +271,38 @@ def test_a_delivery_fails_for_good_after_the_last_attempt(chat_app, gateway):
     assert len(gateway.requests()) == 3
 
 
+def test_a_retry_is_not_sent_once_the_person_left_the_channel_or_the_office(chat_app, gateway):
+    gateway.mode = "error"
+    with chat_app.app_context():
+        _reachable("ketua1", "whatsapp,telegram")
+        with time_machine.travel(T0, tick=False):
+            notification_id = _notify()
+            outbox.send_due()  # both fail once
+        assert len(gateway.requests()) == 2
+        user("ketua1").notify_channels = "whatsapp"  # Telegram ticked off meanwhile
+        db.session.commit()
+        gateway.mode = "ok"
+        with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+            assert outbox.send_due() == 1
+        rows = {r.channel: r for r in _deliveries(notification_id)}
+        assert (rows["telegram"].status, rows["telegram"].last_error) == (
+            "cancelled",
+            "channel no longer chosen",
+        )
+        assert rows["whatsapp"].status == "sent"
+        assert [r.path for r in gateway.requests()][2:] == ["/send"]
+
+        _reachable("tim1", "telegram")
+        with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
+            other = _notify("tim1")
+            user("tim1").active = False  # deactivated before the worker came round
+            db.session.commit()
+            assert outbox.send_due() == 0
+        [row] = _deliveries(other)
+        assert (row.status, row.last_error) == ("cancelled", "account deactivated")
+    assert len(gateway.requests()) == 3
+
+
 def test_back_off_grows_and_is_bounded():
     minutes = [outbox.backoff(n).total_seconds() / 60 for n in range(1, 10)]
     assert minutes == [1, 5, 15, 60, 120, 240, 240, 240, 240]

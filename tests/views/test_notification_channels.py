@@ -117,3 +117,26 @@ def test_only_administrators_set_someone_elses_channels(app, actions):
     )
     assert response.status_code == 403
     assert _user(app, "tim2").phone == ""
+
+
+def test_an_administrator_sees_why_a_delivery_failed(app, actions):
+    from webapp.models import NotificationDelivery
+    from webapp.services.notifications import notify
+
+    tim1 = _user(app, "tim1")
+    with app.app_context():
+        person = db.session.get(User, tim1.id)
+        [note] = notify([person], "sla_breach", "Langkah terlambat", "Isi")
+        db.session.add(
+            NotificationDelivery(
+                notification=note,
+                channel="telegram",
+                attempts=2,
+                last_error="Telegram: HTTP 400 Bad Request: chat not found",
+            )
+        )
+        db.session.commit()
+    page = actions.client("admin1").get(f"/admin/users/{tim1.id}").get_data(as_text=True)
+    assert "Langkah terlambat" in page and "chat not found" in page
+    own = actions.client("tim1").get("/account/notifications").get_data(as_text=True)
+    assert "Langkah terlambat" in own and "chat not found" not in own

@@ -26,10 +26,17 @@ from ..extensions import db
 from ..models import Notification, NotificationDelivery
 from ..models.types import utcnow
 from . import chat
+from .contacts import parse_channels
 
 log = logging.getLogger(__name__)
 
+
+class Cancelled(Exception):
+    """The delivery must not go out any more; the text says why."""
+
+
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+CANCELLED = "cancelled"  # the person left the channel or was deactivated before it went out
 # Minutes between attempts: the first retry soon (a gateway's hiccup), then longer; bounded.
 BACKOFF_MINUTES = (1, 5, 15, 60, 120, 240)
 # A claimed row is left alone this long: far beyond any send's timeout, short enough that a
@@ -115,6 +122,8 @@ def send_due(now: datetime | None = None, limit: int = SWEEP_ROWS) -> int:
             break
         try:
             _send(row)
+        except Cancelled as exc:
+            row.status, row.last_error = CANCELLED, str(exc)
         except (chat.SendError, OSError, smtplib.SMTPException) as exc:
             _failed(row, _scrub(f"{exc}" or type(exc).__name__))
         else:
@@ -178,9 +187,17 @@ def message_text(row: Notification) -> str:
 
 
 def _send(row: NotificationDelivery) -> None:
-    """Send one delivery over its channel to the address its person has now."""
+    """Send one delivery over its channel to the address its person has now.
+
+    A person deactivated since, or who no longer chose the channel, is not sent to (a retry
+    may come hours after the notification).
+    """
     note = row.notification
     person = note.user
+    if not person.active:
+        raise Cancelled("account deactivated")
+    if row.channel not in parse_channels(person.notify_channels):
+        raise Cancelled("channel no longer chosen")
     settings = current_app.config["CHAT"]
     timeout = settings["timeout"]
     if row.channel == "email":

@@ -66,6 +66,7 @@ def channel_page_context(person, values: dict, chosen: list[str], errors: dict) 
         "errors": errors,
         "available": contacts.channels_available(),
         "bot_name": current_app.config["CHAT"]["telegram"].get("bot_name", ""),
+        "deliveries": contacts.recent_deliveries(person),
     }
 
 
@@ -96,8 +97,4 @@ def channels():
 
 
 def _channels_page(context: dict) -> str:
-    return render_template(
-        "notifications/channels.html",
-        deliveries=contacts.recent_deliveries(context["person"]),
-        **context,
-    )
+    return render_template("notifications/channels.html", **context)
