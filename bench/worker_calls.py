@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from service_tasks import operators  # noqa: E402
 from tests.conftest import FAST_HASH, SERVER_URLS, Actions, _own_database  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.cli import write_demo_deploy_target  # noqa: E402
@@ -53,7 +54,10 @@ def _deploy_config(folder: Path, upload_seconds: float) -> str:
     return str(config)
 
 
-def _one_run(backend: str, cases: int, concurrency: int, upload_seconds: float) -> float:
+def _one_run(
+    backend: str, cases: int, concurrency: int, upload_seconds: float
+) -> tuple[float, list[float]]:
+    """Cases/s, and each report call's time from its claim to its end (sorted)."""
     folder = Path(tempfile.mkdtemp(prefix="sopflow-bench-calls-"))
     if backend == "sqlite":
         url, drop = f"sqlite:///{folder}/bench.db", (lambda: None)
@@ -113,6 +117,14 @@ def _one_run(backend: str, cases: int, concurrency: int, upload_seconds: float) 
                 select(func.min(ServiceCall.started_at), func.max(ServiceCall.finished_at))
             ).one()
             elapsed = (last - first).total_seconds()
+            report_times = sorted(
+                (end - begin).total_seconds()
+                for begin, end in db.session.execute(
+                    select(ServiceCall.started_at, ServiceCall.finished_at).where(
+                        ServiceCall.operator.in_(operators("stores_document"))
+                    )
+                )
+            )
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -120,7 +132,7 @@ def _one_run(backend: str, cases: int, concurrency: int, upload_seconds: float) 
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)
         drop()
-    return cases / elapsed
+    return cases / elapsed, report_times
 
 
 def main() -> None:
@@ -135,11 +147,14 @@ def main() -> None:
     levels = [int(n) for n in options.concurrency.split(",")]
     rates = []
     for level in levels:
-        rate = _one_run(options.backend, options.cases, level, options.upload_seconds)
+        rate, reports = _one_run(options.backend, options.cases, level, options.upload_seconds)
         rates.append(rate)
+        median = reports[len(reports) // 2] if reports else float("nan")
+        worst = reports[-1] if reports else float("nan")
         print(
             f"backend={options.backend} cases={options.cases} "
-            f"upload={options.upload_seconds}s concurrency={level}: {rate:.2f} cases/s",
+            f"upload={options.upload_seconds}s concurrency={level}: {rate:.2f} cases/s; "
+            f"report call (case history + HTML + PDF) median {median:.2f} s, max {worst:.2f} s",
             flush=True,
         )
     print(f"ratio: {rates[-1] / rates[0]:.2f}")

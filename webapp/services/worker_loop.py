@@ -3,13 +3,15 @@ calls run beside it on ``concurrency`` threads, each with its own app context an
 
 Each thread claims its call as a lone worker would (SKIP LOCKED, and an update conditional on
 the call still being queued), so a call runs once however many threads and processes there
-are. Deployments wait on their subprocess and run truly side by side; PDF reports take turns
-(see service_tasks.pdf), so more reports at once means more worker processes.
+are. Deployments wait on their subprocess and run truly side by side; PDF reports, which hold
+the GIL while WeasyPrint lays them out, are printed in a pool of render processes (one per
+core, at most one per thread) when there is more than one thread (see service_tasks.pdf).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -128,8 +130,12 @@ def run(
     """Sweep until ``stop`` (or once): fire due timers, send e-mails, run service calls."""
     runners = None
     if not once:
-        # The first report would otherwise load WeasyPrint and the fonts while its case waits.
-        threading.Thread(target=pdf.warm_up, name="pdf-warm-up", daemon=True).start()
+        if concurrency > 1:
+            # Each render process loads WeasyPrint and the fonts as it starts.
+            pdf.use_processes(min(concurrency, os.cpu_count() or 1))
+        else:
+            # The first report would otherwise load WeasyPrint and the fonts while it waits.
+            threading.Thread(target=pdf.warm_up, name="pdf-warm-up", daemon=True).start()
         runners = CallRunners(app, concurrency, poll, stop).start()
     waker = wakeup.waker_for(db.engine, poll)
     try:
@@ -150,5 +156,6 @@ def run(
         stop.set()
         if runners is not None:
             runners.join()
+            pdf.stop_processes()
         waker.close()
         workers.stopped()
