@@ -13,7 +13,9 @@ from .user import User
 
 
 class Notification(db.Model):
-    """A message to one person; ``emailed_at`` makes the table the e-mail outbox too."""
+    """A message to one person, kept in-app; its e-mail, WhatsApp and Telegram copies are the
+    ``NotificationDelivery`` rows. ``emailed_at`` notes when the e-mail went out;
+    ``email_pending`` is the outbox before those rows (the worker adopts what it left)."""
 
     __tablename__ = "notification"
     __table_args__ = (
@@ -53,7 +55,8 @@ class NotificationDelivery(db.Model):
         ForeignKey("notification.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(16))  # email | whatsapp | telegram
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    # pending | sent | failed | cancelled (the person left the channel or the office)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
