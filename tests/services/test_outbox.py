@@ -254,6 +254,28 @@ def test_a_gateway_that_does_not_answer_times_out(chat_app, gateway):
         assert "no answer within 0.3 s" in row.last_error
 
 
+def test_a_gateway_that_does_not_answer_holds_the_sweep_once_not_per_message(chat_app, gateway):
+    gateway.mode = "hang"
+    chat_app.config["CHAT"]["timeout"] = 0.3
+    with chat_app.app_context():
+        _reachable("ketua1", "whatsapp,telegram")
+        first, second = _notify(), _notify()
+        assert outbox.send_due() == 0
+        # One Telegram and one WhatsApp request timed out; the other two rows wait untouched.
+        assert sorted(r.path.split("/")[-1] for r in gateway.requests()) == [
+            "send",
+            "sendMessage",
+        ]
+        assert [(r.channel, r.attempts) for r in _deliveries(first)] == [
+            ("telegram", 1),
+            ("whatsapp", 1),
+        ]
+        assert [(r.channel, r.attempts, r.status) for r in _deliveries(second)] == [
+            ("telegram", 0, "pending"),
+            ("whatsapp", 0, "pending"),
+        ]
+
+
 def test_a_delivery_fails_for_good_after_the_last_attempt(chat_app, gateway):
     gateway.mode = "error"
     chat_app.config["CHAT"]["max_attempts"] = 3

@@ -19,7 +19,12 @@ ANSWER_SHOWN = 200  # characters of a gateway's refusal kept in the error
 
 
 class SendError(Exception):
-    """The message did not go out; the text says why, without secrets."""
+    """The message did not go out; the text says why, without secrets. ``unreachable``: the
+    gateway did not answer at all (no connection, or no answer in time)."""
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def _short(text: str) -> str:
@@ -32,10 +37,12 @@ def _post(url: str, timeout: float, what: str, **kwargs: Any) -> requests.Respon
     try:
         return requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout:
-        raise SendError(f"{what}: no answer within {timeout:g} s") from None
+        raise SendError(f"{what}: no answer within {timeout:g} s", unreachable=True) from None
     except requests.RequestException as exc:
         # The exception's text can quote the URL (Telegram's holds the bot token): name the kind.
-        raise SendError(f"{what}: could not connect ({type(exc).__name__})") from None
+        raise SendError(
+            f"{what}: could not connect ({type(exc).__name__})", unreachable=True
+        ) from None
 
 
 def _json(response: requests.Response) -> Any:

@@ -73,14 +73,16 @@ def adopt_legacy_emails(limit: int = 500) -> int:
     return len(rows)
 
 
-def _claim(now: datetime) -> NotificationDelivery | None:
-    """Take the next due row for this worker: its attempt counted, committed, or None."""
+def _claim(now: datetime, skip: set[str]) -> NotificationDelivery | None:
+    """Take the next due row for this worker (none of the ``skip`` channels): its attempt
+    counted, committed; or None."""
     while True:
         row = db.session.scalar(
             select(NotificationDelivery)
             .where(
                 NotificationDelivery.status == PENDING,
                 NotificationDelivery.next_attempt_at <= now,
+                NotificationDelivery.channel.not_in(skip or {""}),
             )
             .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
             .limit(1)
@@ -114,10 +116,13 @@ def send_due(now: datetime | None = None, limit: int = SWEEP_ROWS) -> int:
     adopt_legacy_emails()
     started = time.monotonic()
     sent = 0
+    # A channel whose gateway did not answer is left alone for the rest of this sweep: one
+    # timeout per sweep, not one per waiting message, before the worker's timers come round.
+    unreachable: set[str] = set()
     for _round in range(limit):
         if time.monotonic() - started > SWEEP_SECONDS:
             break
-        row = _claim(now or utcnow())
+        row = _claim(now or utcnow(), unreachable)
         if row is None:
             break
         try:
@@ -125,6 +130,8 @@ def send_due(now: datetime | None = None, limit: int = SWEEP_ROWS) -> int:
         except Cancelled as exc:
             row.status, row.last_error = CANCELLED, str(exc)
         except (chat.SendError, OSError, smtplib.SMTPException) as exc:
+            if isinstance(exc, OSError) or getattr(exc, "unreachable", False):
+                unreachable.add(row.channel)
             _failed(row, _scrub(f"{exc}" or type(exc).__name__))
         else:
             _sent(row)
