@@ -193,7 +193,9 @@ def test_backup_refuses_a_folder_that_is_not_empty(sqlite_app, tmp_path):
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["old.txt"]
 
 
-@pytest.mark.parametrize("damage", ["no-manifest", "damaged-dump", "missing-file"])
+@pytest.mark.parametrize(
+    "damage", ["no-manifest", "damaged-manifest", "damaged-dump", "missing-file"]
+)
 def test_restore_refuses_an_unfinished_or_damaged_backup(sqlite_app, tmp_path, damage):
     _, file_id = a_case_with_an_attachment(sqlite_app, Actions(sqlite_app))
     folder = tmp_path / "b"
@@ -202,11 +204,15 @@ def test_restore_refuses_an_unfinished_or_damaged_backup(sqlite_app, tmp_path, d
     )
     expected = {
         "no-manifest": "not a finished sopflow backup",
+        "damaged-manifest": "manifest.json is damaged",
         "damaged-dump": "missing or damaged",
         "missing-file": f"1 stored files are wrong: {file_id} (layar.png): missing",
     }[damage]
     if damage == "no-manifest":
         (folder / "manifest.json").unlink()
+    elif damage == "damaged-manifest":
+        manifest = folder / "manifest.json"
+        manifest.write_text(manifest.read_text()[:40])
     elif damage == "damaged-dump":
         with (folder / "database.sqlite3").open("r+b") as dump:
             dump.seek(200)

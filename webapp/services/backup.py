@@ -392,11 +392,17 @@ def read_manifest(folder: Path) -> dict:
     path = folder / MANIFEST
     if not path.is_file():
         raise BackupError(f"{folder} has no {MANIFEST}: not a finished sopflow backup")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"backup format {manifest.get('format')!r} is not {FORMAT}")
-    dump = folder / manifest["dump"]
-    if not dump.is_file() or _sha256(dump) != manifest["dump_sha256"]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise BackupError(f"backup format {manifest.get('format')!r} is not {FORMAT}")
+        dump = folder / Path(manifest["dump"]).name
+        expected = manifest["dump_sha256"]
+        if manifest["database"] not in DUMPS:
+            raise BackupError(f"unknown database kind {manifest['database']!r}")
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise BackupError(f"{path} is damaged: {exc!r}") from exc
+    if not dump.is_file() or _sha256(dump) != expected:
         raise BackupError(f"{dump} is missing or damaged (its checksum differs)")
     return manifest
 
@@ -426,7 +432,7 @@ def restore(folder: Path, echo: Echo = lambda line: None) -> Summary:
         )
     db.session.remove()
     db.engine.dispose()
-    dump = folder / manifest["dump"]
+    dump = folder / Path(manifest["dump"]).name
     echo(f"database: {dump.name} -> {KINDS[kind]} {url.database}")
     if kind == "postgresql":
         _pg_restore(url, dump)
