@@ -26,6 +26,8 @@ def chat_settings(url: str, provider: str = "http-form", **whatsapp) -> dict:
             "cloud_url": f"{url}/v21.0",
             "cloud_phone_number_id": "1055551234",
             "cloud_token": CLOUD_TOKEN,
+            "cloud_template": "",
+            "cloud_template_language": "id",
             "form_url": f"{url}/send",
             "form_token": FORM_TOKEN,
             "form_auth_header": "Authorization",

@@ -261,6 +261,16 @@ SETTINGS = [
     Setting(
         "WHATSAPP_CLOUD_TOKEN", "", "Access token (system user) of the WhatsApp Cloud API; secret."
     ),
+    Setting(
+        "WHATSAPP_CLOUD_TEMPLATE",
+        "",
+        "Name of an approved message template with one body parameter `{{1}}` that carries the "
+        "notification; empty = free text, which Meta delivers only within 24 hours of the "
+        "person's last message to the office's number.",
+    ),
+    Setting(
+        "WHATSAPP_CLOUD_TEMPLATE_LANGUAGE", "id", "Language code of that template (`id`, `en`…)."
+    ),
     Setting("WHATSAPP_FORM_URL", "", "Address the form gateway is posted to, e.g. its /send."),
     Setting("WHATSAPP_FORM_TOKEN", "", "The form gateway's token; secret."),
     Setting(
@@ -610,6 +620,8 @@ def _chat() -> dict:
         "cloud_url": _web_address("WHATSAPP_CLOUD_URL"),
         "cloud_phone_number_id": (env("WHATSAPP_CLOUD_PHONE_NUMBER_ID") or "").strip(),
         "cloud_token": (env("WHATSAPP_CLOUD_TOKEN") or "").strip(),
+        "cloud_template": (env("WHATSAPP_CLOUD_TEMPLATE") or "").strip(),
+        "cloud_template_language": (env("WHATSAPP_CLOUD_TEMPLATE_LANGUAGE") or "id").strip(),
         "form_url": _web_address("WHATSAPP_FORM_URL"),
         "form_token": (env("WHATSAPP_FORM_TOKEN") or "").strip(),
         "form_auth_header": (env("WHATSAPP_FORM_AUTH_HEADER") or "").strip(),

@@ -162,6 +162,26 @@ def test_whatsapp_cloud_api_receives_the_graph_api_message(chat_app, gateway):
         assert body["text"]["body"].startswith("Batas waktu terlewati")
 
 
+def test_whatsapp_cloud_api_with_a_template_carries_the_text_as_its_parameter(chat_app, gateway):
+    chat_app.config["CHAT"] = chat_settings(
+        gateway.url, provider="whatsapp-cloud", cloud_template="notifikasi_sopflow"
+    )
+    with chat_app.app_context():
+        _reachable("ketua1", "whatsapp")
+        _notify()
+        assert outbox.send_due() == 1
+    body = gateway.requests()[0].json()
+    assert (body["to"], body["type"]) == (PHONE, "template")
+    template = body["template"]
+    assert (template["name"], template["language"]) == ("notifikasi_sopflow", {"code": "id"})
+    [parameter] = template["components"][0]["parameters"]
+    # One line: a template parameter may hold no line breaks.
+    assert parameter == {
+        "type": "text",
+        "text": "Batas waktu terlewati Langkah 2 melewati baku mutu.",
+    }
+
+
 def test_telegram_bot_api_receives_send_message(chat_app, gateway):
     with chat_app.app_context():
         _reachable("ketua1", "telegram")

@@ -15,6 +15,7 @@ import requests
 
 # WhatsApp and Telegram both cap one text message at 4096 characters.
 MAX_TEXT = 4096
+TEMPLATE_PARAMETER = 900  # a template's body, parameters included, holds 1024 characters
 ANSWER_SHOWN = 200  # characters of a gateway's refusal kept in the error
 
 
@@ -68,6 +69,27 @@ def send_whatsapp(settings: dict, phone: str, text: str, timeout: float) -> None
         raise SendError("no WhatsApp gateway configured")
 
 
+def cloud_message(settings: dict, phone: str, text: str) -> dict:
+    """The Cloud API's message: free text, or the approved template named in the settings.
+
+    Meta delivers free text only within 24 hours of the person's last message to the office's
+    number; a notification is usually outside that window and needs a template (one body
+    parameter, ``{{1}}``, which gets the text on one line: parameters may hold no line breaks).
+    """
+    message = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": phone}
+    if not settings.get("cloud_template"):
+        return message | {"type": "text", "text": {"preview_url": False, "body": text}}
+    line = " ".join(text.split())[:TEMPLATE_PARAMETER]
+    return message | {
+        "type": "template",
+        "template": {
+            "name": settings["cloud_template"],
+            "language": {"code": settings["cloud_template_language"]},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": line}]}],
+        },
+    }
+
+
 def _whatsapp_cloud(settings: dict, phone: str, text: str, timeout: float) -> None:
     """Meta's WhatsApp Cloud API: POST <base>/<phone-number-id>/messages with a bearer token."""
     url = f"{settings['cloud_url'].rstrip('/')}/{settings['cloud_phone_number_id']}/messages"
@@ -76,13 +98,7 @@ def _whatsapp_cloud(settings: dict, phone: str, text: str, timeout: float) -> No
         timeout,
         "WhatsApp Cloud API",
         headers={"Authorization": f"Bearer {settings['cloud_token']}"},
-        json={
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": phone,
-            "type": "text",
-            "text": {"preview_url": False, "body": text},
-        },
+        json=cloud_message(settings, phone, text),
     )
     if not 200 <= response.status_code < 300:
         body = _json(response)
