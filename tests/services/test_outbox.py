@@ -22,9 +22,10 @@ from tests.chat_recorder import (
 )
 from webapp.extensions import db
 from webapp.models import Notification, NotificationDelivery
-from webapp.services import outbox
+from webapp.services import outbox, wakeup
 from webapp.services.notifications import notify, unread_count
 
+from .test_wakeup import NOTIFY_LIMIT, _hear_all
 from .worker_support import Worker, free_port, user, worker_env
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -343,6 +344,42 @@ def test_a_retry_is_not_sent_once_the_person_left_the_channel_or_the_office(chat
         [row] = _deliveries(other)
         assert (row.status, row.last_error) == ("cancelled", "account deactivated")
     assert len(gateway.requests()) == 3
+
+
+def test_the_worker_wakes_for_the_next_due_delivery(chat_app, gateway):
+    gateway.mode = "error"
+    with chat_app.app_context():
+        _reachable("ketua1", "telegram")
+        with time_machine.travel(T0, tick=False):
+            _notify()
+            assert wakeup.earliest_due() == T0  # new: due at once
+            outbox.send_due()
+        # Retried in a minute: the worker sleeps until then, not its whole interval.
+        assert wakeup.earliest_delivery() == T0 + timedelta(minutes=1)
+
+
+@pytest.fixture
+def listening(chat_app):
+    """A worker's LISTEN connection on PostgreSQL (the other databases poll instead)."""
+    with chat_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite and MariaDB are polled")
+        waker = wakeup.waker_for(db.engine, poll=1.0)
+        waker.poll = NOTIFY_LIMIT  # one bounded wait: a working NOTIFY ends it at once
+        waker.wait(0)  # LISTEN before anything is written
+        try:
+            yield waker
+        finally:
+            waker.close()
+
+
+def test_a_queued_delivery_notifies_a_listening_worker(chat_app, listening):
+    with chat_app.app_context():
+        _reachable("ketua1", "telegram")
+        _notify()
+        _reachable("tim1", "")  # in-app only: no delivery, nothing to wake the worker for
+        _notify("tim1")
+    assert _hear_all(chat_app, listening) == ["delivery"]
 
 
 def test_back_off_grows_and_is_bounded():
