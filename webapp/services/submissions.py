@@ -138,7 +138,7 @@ def parse_body(raw: bytes, shape_message: str) -> Any:
         message = _("Isian bersarang terlalu dalam: paling banyak %(n)s tingkat.", n=MAX_DATA_DEPTH)
         raise Invalid(message, {}) from exc
     except ValueError as exc:  # not UTF-8 or not JSON
-        raise Invalid(shape_message, {}) from exc
+        raise Invalid(str(shape_message), {}) from exc
 
 
 def check(form_schema: dict[str, Any], data: dict[str, Any], file_fields: list[str]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..auth import user_from_bearer
 from ..extensions import db
@@ -62,13 +63,13 @@ def body_data() -> dict[str, Any]:
     (raised by reading it), nested deeper than the data may be is a 422. ``json`` recurses once
     per level, so a body a thousand levels deep must never reach it.
     """
-    shape = _('Badan permintaan harus JSON {"data": {...}}.')
+    shape = _l('Badan permintaan harus JSON {"data": {...}}.')  # translated only when said
     if not request.is_json:
-        raise Invalid(shape, {})
+        raise Invalid(str(shape), {})
     raw = request.get_data(cache=True)  # 413 above MAX_CONTENT_LENGTH
     payload = submissions.parse_body(raw, shape)
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        raise Invalid(shape, {})
+        raise Invalid(str(shape), {})
     return payload["data"]
 
 
