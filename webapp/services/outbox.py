@@ -20,7 +20,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from ..extensions import db
 from ..models import Notification, NotificationDelivery
@@ -57,6 +57,10 @@ def adopt_legacy_emails(limit: int = 500) -> int:
     Notifications written before the per-channel outbox carry ``email_pending``; each becomes
     an e-mail delivery row, once (the flag is cleared under the row's lock).
     """
+    # A plain read first: once the old rows are adopted, no sweep takes a lock for them.
+    if not db.session.scalar(select(exists().where(Notification.email_pending.is_(True)))):
+        db.session.rollback()
+        return 0
     rows = list(
         db.session.scalars(
             select(Notification)
