@@ -260,6 +260,23 @@ def test_a_local_account_with_the_same_username_is_refused_not_taken_over(sso_ap
         )
 
 
+def test_an_account_deactivated_in_sopflow_stays_out_whatever_the_provider_says(sso_app):
+    assert _browser(sso_app).sso_log_in("budi").path == "/"
+    with sso_app.app_context():
+        db.session.scalar(select(User).where(User.username == "budi")).active = False
+        db.session.commit()
+    browser = _browser(sso_app)
+    page = browser.sso_log_in("budi")
+    assert page.path == "/login" and "dinonaktifkan" in _flashes(page.text)
+    assert not _signed_in(browser)
+
+
+def test_an_address_the_provider_has_not_verified_is_not_kept(sso_app, provider):
+    provider.set_account("sari", email="siapa@contoh.test", email_verified=False)
+    assert _browser(sso_app).sso_log_in("sari").path == "/"
+    assert _user(sso_app, "sari").email == ""
+
+
 def test_a_provider_that_cannot_be_reached_is_said_plainly_on_the_log_in_page(
     database_url, tmp_path, monkeypatch
 ):
