@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -63,18 +65,22 @@ def can_view_instance(user: User, instance: ProcessInstance) -> bool:
 
 def worklist_filter(user: User):
     """SQL condition for the open tasks a user may work on (assigned to them, or their lanes)."""
-    roles = sorted(user.role_names)
+    return _worklist_filter(user.id, sorted(user.role_names))
+
+
+def _worklist_filter(user_id: Any, roles: Any):
+    """``worklist_filter`` of a user id and role names (values, or parameters to bind)."""
     no_candidates = ~exists().where(human_task_candidate.c.human_task_id == HumanTask.id)
     me_candidate = exists().where(
         and_(
             human_task_candidate.c.human_task_id == HumanTask.id,
-            human_task_candidate.c.user_id == user.id,
+            human_task_candidate.c.user_id == user_id,
         )
     )
     return and_(
         HumanTask.status == TaskStatus.OPEN,
         or_(
-            HumanTask.assigned_user_id == user.id,
+            HumanTask.assigned_user_id == user_id,
             and_(
                 HumanTask.assigned_user_id.is_(None),
                 HumanTask.lane.in_(roles),
@@ -85,7 +91,7 @@ def worklist_filter(user: User):
                 HumanTask.assigned_user_id.is_(None),
                 me_candidate,
                 HumanTask.instance_id.in_(
-                    select(ProcessInstance.id).where(ProcessInstance.started_by_id == user.id)
+                    select(ProcessInstance.id).where(ProcessInstance.started_by_id == user_id)
                 ),
             ),
         ),
@@ -94,10 +100,14 @@ def worklist_filter(user: User):
 
 def worklist_query(user: User):
     """Select the user's open tasks, soonest due first."""
+    return _worklist_select(worklist_filter(user))
+
+
+def _worklist_select(condition):
     # The people on each row come in the same statement; the candidates in one more.
     return (
         select(HumanTask)
-        .where(worklist_filter(user))
+        .where(condition)
         .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
         .options(
             joinedload(HumanTask.assigned_user),
@@ -105,3 +115,15 @@ def worklist_query(user: User):
             selectinload(HumanTask.candidates),
         )
     )
+
+
+# The API's worklist, the request staff send most: built once (with its cache key), the
+# person, their roles and the page size bound at each call (``worklist_params``).
+WORKLIST = _worklist_select(
+    _worklist_filter(bindparam("user_id"), bindparam("roles", expanding=True))
+).limit(bindparam("limit"))
+
+
+def worklist_params(user: User, limit: int) -> dict[str, Any]:
+    """The parameters of ``WORKLIST`` for this user and page size."""
+    return {"user_id": user.id, "roles": sorted(user.role_names), "limit": limit}

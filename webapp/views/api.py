@@ -224,7 +224,7 @@ def start(process_id: str):
 def tasks():
     """List the open tasks the caller may work on, soonest due first."""
     limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
-    rows = db.session.scalars(access.worklist_query(caller()).limit(limit)).all()
+    rows = db.session.scalars(access.WORKLIST, access.worklist_params(caller(), limit)).all()
     return jsonify(items=tasks_json(list(rows)))
 
 
