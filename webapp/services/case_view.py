@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.util import identity_key
 
@@ -44,16 +44,21 @@ def people_of(tasks: Iterable[HumanTask], *extra: int | None) -> dict[int, str]:
     return usernames(ids)
 
 
+# Built once (with their cache keys): every look-up of a case runs them.
+_OPEN_TASKS = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == TaskStatus.OPEN)
+    .options(joinedload(HumanTask.candidates))
+    .order_by(HumanTask.id)
+)
+_INCIDENTS = (
+    select(Incident).where(Incident.instance_id == bindparam("instance_id")).order_by(Incident.id)
+)
+
+
 def open_tasks(instance_id: int) -> list[HumanTask]:
     """The open tasks of a case, oldest first, with their candidates."""
-    return list(
-        db.session.scalars(
-            select(HumanTask)
-            .where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
-            .options(joinedload(HumanTask.candidates))
-            .order_by(HumanTask.id)
-        ).unique()
-    )
+    return list(db.session.scalars(_OPEN_TASKS, {"instance_id": instance_id}).unique())
 
 
 def history_page(instance_id: int, offset: int, limit: int) -> tuple[list[HumanTask], bool]:
@@ -74,8 +79,4 @@ def history_page(instance_id: int, offset: int, limit: int) -> tuple[list[HumanT
 
 def incidents_of(instance_id: int) -> list[Incident]:
     """The incidents of a case, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Incident).where(Incident.instance_id == instance_id).order_by(Incident.id)
-        )
-    )
+    return list(db.session.scalars(_INCIDENTS, {"instance_id": instance_id}))

@@ -12,7 +12,7 @@ import uuid
 from flask import current_app, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from service_tasks import operators
 
@@ -211,13 +211,17 @@ def store(row: ProcessInstance, call: ServiceCall, result: dict) -> None:
     audit.record("report.generated", None, row, recipients=len(users))
 
 
+# Built once: every look-up of a case through the API asks for its report's links.
+_REPORT_FILES = (
+    select(Attachment)
+    .where(Attachment.instance_id == bindparam("instance_id"), Attachment.field.in_(REPORT_FIELDS))
+    .order_by(Attachment.uploaded_at)
+)
+
+
 def report_files(instance_id: int) -> dict[str, Attachment]:
     """The newest report HTML and PDF of a case, by field name."""
-    rows = db.session.scalars(
-        select(Attachment)
-        .where(Attachment.instance_id == instance_id, Attachment.field.in_(REPORT_FIELDS))
-        .order_by(Attachment.uploaded_at)
-    )
+    rows = db.session.scalars(_REPORT_FILES, {"instance_id": instance_id})
     return {a.field: a for a in rows}
 
 
