@@ -149,5 +149,8 @@ export function translateFor(language) {
   };
 }
 
-// bpmn-js module: replaces its `translate` service.
-export const translateModule = { translate: ["value", translateFor(pageLanguage())] };
+// bpmn-js module: replaces its `translate` service (the page's language read when the modeler
+// is made, not when this module loads).
+export const translateModule = {
+  translate: ["factory", function () { return translateFor(pageLanguage()); }]
+};
