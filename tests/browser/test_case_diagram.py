@@ -206,3 +206,24 @@ def test_on_a_phone_the_diagram_opens_full_screen_with_active_and_late_steps_dis
     expect(page.get_by_role("button", name="Layar penuh")).to_have_attribute(
         "aria-pressed", "false"
     )
+
+
+def test_without_the_fullscreen_api_the_card_covers_the_phones_screen(
+    new_page, live_server, live_app
+):
+    instance_id = Actions(live_app).start("unit1")["id"]
+    page = new_page("unit1", viewport=PHONE)
+    # A browser without element full screen (as Safari on an iPhone).
+    page.add_init_script(
+        "Object.defineProperty(Document.prototype, 'fullscreenEnabled', { get: () => false });"
+    )
+    opened(page, live_server, instance_id)
+    page.get_by_role("button", name="Layar penuh").click()
+    card = page.locator(".diagram-card")
+    expect(card).to_have_class(re.compile(r"\bis-full\b"))
+    assert page.evaluate("document.fullscreenElement") is None
+    shown = card.bounding_box()
+    assert (shown["x"], shown["y"]) == (0, 0) and shown["width"] == PHONE["width"]
+    assert shown["height"] == PHONE["height"]
+    page.get_by_role("button", name="Tutup layar penuh").click()
+    expect(card).not_to_have_class(re.compile(r"\bis-full\b"))
