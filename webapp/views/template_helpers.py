@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    gettext,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -56,7 +63,9 @@ def duration(start: datetime | None, end: datetime | None) -> str:
         return "—"
     minutes = int((end - start).total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} j {minutes} m" if hours else f"{minutes} m"
+    if hours:
+        return gettext("%(h)s j %(m)s m", h=hours, m=minutes)
+    return gettext("%(m)s m", m=minutes)
 
 
 def case_files(instance: ProcessInstance | None) -> dict[str, Attachment]:
@@ -72,7 +81,9 @@ def seconds_label(seconds: float | None) -> str:
         return "—"
     minutes = int(round(seconds / 60))
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} j {minutes} m" if hours else f"{minutes} m"
+    if hours:
+        return gettext("%(h)s j %(m)s m", h=hours, m=minutes)
+    return gettext("%(m)s m", m=minutes)
 
 
 def unread_notifications() -> int:
