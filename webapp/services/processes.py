@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from service_tasks import REGISTRY
@@ -31,14 +31,21 @@ def published_version(process_id: str) -> ProcessVersion | None:
 
     Its diagram and forms are read only if used: the parsed ones come from ``version_cache``.
     """
-    return db.session.scalar(
-        select(ProcessVersion)
-        .join(ProcessVersion.definition)
-        .where(ProcessDefinition.process_id == process_id, ProcessVersion.published_at.isnot(None))
-        .order_by(ProcessVersion.published_at.desc(), ProcessVersion.version.desc())
-        .limit(1)
-        .options(*LIGHT, contains_eager(ProcessVersion.definition))
+    return db.session.scalar(_PUBLISHED_VERSION, {"process_id": process_id})
+
+
+# Built once (with its cache key): every case started runs it.
+_PUBLISHED_VERSION = (
+    select(ProcessVersion)
+    .join(ProcessVersion.definition)
+    .where(
+        ProcessDefinition.process_id == bindparam("process_id"),
+        ProcessVersion.published_at.isnot(None),
     )
+    .order_by(ProcessVersion.published_at.desc(), ProcessVersion.version.desc())
+    .limit(1)
+    .options(*LIGHT, contains_eager(ProcessVersion.definition))
+)
 
 
 def published_versions() -> list[ProcessVersion]:
