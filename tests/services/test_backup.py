@@ -297,3 +297,28 @@ def test_a_backup_from_an_older_schema_is_restored_then_upgraded(tmp_path):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with target.app_context():
         assert backup.schema_note(backup._revision()).endswith("as this release expects")
+
+
+def test_pg_tools_get_the_url_as_a_connection_string_and_the_password_in_a_private_file():
+    """What pg_dump/pg_restore are given for a URL with a password, a socket folder and TLS
+    settings: libpq reads the string back to the same values; the password is only in the
+    password file (mode 0600, gone afterwards)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    url = sa.make_url(
+        "postgresql+psycopg://sopflow:p%40ss%3Aw'ord@/sopflow db?host=/var/run/postgresql"
+        "&sslmode=verify-full&application_name=x"
+    )
+    with backup._libpq_conninfo(url) as conninfo:
+        values = conninfo_to_dict(conninfo)
+        passfile = Path(values.pop("passfile"))
+        assert passfile.read_text() == "*:*:*:*:p@ss\\:w'ord\n"
+        assert passfile.stat().st_mode & 0o777 == 0o600
+        assert "p@ss" not in conninfo
+    assert values == {
+        "dbname": "sopflow db",
+        "user": "sopflow",
+        "host": "/var/run/postgresql",
+        "sslmode": "verify-full",
+    }
+    assert not passfile.exists()

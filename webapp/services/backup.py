@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -46,16 +45,8 @@ MANIFEST = "manifest.json"
 FILES = "files"
 DUMPS = {"postgresql": "database.pgdump", "mysql": "database.sql", "sqlite": "database.sqlite3"}
 KINDS = {"postgresql": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}
-# libpq's own names for the connection parameters a SQLAlchemy URL may carry in its query.
-_LIBPQ_QUERY = {
-    "host": "PGHOST",
-    "port": "PGPORT",
-    "sslmode": "PGSSLMODE",
-    "sslrootcert": "PGSSLROOTCERT",
-    "sslcert": "PGSSLCERT",
-    "sslkey": "PGSSLKEY",
-    "connect_timeout": "PGCONNECT_TIMEOUT",
-}
+# Connection parameters a SQLAlchemy URL may carry in its query that libpq understands too.
+_LIBPQ_QUERY = {"host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"}
 # A dump of a large office runs for minutes; a tool that hangs longer than this is stuck.
 TOOL_TIMEOUT_SECONDS = 6 * 3600
 
@@ -128,11 +119,10 @@ def _tool(*names: str) -> str:
     )
 
 
-def _run(command: list[str], *, env: dict[str, str] | None = None, stdin=None) -> None:
+def _run(command: list[str], *, stdin=None) -> None:
     try:
         done = subprocess.run(
             command,
-            env=env,
             stdin=stdin,
             capture_output=True,
             timeout=TOOL_TIMEOUT_SECONDS,
@@ -148,25 +138,31 @@ def _run(command: list[str], *, env: dict[str, str] | None = None, stdin=None) -
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
+def _conninfo_value(value: object) -> str:
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
 @contextmanager
-def _libpq_env(url: sa.URL) -> Iterator[dict[str, str]]:
-    """The environment that points pg_dump/pg_restore at ``url``; the password goes through a
-    private password file, never on a command line."""
-    env = dict(os.environ)
-    for key, value in (("PGHOST", url.host), ("PGPORT", url.port), ("PGUSER", url.username)):
+def _libpq_conninfo(url: sa.URL) -> Iterator[str]:
+    """A libpq connection string for pg_dump/pg_restore's ``--dbname``, pointing at ``url``;
+    the password goes through a private password file, never on a command line. Anything not
+    given (a host, a port) is libpq's default, as for psql."""
+    params: dict[str, object] = {"dbname": url.database}
+    for key, value in (("host", url.host), ("port", url.port), ("user", url.username)):
         if value is not None:
-            env[key] = str(value)
+            params[key] = value
     for key, value in url.query.items():
         if key in _LIBPQ_QUERY:
-            env[_LIBPQ_QUERY[key]] = value if isinstance(value, str) else value[0]
+            params[key] = value if isinstance(value, str) else value[0]
     with tempfile.TemporaryDirectory(prefix="sopflow-pg-") as folder:
         if url.password is not None:
             escaped = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
             passfile = Path(folder) / "pgpass"
             passfile.write_text(f"*:*:*:*:{escaped}\n", encoding="utf-8")
             passfile.chmod(0o600)
-            env["PGPASSFILE"] = str(passfile)
-        yield env
+            params["passfile"] = passfile
+        yield " ".join(f"{key}={_conninfo_value(value)}" for key, value in params.items())
 
 
 def _major(version_line: str) -> int:
@@ -192,21 +188,20 @@ def check_pg_tools() -> tuple[int, int]:
 
 def _pg_dump(url: sa.URL, target: Path) -> None:
     check_pg_tools()
-    with _libpq_env(url) as env:
+    with _libpq_conninfo(url) as conninfo:
         _run(
             [
                 _tool("pg_dump"),
                 "--format=custom",
                 "--no-password",
                 f"--file={target}",
-                str(url.database),
-            ],
-            env=env,
+                f"--dbname={conninfo}",
+            ]
         )
 
 
 def _pg_restore(url: sa.URL, source: Path) -> None:
-    with _libpq_env(url) as env:
+    with _libpq_conninfo(url) as conninfo:
         _run(
             [
                 _tool("pg_restore"),
@@ -215,10 +210,9 @@ def _pg_restore(url: sa.URL, source: Path) -> None:
                 "--exit-on-error",
                 "--single-transaction",
                 "--no-password",
-                f"--dbname={url.database}",
+                f"--dbname={conninfo}",
                 str(source),
-            ],
-            env=env,
+            ]
         )
 
 
