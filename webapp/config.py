@@ -502,43 +502,6 @@ def _directory() -> dict:
     }
 
 
-def _oidc(production: bool) -> dict:
-    """The single sign-on settings (``issuer`` empty: no single sign-on)."""
-    issuer = (env("OIDC_ISSUER") or "").strip().rstrip("/")
-    client_id = (env("OIDC_CLIENT_ID") or "").strip()
-    scopes = (env("OIDC_SCOPES") or "").split()
-    # Not imported at the top: the settings module is read before the app's services.
-    from .services.identities import parse_role_map
-
-    try:
-        role_map = parse_role_map(env("OIDC_ROLE_MAP") or "")
-    except ValueError as exc:
-        raise ConfigError(f"SOPFLOW_OIDC_ROLE_MAP: {exc}") from exc
-    timeout = _bounded("OIDC_TIMEOUT", float, 1, 60, "single sign-on")
-    if issuer:
-        if not issuer.lower().startswith(("https://", "http://")):
-            raise ConfigError(f"SOPFLOW_OIDC_ISSUER: {issuer!r} is not an https:// address")
-        if production and not issuer.lower().startswith("https://"):
-            raise ConfigError("SOPFLOW_OIDC_ISSUER must be an https:// address in production")
-        if not client_id:
-            raise ConfigError("SOPFLOW_OIDC_CLIENT_ID must be set with SOPFLOW_OIDC_ISSUER")
-        if "openid" not in scopes:
-            raise ConfigError("SOPFLOW_OIDC_SCOPES must include openid")
-        if not (env("OIDC_USERNAME_CLAIM") or "").strip():
-            raise ConfigError("SOPFLOW_OIDC_USERNAME_CLAIM must name a claim")
-    return {
-        "issuer": issuer,
-        "client_id": client_id,
-        "client_secret": env("OIDC_CLIENT_SECRET") or "",
-        "scopes": " ".join(scopes),
-        "username_claim": (env("OIDC_USERNAME_CLAIM") or "").strip(),
-        "groups_claim": (env("OIDC_GROUPS_CLAIM") or "").strip(),
-        "role_map": role_map,
-        "button_label": (env("OIDC_BUTTON_LABEL") or "").strip(),
-        "timeout": timeout,
-    }
-
-
 STORAGE_BACKENDS = ("local", "s3")
 S3_ADDRESSING_STYLES = ("path", "virtual", "auto")
 
@@ -668,6 +631,43 @@ def _chat() -> dict:
         "telegram": telegram,
         "timeout": _bounded("NOTIFY_TIMEOUT", float, 1, 60, "notification"),
         "max_attempts": _bounded("NOTIFY_MAX_ATTEMPTS", int, 1, 20, "notification"),
+    }
+
+
+def _oidc(production: bool) -> dict:
+    """The single sign-on settings (``issuer`` empty: no single sign-on)."""
+    issuer = (env("OIDC_ISSUER") or "").strip().rstrip("/")
+    client_id = (env("OIDC_CLIENT_ID") or "").strip()
+    scopes = (env("OIDC_SCOPES") or "").split()
+    # Not imported at the top: the settings module is read before the app's services.
+    from .services.identities import parse_role_map
+
+    try:
+        role_map = parse_role_map(env("OIDC_ROLE_MAP") or "")
+    except ValueError as exc:
+        raise ConfigError(f"SOPFLOW_OIDC_ROLE_MAP: {exc}") from exc
+    timeout = _bounded("OIDC_TIMEOUT", float, 1, 60, "single sign-on")
+    if issuer:
+        if not issuer.lower().startswith(("https://", "http://")):
+            raise ConfigError(f"SOPFLOW_OIDC_ISSUER: {issuer!r} is not an https:// address")
+        if production and not issuer.lower().startswith("https://"):
+            raise ConfigError("SOPFLOW_OIDC_ISSUER must be an https:// address in production")
+        if not client_id:
+            raise ConfigError("SOPFLOW_OIDC_CLIENT_ID must be set with SOPFLOW_OIDC_ISSUER")
+        if "openid" not in scopes:
+            raise ConfigError("SOPFLOW_OIDC_SCOPES must include openid")
+        if not (env("OIDC_USERNAME_CLAIM") or "").strip():
+            raise ConfigError("SOPFLOW_OIDC_USERNAME_CLAIM must name a claim")
+    return {
+        "issuer": issuer,
+        "client_id": client_id,
+        "client_secret": env("OIDC_CLIENT_SECRET") or "",
+        "scopes": " ".join(scopes),
+        "username_claim": (env("OIDC_USERNAME_CLAIM") or "").strip(),
+        "groups_claim": (env("OIDC_GROUPS_CLAIM") or "").strip(),
+        "role_map": role_map,
+        "button_label": (env("OIDC_BUTTON_LABEL") or "").strip(),
+        "timeout": timeout,
     }
 
 
