@@ -169,25 +169,35 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         drop()
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    """The app bound to a freshly emptied database of the current backend."""
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            # Wall-clock time standards keep due times independent of when the suite runs;
-            # tests of working hours install that calendar and freeze the clock themselves.
-            "SLA_CALENDAR": WallClockCalendar(),
-            "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-        }
-    )
+def suite_config(database_url: str, attachment_dir, **overrides) -> dict:
+    """The settings every test app of the suite starts from, with ``overrides`` on top."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        # Wall-clock time standards keep due times independent of when the suite runs;
+        # tests of working hours install that calendar and freeze the clock themselves.
+        "SLA_CALENDAR": WallClockCalendar(),
+        "ATTACHMENT_DIR": str(attachment_dir),
+        **overrides,
+    }
+
+
+def demo_app(config: dict):
+    """An app on ``config`` whose database is emptied and set up with the demo (setup --demo)."""
+    app = create_app(config)
     with app.app_context():
         _empty(db.engine)
         result = app.test_cli_runner().invoke(args=["setup", "--demo"])
         assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app bound to a freshly emptied database of the current backend."""
+    app = demo_app(suite_config(database_url, tmp_path / "attachments"))
     yield app
     with app.app_context():
         db.session.remove()

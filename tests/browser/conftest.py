@@ -10,9 +10,7 @@ from contextlib import contextmanager
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import FAST_HASH, _empty, missing
-from webapp import create_app
-from webapp.engine.calendar import WallClockCalendar
+from tests.conftest import demo_app, missing, suite_config
 from webapp.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
@@ -85,20 +83,9 @@ class InFlight:
 @pytest.fixture
 def live_app(database_url, tmp_path):
     """The app like tests/conftest.py's ``app`` fixture, but with CSRF protection left on."""
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TESTING": True,
-            "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SLA_CALENDAR": WallClockCalendar(),
-        }
-    )
-    assert app.config.get("WTF_CSRF_ENABLED", True), "browser tests need real CSRF tokens"
-    with app.app_context():
-        _empty(db.engine)
-        result = app.test_cli_runner().invoke(args=["setup", "--demo"])
-        assert result.exit_code == 0, result.output
+    config = suite_config(database_url, tmp_path / "attachments", WTF_CSRF_ENABLED=True)
+    app = demo_app(config)
+    assert app.config["WTF_CSRF_ENABLED"], "browser tests need real CSRF tokens"
     app.wsgi_app = InFlight(app.wsgi_app)
     yield app
     with app.app_context():

@@ -12,10 +12,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import TIMEOUT_MS
-from tests.conftest import FAST_HASH, _empty
+from tests.conftest import demo_app, suite_config
 from tests.oidc_provider import ACCOUNTS, CLIENT_ID, CLIENT_SECRET, ROLE_MAP, running_provider
-from webapp import create_app
-from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
 from webapp.models import User
 
@@ -43,20 +41,10 @@ def sso_site(database_url, tmp_path, monkeypatch):
         monkeypatch.setenv("SOPFLOW_OIDC_CLIENT_ID", CLIENT_ID)
         monkeypatch.setenv("SOPFLOW_OIDC_CLIENT_SECRET", CLIENT_SECRET)
         monkeypatch.setenv("SOPFLOW_OIDC_ROLE_MAP", ROLE_MAP)
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "TESTING": True,
-                "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-                "PASSWORD_HASH_METHOD": FAST_HASH,
-                "SLA_CALENDAR": WallClockCalendar(),
-                "BASE_URL": base,
-            }
+        config = suite_config(
+            database_url, tmp_path / "attachments", WTF_CSRF_ENABLED=True, BASE_URL=base
         )
-        with app.app_context():
-            _empty(db.engine)
-            result = app.test_cli_runner().invoke(args=["setup", "--demo"])
-            assert result.exit_code == 0, result.output
+        app = demo_app(config)
         wsgi.app = app
         thread = threading.Thread(target=server.serve_forever, name="sso-site", daemon=True)
         thread.start()

@@ -21,17 +21,9 @@ PROCESS_ID = "pemeliharaan_sistem_informasi"
 
 def app_config(database_url: str, attachment_dir: str) -> dict[str, Any]:
     """The same settings as the ``app`` fixture of tests/conftest.py."""
-    from tests.conftest import FAST_HASH
-    from webapp.engine.calendar import WallClockCalendar
+    from tests.conftest import suite_config
 
-    return {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "SLA_CALENDAR": WallClockCalendar(),
-        "ATTACHMENT_DIR": attachment_dir,
-    }
+    return suite_config(database_url, attachment_dir)
 
 
 @dataclass(frozen=True)

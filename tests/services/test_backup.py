@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from tests.conftest import (
-    FAST_HASH,
     PNG,
     SERVER_URLS,
     STEP1,
@@ -30,9 +29,9 @@ from tests.conftest import (
     Actions,
     _own_database,
     missing,
+    suite_config,
 )
 from webapp import create_app
-from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
 from webapp.models import Attachment, ProcessInstance
 from webapp.services import backup
@@ -75,16 +74,7 @@ def fresh_database(app, tmp_path: Path) -> tuple[str, callable]:
 
 
 def restored_app(url: str, files: Path):
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "ATTACHMENT_DIR": str(files),
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SLA_CALENDAR": WallClockCalendar(),
-        }
-    )
+    return create_app(suite_config(url, files))
 
 
 def a_case_with_an_attachment(app, actions) -> tuple[int, str]:

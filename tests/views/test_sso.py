@@ -14,12 +14,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import FAST_HASH, _empty
+from tests.conftest import demo_app, suite_config
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAP, Browser, free_port
 from tests.oidc_provider import running_provider as start_provider
-from webapp import create_app
 from webapp.config import ConfigError, build_config
-from webapp.engine.calendar import WallClockCalendar
 from webapp.extensions import db
 from webapp.models import AuditEvent, Role, User, UserSession
 
@@ -41,22 +39,7 @@ def _sso_env(monkeypatch, issuer: str) -> None:
 
 
 def _make_app(database_url, tmp_path):
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "SLA_CALENDAR": WallClockCalendar(),
-            "ATTACHMENT_DIR": str(tmp_path / "attachments"),
-            "BASE_URL": SOPFLOW,
-        }
-    )
-    with app.app_context():
-        _empty(db.engine)
-        result = app.test_cli_runner().invoke(args=["setup", "--demo"])
-        assert result.exit_code == 0, result.output
-    return app
+    return demo_app(suite_config(database_url, tmp_path / "attachments", BASE_URL=SOPFLOW))
 
 
 @pytest.fixture
