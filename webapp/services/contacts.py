@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Notification, NotificationDelivery, User
@@ -24,7 +25,7 @@ CHANNELS = ("email", "whatsapp", "telegram")
 MIN_DIGITS, MAX_DIGITS = 10, 15
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 # A Telegram chat id: a number (negative for groups and channels) or a channel's @name.
-TELEGRAM_CHAT_RE = re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}")
+TELEGRAM_CHAT_RE = re.compile(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}")
 
 
 class BadPhone(ValueError):
@@ -151,6 +152,7 @@ def recent_deliveries(user: User, limit: int = 10) -> list[NotificationDelivery]
         db.session.scalars(
             select(NotificationDelivery)
             .join(NotificationDelivery.notification)
+            .options(contains_eager(NotificationDelivery.notification))
             .where(Notification.user_id == user.id)
             .order_by(NotificationDelivery.id.desc())
             .limit(limit)

@@ -133,15 +133,45 @@ def send_due(now: datetime | None = None, limit: int = SWEEP_ROWS) -> int:
             _send(row)
         except Cancelled as exc:
             row.status, row.last_error = CANCELLED, str(exc)
-        except (chat.SendError, OSError, smtplib.SMTPException) as exc:
-            if isinstance(exc, OSError) or getattr(exc, "unreachable", False):
+        except (chat.SendError, OSError) as exc:  # smtplib's errors are OSErrors
+            if _gateway_down(exc):
                 unreachable.add(row.channel)
             _failed(row, _scrub(f"{exc}" or type(exc).__name__))
+        except Exception as exc:  # a message that cannot be built must not stop the outbox
+            log.exception("notification %s: %s not sent", row.notification_id, row.channel)
+            _failed(row, _scrub(f"{type(exc).__name__}: {exc}"))
         else:
             _sent(row)
             sent += 1
         db.session.commit()
+    if unreachable:
+        _hold(unreachable, now or utcnow())
     return sent
+
+
+def _gateway_down(exc: Exception) -> bool:
+    """Whether the failure says the channel's gateway (not this one message) is unreachable."""
+    if isinstance(exc, chat.SendError):
+        return bool(getattr(exc, "unreachable", False))
+    if isinstance(exc, smtplib.SMTPException):
+        return isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected)
+    return True  # refused, reset, timed out, no such host
+
+
+def _hold(channels: set[str], now: datetime) -> None:
+    """Move the due rows of unreachable channels a first back-off ahead (no attempt counted), so
+    the worker does not wake at once for them and try one per sweep back to back."""
+    db.session.execute(
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.channel.in_(channels),
+            NotificationDelivery.status == PENDING,
+            NotificationDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + backoff(1))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _sent(row: NotificationDelivery) -> None:
@@ -233,7 +263,7 @@ def _send_email(settings: dict, row: Notification, timeout: float) -> None:
     if not settings["host"]:
         raise chat.SendError("no mail server configured")
     message = EmailMessage()
-    message["Subject"] = f"[sopflow] {row.title}"
+    message["Subject"] = f"[sopflow] {' '.join(row.title.split())}"  # a header is one line
     message["From"] = settings["from"]
     message["To"] = row.user.email
     link = ""
