@@ -72,8 +72,15 @@ def _throttled(username: str, addr: str) -> int:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never redirect to another site after log-in.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only local paths: never redirect to another site after log-in. Browsers read a backslash
+    # as a slash ('/\\evil.example' goes to evil.example), so none is let through.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         parts = urlsplit(target)
         if not parts.netloc and not parts.scheme:
             return target
@@ -88,7 +95,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()[:64]
-        wait = _throttled(username, request.remote_addr or "")
+        wait = _throttled(username.lower(), request.remote_addr or "")
         if wait:
             flash(
                 _(

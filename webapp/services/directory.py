@@ -134,9 +134,15 @@ def _connect(settings: dict, user: str | None, password: str | None) -> tuple[Co
     return conn, bound
 
 
-def _search(conn: Connection, base: str, flt: str, scope, attributes) -> list[dict]:
+def _search(
+    conn: Connection, base: str, flt: str, scope, attributes, complete: bool = False
+) -> list[dict]:
+    """The entries a search finds. ``complete``: the answer decides roles or a refusal, so a
+    partial or refused search is an error (DirectoryUnreachable), never an empty answer."""
     try:
-        conn.search(base, flt, search_scope=scope, attributes=attributes, size_limit=50)
+        conn.search(
+            base, flt, search_scope=scope, attributes=attributes, size_limit=0 if complete else 50
+        )
     except LDAPCommunicationError as exc:
         raise DirectoryUnreachable(str(exc)) from exc
     except LDAPException as exc:  # a malformed filter from the settings
@@ -144,6 +150,8 @@ def _search(conn: Connection, base: str, flt: str, scope, attributes) -> list[di
     if conn.result.get("result") not in (0, 4, 32):  # success, size limit, no such object
         if conn.result.get("result") in (51, 52, 80, 81):  # busy, unavailable, other, down
             raise DirectoryUnreachable(str(conn.result))
+        if complete:
+            raise DirectoryUnreachable(f"search {flt!r} under {base!r}: {conn.result}")
         log.warning("directory search %r under %r: %s", flt, base, conn.result)
     return [r for r in (conn.response or []) if r.get("type") == "searchResEntry"]
 
@@ -190,7 +198,8 @@ def _groups(settings: dict, conn: Connection, entry: dict, username: str) -> lis
         flt = settings["group_filter"].format(
             dn=escape_filter_chars(entry["dn"]), username=escape_filter_chars(username)
         )
-        dns = [g["dn"] for g in _search(conn, settings["group_base_dn"], flt, SUBTREE, ["cn"])]
+        found = _search(conn, settings["group_base_dn"], flt, SUBTREE, ["cn"], complete=True)
+        dns = [g["dn"] for g in found]
     groups: list[str] = []
     for dn in dns:
         groups.append(dn)
@@ -230,7 +239,9 @@ def authenticate(settings: dict, username: str, password: str) -> DirectoryAccou
             reader = search_conn if settings["bind_dn"] else user_conn
             if _disabled_by_uac(entry) or (
                 settings["disabled_filter"]
-                and _search(reader, entry["dn"], settings["disabled_filter"], BASE, ["1.1"])
+                and _search(
+                    reader, entry["dn"], settings["disabled_filter"], BASE, ["1.1"], complete=True
+                )
             ):
                 raise DirectoryRefused("disabled")
             return DirectoryAccount(

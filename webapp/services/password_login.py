@@ -74,7 +74,7 @@ def check(username: str, password: str, remote_addr: str) -> User:
         return _check(username, password)
     except LoginRefused as refused:
         if refused.counted:
-            auth_svc.failed_log_in(username, remote_addr)
+            auth_svc.failed_log_in(username.lower(), remote_addr)  # as throttled
         raise
 
 
