@@ -75,10 +75,16 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
         try:
             pdf = pool.submit(_render_here, html, base_url).result()
             where = "pool"
-        except BrokenProcessPool:  # a render process died (out of memory...): print here
-            log.warning("pdf: a render process died; printing here, a new pool for the next")
+        except BrokenProcessPool:  # a render process died (out of memory...): once more
+            # in a fresh pool, never in the worker itself, which the same page could kill too;
+            # a second death fails the call (an incident), not the worker.
+            log.warning("pdf: a render process died; printing once more in a new pool")
             _replace(pool)
-            pdf = _render_here(html, base_url)
+            fresh = _pool
+            if fresh is None:  # the worker is stopping: no pool to print in any more
+                raise
+            pdf = fresh.submit(_render_here, html, base_url).result()
+            where = "pool"
     else:
         pdf = _render_here(html, base_url)
     log.info(

@@ -70,7 +70,9 @@ Echo = Callable[[str], None]
 
 
 def _url() -> sa.URL:
-    return sa.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    # The engine's URL, not the setting: Flask-SQLAlchemy resolves a relative SQLite path
+    # against the instance folder, and the backup must read and write that very file.
+    return db.engine.url
 
 
 def _kind(url: sa.URL) -> str:
