@@ -309,7 +309,9 @@ class S3Store:
         try:
             for page in pages:
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(self.prefix) :]
+                    key = item["Key"][len(self.prefix) :]
+                    if KEY.fullmatch(key):  # as the folder: another tenant's objects are not ours
+                        yield key
         except (BotoCoreError, ClientError) as exc:
             log.warning("object store: list %s: %s", prefix, exc)
             raise StoreError(_s3_problem(exc)) from exc

@@ -12,6 +12,8 @@ from ..services import attachments
 def send_stored(row: Attachment, as_attachment: bool = False) -> Response | None:
     """Stream an attachment's bytes in chunks with its type, name (``inline`` unless
     ``as_attachment``), length and digest as ETag, or None when the store does not have them."""
+    if row.sha256 in request.if_none_match:  # the browser has these bytes: no fetch from the store
+        return Response(status=304, headers={"ETag": f'"{row.sha256}"'})
     opened = attachments.open_stored(row)
     if opened is None:
         return None
