@@ -109,10 +109,15 @@ def _weekly_counts(column, period: Period, *where) -> list[int]:
 
 
 def overdue_now(
-    process_id: str, now: datetime, limit: int = OVERDUE_SHOWN, process=None
+    process_id: str,
+    now: datetime,
+    limit: int = OVERDUE_SHOWN,
+    process=None,
+    late: list[dict] | None = None,
 ) -> list[dict]:
     """Open tasks past their due time and automatic steps (step 5, the upload) running past
-    their standard, the longest overdue first, with case title and lane."""
+    their standard (``late``, read here when not given), the longest overdue first, with case
+    title and lane."""
     rows = db.session.execute(
         select(
             HumanTask.id.label("task_id"),
@@ -145,8 +150,11 @@ def overdue_now(
     if process is None:
         version = published_version(process_id)
         process = parsed(version) if version is not None else None
-    if process is not None:
-        for call in late_calls(process_id, timed_service_steps(process), now, sla_calendar()):
+    if late is None and process is not None:
+        late = _late_service_calls(process, process_id, now)
+    if late is not None:
+        for late_call in late:
+            call = dict(late_call)
             call.update(
                 task_id=None,
                 kind="service",
@@ -171,8 +179,16 @@ def _step_row(bpmn_id: str, name: str, lane: str | None, kind: str) -> dict:
     }
 
 
-def _running_by_step(process, process_id: str, now: datetime) -> list[dict]:
-    """Open user tasks per step, and running or failed service steps per current step."""
+def _late_service_calls(process, process_id: str, now: datetime) -> list[dict]:
+    """The automatic steps of running cases past their standard now (one query)."""
+    return late_calls(process_id, timed_service_steps(process), now, sla_calendar())
+
+
+def _running_by_step(
+    process, process_id: str, now: datetime, late_service: list[dict]
+) -> list[dict]:
+    """Open user tasks per step, and running or failed service steps per current step, with
+    ``late_service`` (the automatic steps past their standard) counted as overdue work."""
     rows = {s.bpmn_id: _step_row(s.bpmn_id, s.name, s.lane, "user") for s in process.user_steps}
     for bpmn_id, name, lane, count, late in db.session.execute(
         select(
@@ -211,7 +227,7 @@ def _running_by_step(process, process_id: str, now: datetime) -> list[dict]:
         else:
             row["open"] += count
     # An automatic step running past its standard is late work as a person's task is.
-    for call in late_calls(process_id, timed_service_steps(process), now, sla_calendar()):
+    for call in late_service:
         step = process.steps[call["bpmn_id"]]
         row = rows.setdefault(
             call["bpmn_id"], _step_row(call["bpmn_id"], step.name, step.lane, "service")
@@ -393,7 +409,8 @@ def dashboard(process_id: str, period: Period, now: datetime | None = None) -> d
         for m, s, f in zip(period.mondays(), started, finished, strict=True)
     ]
     compliance = _compliance(process, process_id, period, weekly)
-    running = _running_by_step(process, process_id, now)
+    late = _late_service_calls(process, process_id, now)
+    running = _running_by_step(process, process_id, now, late)
     durations = [
         {
             "bpmn_id": f.bpmn_id,
@@ -418,7 +435,7 @@ def dashboard(process_id: str, period: Period, now: datetime | None = None) -> d
             overdue=sum(r["overdue"] for r in running),
         ),
         "running_by_step": running,
-        "overdue": overdue_now(process_id, now, process=process),
+        "overdue": overdue_now(process_id, now, process=process, late=late),
         "weekly": weekly,
         "compliance": compliance,
         "durations": durations,
