@@ -52,7 +52,8 @@ def test_refused_form_keeps_the_chosen_file_by_name_and_focuses_the_first_error(
     link = page.get_by_role("link", name="layar.png")
     expect(link).to_be_visible()
     assert page.request.get(f"{live_server}{link.get_attribute('href')}").body() == PNG
-    # Sent: the browser keeps the file no longer.
+    # Sent: the browser keeps the file no longer (the case page clears it, then says so).
+    expect(page.locator("html")).to_have_attribute("data-kept-files", "0")
     page.goto(f"{live_server}/start/{PROCESS}")
     kept = page.evaluate(
         """() => new Promise(done => {

@@ -22,13 +22,13 @@
     });
   }
 
-  function forgetAll(olderThan) {
+  function forgetOlderThan(olderThan) {
     open(function (db) {
       var s = store(db, "readwrite");
       s.openCursor().onsuccess = function (ev) {
         var cursor = ev.target.result;
         if (!cursor) return;
-        if (!olderThan || cursor.value.at < Date.now() - olderThan) cursor.delete();
+        if (cursor.value.at < Date.now() - olderThan) cursor.delete();
         cursor.continue();
       };
     });
@@ -60,13 +60,23 @@
     });
   }
 
+  // Sent, or signed out: nothing is kept any longer. One clear() rather than a cursor walk, so
+  // it is done in a single request; the page says so (data-kept-files="0") once it is.
+  function forgetEverything() {
+    open(function (db) {
+      var tx = db.transaction(STORE, "readwrite");
+      tx.objectStore(STORE).clear();
+      tx.oncomplete = function () { document.documentElement.dataset.keptFiles = "0"; };
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var params = new URLSearchParams(location.search);
     if (params.get("done") || params.get("submitted") || document.getElementById("username")) {
-      forgetAll(0);  // sent, or signed out: nothing is kept any longer
+      forgetEverything();
       return;
     }
-    forgetAll(MAX_AGE_MS);
+    forgetOlderThan(MAX_AGE_MS);
     document.querySelectorAll("form.taskform[data-draft] input[type=file]").forEach(function (input) {
       input.addEventListener("change", function () { keep(input); });
       var note = document.getElementById(input.id + "_dropped");
