@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import get_locale
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ..engine import durations
@@ -93,30 +93,37 @@ def counts_working_days() -> bool:
     return isinstance(sla_calendar(), WorkingHoursCalendar)
 
 
-_UNITS_EN = {
-    "menit": "minute",
-    "jam": "hour",
-    "hari": "day",
-    "minggu": "week",
-    "bulan": "month",
-    "tahun": "year",
-}
-_SAID_ID = re.compile(r"(\d+) (menit|jam|hari|minggu|bulan|tahun)( kerja)?")
+_SAID_ID = re.compile(r"(\d+) (menit|jam|hari|minggu|bulan|tahun|detik)( kerja)?")
+
+
+def _unit_words(count: int, unit: str, working: bool) -> str:
+    """One part of a duration ('3 hari kerja') through the catalog, plural by ``count``."""
+    # Literal msgids, one per unit, so that extraction finds them; English lives in the catalog.
+    if working and unit == "hari":
+        return ngettext("%(num)d hari kerja", "%(num)d hari kerja", count)
+    if working and unit == "minggu":
+        return ngettext("%(num)d minggu kerja", "%(num)d minggu kerja", count)
+    if unit == "tahun":
+        return ngettext("%(num)d tahun", "%(num)d tahun", count)
+    if unit == "bulan":
+        return ngettext("%(num)d bulan", "%(num)d bulan", count)
+    if unit == "minggu":
+        return ngettext("%(num)d minggu", "%(num)d minggu", count)
+    if unit == "hari":
+        return ngettext("%(num)d hari", "%(num)d hari", count)
+    if unit == "jam":
+        return ngettext("%(num)d jam", "%(num)d jam", count)
+    if unit == "menit":
+        return ngettext("%(num)d menit", "%(num)d menit", count)
+    return ngettext("%(num)d detik", "%(num)d detik", count)
 
 
 def in_readers_words(said_id: str) -> str:
     """A duration said in Indonesian ('3 hari kerja') in the reader's language ('3 working
-    days' to an English reader)."""
-    locale = get_locale()
-    if locale is None or locale.language == "id":
-        return said_id
-
-    def english(match: re.Match) -> str:
-        count, unit = int(match.group(1)), _UNITS_EN[match.group(2)]
-        working = "working " if match.group(3) else ""
-        return f"{count} {working}{unit}{'' if count == 1 else 's'}"
-
-    return _SAID_ID.sub(english, said_id)
+    days' to an English reader), each part from the catalog; other text stays as written."""
+    return _SAID_ID.sub(
+        lambda m: _unit_words(int(m.group(1)), m.group(2), bool(m.group(3))), said_id
+    )
 
 
 def standard_words(iso: str | None, calendar: SlaCalendar) -> str:
