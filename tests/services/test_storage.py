@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,44 @@ def test_each_store_puts_gets_streams_lists_and_deletes(any_store):
     with pytest.raises(MissingObject):
         any_store.get("ab/ab01")
     any_store.check()
+
+
+@pytest.mark.parametrize("umask", [0o027, 0o002, 0o077])
+def test_a_stored_file_follows_the_process_umask(tmp_path, umask):
+    """Stored files get 0666 less the umask, as the folders and every other file the app
+    writes do (not tempfile's 0600): with the service's umask 027 a backup or web server in
+    its group can read them. Overwriting keeps to the same rule; nothing partial is left."""
+    store = LocalStore(tmp_path / "files")
+    previous = os.umask(umask)
+    try:
+        store.put("ab/ab01", b"satu")
+        store.put("ab/ab02", io.BytesIO(b"dua"))
+        store.put("ab/ab01", b"satu lagi")  # an overwrite makes a new file
+        written_alongside = tmp_path / "other.txt"
+        written_alongside.write_text("x")
+    finally:
+        os.umask(previous)
+    expected = 0o666 & ~umask
+    assert expected == stat.S_IMODE(written_alongside.stat().st_mode)
+    for key in ("ab/ab01", "ab/ab02"):
+        assert oct(stat.S_IMODE((tmp_path / "files" / key).stat().st_mode)) == oct(expected)
+    assert oct(stat.S_IMODE((tmp_path / "files" / "ab").stat().st_mode)) == oct(0o777 & ~umask)
+    assert store.get("ab/ab01") == b"satu lagi"
+    assert sorted(p.name for p in (tmp_path / "files" / "ab").iterdir()) == ["ab01", "ab02"]
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path):
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            raise OSError(5, "Input/output error")
+
+    store = LocalStore(tmp_path / "files")
+    with pytest.raises(StoreError, match="Input/output error"):
+        store.put("ab/ab01", Broken())
+    assert list((tmp_path / "files" / "ab").iterdir()) == []
 
 
 @pytest.mark.parametrize("key", ["../etc/passwd", "/abs", "a//b", ".hidden", "a/../b", ""])

@@ -20,9 +20,11 @@ every object, :func:`copy_objects` copies them from one store to another, and
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
+import secrets
 import tempfile
 import threading
 import time
@@ -95,6 +97,29 @@ class Store(Protocol):
     def describe(self) -> str: ...
 
 
+def _create_partial(folder: Path) -> tuple[int, Path]:
+    """A new, empty file in ``folder`` for a write in progress: (open descriptor, path).
+
+    Unlike tempfile's 0600 it is created with mode 0666, so the kernel applies the process
+    umask as to every other file the app writes: a backup or a web server running as another
+    user of the service's group can read what is stored (the umask decides, not this code)."""
+    for _attempt in range(100):
+        path = folder / f"{PARTIAL}{secrets.token_hex(8)}"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(folder))
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalStore:
     """A folder: ``<root>/<key>``. Writes go to a temporary file renamed into place, so a
     reader never sees half a file and a failed write leaves nothing behind."""
@@ -111,7 +136,7 @@ class LocalStore:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=PARTIAL, dir=path.parent)
+            fd, tmp = _create_partial(path.parent)
             try:
                 with os.fdopen(fd, "wb") as out:
                     if isinstance(data, bytes | bytearray | memoryview):
@@ -119,10 +144,13 @@ class LocalStore:
                     else:
                         while block := data.read(CHUNK):
                             out.write(block)
+                    out.flush()
+                    os.fsync(out.fileno())  # the bytes are on disk before the name is
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            _fsync_folder(path.parent)  # and the new name survives a power cut too
         except OSError as exc:
             raise StoreError(f"cannot write to the local folder: {exc.strerror}") from exc
 
