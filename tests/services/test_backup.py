@@ -28,6 +28,7 @@ from tests.conftest import (
     STEP3,
     Actions,
     _own_database,
+    deadline,
     missing,
     suite_config,
 )
@@ -312,3 +313,190 @@ def test_pg_tools_get_the_url_as_a_connection_string_and_the_password_in_a_priva
         "sslmode": "verify-full",
     }
     assert not passfile.exists()
+
+
+def tool_on_path(monkeypatch, folder: Path, name: str, script: str) -> None:
+    """A stand-in for a database tool, found on PATH before the real one."""
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def is_gone(pid: int) -> bool:
+    """The process has ended (a zombie waiting for init to reap it counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_a_hanging_pg_dump_is_stopped_with_whatever_it_started(app, tmp_path, monkeypatch):
+    """pg_dump --version that never answers (and started a helper holding its output open) is
+    killed with its helper after the timeout; the error names the tool in one line."""
+    helper = tmp_path / "helper.pid"
+    tool_on_path(
+        monkeypatch, tmp_path / "bin", "pg_dump", f"sleep 600 &\necho $! > {helper}\nwait\n"
+    )
+    monkeypatch.setattr(backup, "VERSION_TIMEOUT_SECONDS", 0.5)
+    with app.app_context(), deadline(60), pytest.raises(backup.BackupError) as caught:
+        backup.check_pg_tools()
+    assert str(caught.value) == "pg_dump had not finished after 0.5 s and was stopped"
+    assert is_gone(int(helper.read_text()))
+
+
+def test_a_failing_tool_is_reported_in_one_line_without_its_own_line_breaks(tmp_path, monkeypatch):
+    tool_on_path(
+        monkeypatch,
+        tmp_path / "bin",
+        "pg_dump",
+        "echo 'pg_dump: error: connection failed' >&2\necho 'FATAL: no such role' >&2\nexit 1\n",
+    )
+    with pytest.raises(backup.BackupError) as caught:
+        backup._run([shutil.which("pg_dump"), "--version"], timeout=30)
+    assert str(caught.value) == (
+        "pg_dump failed: pg_dump: error: connection failed / FATAL: no such role"
+    )
+
+
+def test_a_tool_that_cannot_start_is_an_error_not_a_traceback(tmp_path):
+    broken = tmp_path / "pg_dump"
+    broken.write_text("not a program")
+    broken.chmod(0o644)
+    with pytest.raises(backup.BackupError, match="pg_dump could not be started: Permission"):
+        backup._run([str(broken)])
+
+
+def test_backup_create_with_a_hanging_pg_dump_fails_in_one_line_and_leaves_the_folder_empty(
+    app, tmp_path, monkeypatch
+):
+    """``flask backup create`` on PostgreSQL: the hanging tool is stopped, the command exits
+    non-zero with one line saying what failed, and the folder can be used again."""
+    if sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        pytest.skip("PostgreSQL only")
+    tool_on_path(monkeypatch, tmp_path / "bin", "pg_dump", "exec sleep 600\n")
+    monkeypatch.setattr(backup, "VERSION_TIMEOUT_SECONDS", 0.5)
+    folder = tmp_path / "b"
+    with deadline(60):
+        done = app.test_cli_runner().invoke(args=["backup", "create", str(folder)])
+    assert done.exit_code == 1
+    assert done.output.splitlines()[1:] == [
+        "Error: backup not made: pg_dump had not finished after 0.5 s and was stopped; "
+        f"{folder} was emptied again"
+    ], done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_backup_whose_files_cannot_be_copied_removes_its_dump(tmp_path):
+    """The dump is written, then the bucket turns out to be missing: the command says so in one
+    line and takes the dump away again, so the same folder serves the next try."""
+    from tests.s3_server import running_s3
+
+    with running_s3(tmp_path) as server:
+        source = restored_app(f"sqlite:///{tmp_path / 'source.db'}", tmp_path / "unused")
+        with source.app_context():
+            assert source.test_cli_runner().invoke(args=["setup", "--demo"]).exit_code == 0
+        source.config["STORAGE"] = {"backend": "s3", "s3": server.settings("no-such-bucket")}
+        done = source.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert done.exit_code == 1
+    last = done.output.splitlines()[-1]
+    assert last.startswith("Error: backup not made: files not backed up: "), done.output
+    assert last.endswith(f"{tmp_path / 'b'} was emptied again"), done.output
+    assert list((tmp_path / "b").iterdir()) == []
+
+
+def _table_count(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        return len(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _replace_dump(folder: Path, data: bytes) -> bytes:
+    """Put ``data`` in place of the backup's dump with a matching checksum; the old bytes."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    dump = folder / manifest["dump"]
+    old = dump.read_bytes()
+    dump.write_bytes(data)
+    manifest["dump_sha256"] = backup._sha256(dump)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return old
+
+
+@pytest.mark.slow
+def test_a_restore_that_fails_halfway_says_what_the_database_holds(app, actions, tmp_path):
+    """A dump that breaks off partway (checksum matching, as if the backup had been written
+    wrong): the message says what the target database holds and it does. PostgreSQL restores
+    in one transaction and SQLite in one copy, so their database is still empty and a second
+    run with a whole dump finishes; MariaDB keeps the tables made before the break."""
+    tools_or_missing(app)
+    kind = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    case_id, file_id = a_case_with_an_attachment(app, actions)
+    folder = tmp_path / "b"
+    made = app.test_cli_runner().invoke(args=["backup", "create", str(folder)])
+    assert made.exit_code == 0, made.output
+    dump = folder / json.loads((folder / "manifest.json").read_text())["dump"]
+    whole = dump.read_bytes()
+    _replace_dump(
+        folder, b"not a database\n" * 100 if kind == "sqlite" else whole[: len(whole) * 3 // 4]
+    )
+
+    target_url, drop = fresh_database(app, tmp_path)
+    files = tmp_path / "restored-files"
+    try:
+        target = restored_app(target_url, files)
+        done = target.test_cli_runner().invoke(args=["backup", "restore", str(folder)])
+        assert done.exit_code == 1
+        last = done.output.splitlines()[-1]
+        assert last.startswith("Error: database not restored: "), done.output
+        assert "the files are in place" in last
+        assert (files / file_id[:2] / file_id).read_bytes() == PNG
+        tables = _table_count(target_url)
+        name = sa.make_url(target_url).database
+        if kind == "mysql":
+            assert tables > 0
+            assert last.endswith(
+                f"database {name} holds {tables} tables of the unfinished restore: drop it, "
+                "create it empty again and run restore again"
+            ), last
+        else:
+            assert tables == 0
+            assert last.endswith(f"database {name} is still empty: run restore again once fixed")
+            _replace_dump(folder, whole)
+            again = target.test_cli_runner().invoke(args=["backup", "restore", str(folder)])
+            assert again.exit_code == 0, again.output
+            assert_case_opens_and_continues(target, case_id, file_id)
+        with target.app_context():
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def test_a_restore_whose_files_cannot_be_copied_leaves_the_database_untouched(sqlite_app, tmp_path):
+    """The target's file folder cannot be made: nothing reaches the database, the message says
+    so, and once the folder can be made a second run restores everything."""
+    case_id, file_id = a_case_with_an_attachment(sqlite_app, Actions(sqlite_app))
+    assert (
+        sqlite_app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+    ).exit_code == 0
+    blocked = tmp_path / "fresh-files"
+    blocked.write_text("a file where the folder should be")
+    target = restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", blocked)
+    done = target.test_cli_runner().invoke(args=["backup", "restore", str(tmp_path / "b")])
+    assert done.exit_code == 1
+    last = done.output.splitlines()[-1]
+    assert last.startswith("Error: files not restored: cannot write to the local folder"), last
+    assert last.endswith(
+        f"database {tmp_path / 'fresh.db'} was not touched and files already copied are kept "
+        "(a second run skips them): run restore again once fixed"
+    ), last
+    with target.app_context():
+        assert sa.inspect(db.engine).get_table_names() == []
+    blocked.unlink()
+    again = target.test_cli_runner().invoke(args=["backup", "restore", str(tmp_path / "b")])
+    assert again.exit_code == 0, again.output
+    assert_case_opens_and_continues(target, case_id, file_id)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -49,6 +51,8 @@ KINDS = {"postgresql": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}
 _LIBPQ_QUERY = {"host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"}
 # A dump of a large office runs for minutes; a tool that hangs longer than this is stuck.
 TOOL_TIMEOUT_SECONDS = 6 * 3600
+# ``pg_dump --version`` answers at once; one that has not answered by then never will.
+VERSION_TIMEOUT_SECONDS = 30
 
 
 class BackupError(RuntimeError):
@@ -121,20 +125,71 @@ def _tool(*names: str) -> str:
     )
 
 
-def _run(command: list[str], *, stdin=None) -> None:
+def _one_line(text: str) -> str:
+    """``text`` on one line: the CLI reports a failure in one line."""
+    return " / ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill the tool and whatever it started (it leads a session of its own): a helper left
+    running with the tool's output pipe open would keep us waiting after the tool is gone."""
     try:
-        done = subprocess.run(
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+def _run(command: list[str], *, stdin=None, timeout: float = TOOL_TIMEOUT_SECONDS) -> str:
+    """Run a database tool and return its output; BackupError (one line) when it cannot
+    start, fails, or has not finished within ``timeout`` seconds (it is killed then)."""
+    name = Path(command[0]).name
+    try:
+        process = subprocess.Popen(
             command,
-            stdin=stdin,
-            capture_output=True,
-            timeout=TOOL_TIMEOUT_SECONDS,
-            check=False,
+            # No terminal and no open stdin: a tool that would ask a question gets end of
+            # input instead of waiting for an answer nobody gives.
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
+    except OSError as exc:
+        raise BackupError(f"{name} could not be started: {exc.strerror or exc}") from exc
+    try:
+        out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise BackupError(f"{Path(command[0]).name} still running after {exc.timeout}s") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-        raise BackupError(f"{Path(command[0]).name} failed: {message}")
+        _stop(process)
+        raise BackupError(f"{name} had not finished after {timeout:g} s and was stopped") from exc
+    except BaseException:  # Ctrl-C: the tool must not outlive the command
+        _stop(process)
+        raise
+    if process.returncode != 0:
+        message = _one_line(err.decode("utf-8", "replace")) or f"exit {process.returncode}"
+        raise BackupError(f"{name} failed: {message}")
+    return out.decode("utf-8", "replace")
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, on one line, without SQLAlchemy's statement and link."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return _one_line(str(exc)) or type(exc).__name__
+
+
+@contextmanager
+def _explained(what: str) -> Iterator[None]:
+    """Turn a database, SQLite or file-system error into a BackupError saying ``what`` failed."""
+    try:
+        yield
+    except (sa.exc.SQLAlchemyError, sqlite3.Error, OSError) as exc:
+        raise BackupError(f"{what}: {_reason(exc)}") from exc
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -176,10 +231,10 @@ def _major(version_line: str) -> int:
 
 def check_pg_tools() -> tuple[int, int]:
     """(pg_dump's major version, the server's); refuse a pg_dump older than the server."""
-    tool = _tool("pg_dump")
-    line = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True).stdout
+    line = _run([_tool("pg_dump"), "--version"], timeout=VERSION_TIMEOUT_SECONDS)
     client = _major(line)
-    server = int(db.session.scalar(sa.text("SHOW server_version_num"))) // 10000
+    with _explained("cannot read the PostgreSQL server's version"):
+        server = int(db.session.scalar(sa.text("SHOW server_version_num"))) // 10000
     if client < server:
         raise BackupError(
             f"pg_dump {client} is older than the PostgreSQL server ({server}): install "
@@ -349,38 +404,67 @@ def check_files() -> list[str]:
 
 
 def create(folder: Path, echo: Echo = lambda line: None) -> Summary:
-    """Back the database and the stored files up into ``folder`` (new or empty)."""
+    """Back the database and the stored files up into ``folder`` (new or empty).
+
+    A backup that fails removes what it wrote, so the same command can be run again."""
     url = _url()
     kind = _kind(url)
-    if folder.exists() and any(folder.iterdir()):
-        raise BackupError(f"{folder} is not empty: give a new folder for each backup")
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)  # password hashes and personal data
-    revision = _revision()
+    with _explained(f"cannot use {folder}"):
+        if folder.exists() and any(folder.iterdir()):
+            raise BackupError(f"{folder} is not empty: give a new folder for each backup")
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)  # password hashes and personal data
+    try:
+        return _write_backup(folder, url, kind, echo)
+    except BackupError as exc:
+        raise BackupError(f"backup not made: {exc}; {_discard_unfinished(folder)}") from exc
+
+
+def _write_backup(folder: Path, url: sa.URL, kind: str, echo: Echo) -> Summary:
+    with _explained("cannot read the database"):
+        revision = _revision()
     dump = folder / DUMPS[kind]
     echo(f"database: {KINDS[kind]} {url.database} -> {dump.name}")
-    if kind == "postgresql":
-        _pg_dump(url, dump)
-    elif kind == "mysql":
-        _mariadb_dump(url, dump)
-    else:
-        _sqlite_copy(_sqlite_path(url), dump)
+    with _explained(f"{KINDS[kind]} dump failed"):
+        if kind == "postgresql":
+            _pg_dump(url, dump)
+        elif kind == "mysql":
+            _mariadb_dump(url, dump)
+        else:
+            _sqlite_copy(_sqlite_path(url), dump)
     echo(f"files: {storage.store().describe()} -> {FILES}/")
-    try:
-        count, size = _copy_files_out(folder / FILES)
-    except storage.StoreError as exc:
-        raise BackupError(f"files not backed up: {exc}") from exc
-    manifest = {
-        "format": FORMAT,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": kind,
-        "dump": dump.name,
-        "dump_sha256": _sha256(dump),
-        "alembic_revision": revision,
-        "files": {"count": count, "bytes": size},
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    with _explained("files not backed up"):
+        try:
+            count, size = _copy_files_out(folder / FILES)
+        except storage.StoreError as exc:
+            raise BackupError(f"files not backed up: {exc}") from exc
+        manifest = {
+            "format": FORMAT,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": kind,
+            "dump": dump.name,
+            "dump_sha256": _sha256(dump),
+            "alembic_revision": revision,
+            "files": {"count": count, "bytes": size},
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return Summary(folder, kind, revision, count, size)
+
+
+def _discard_unfinished(folder: Path) -> str:
+    """Remove an unfinished backup from ``folder`` (empty before it began); say what is left."""
+    try:
+        for path in folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    except OSError as exc:
+        return (
+            f"{folder} keeps an unfinished backup ({_reason(exc)}): restore refuses it, "
+            "delete it before trying again"
+        )
+    return f"{folder} was emptied again"
 
 
 def read_manifest(folder: Path) -> dict:
@@ -404,8 +488,13 @@ def read_manifest(folder: Path) -> dict:
 
 
 def restore(folder: Path, echo: Echo = lambda line: None) -> Summary:
-    """Restore a backup into this instance's empty database and its file store."""
-    manifest = read_manifest(folder)
+    """Restore a backup into this instance's empty database and its file store.
+
+    The files go first and the database last, so a failure leaves the database as it was (or,
+    on MariaDB, whose restore is not one transaction, says what it holds): the message says
+    so, and running restore again once the cause is fixed finishes the job."""
+    with _explained(f"cannot read {folder}"):
+        manifest = read_manifest(folder)
     url = _url()
     kind = _kind(url)
     _heads, known = _known_revisions()
@@ -420,30 +509,74 @@ def restore(folder: Path, echo: Echo = lambda line: None) -> Summary:
             f"the backup is of a {KINDS[manifest['database']]} database; this instance uses "
             f"{KINDS[kind]}: restore into the same kind"
         )
-    tables = sa.inspect(db.engine).get_table_names()
+    with _explained(f"cannot read database {url.database}"):
+        tables = sa.inspect(db.engine).get_table_names()
     if tables:
         raise BackupError(
             f"database {url.database} is not empty ({len(tables)} tables): restore into a new, "
             "empty database"
         )
+    echo(f"files: {FILES}/ -> {storage.store().describe()}")
+    try:
+        with _explained("cannot copy the files"):
+            try:
+                count, size = _copy_files_in(folder / FILES)
+            except storage.StoreError as exc:
+                raise BackupError(str(exc)) from exc
+    except BackupError as exc:
+        raise BackupError(
+            f"files not restored: {exc}; database {url.database} was not touched and files "
+            "already copied are kept (a second run skips them): run restore again once fixed"
+        ) from exc
     db.session.remove()
     db.engine.dispose()
     dump = folder / Path(manifest["dump"]).name
     echo(f"database: {dump.name} -> {KINDS[kind]} {url.database}")
-    if kind == "postgresql":
-        _pg_restore(url, dump)
-    elif kind == "mysql":
-        _mariadb_restore(url, dump)
-    else:
-        _sqlite_copy(dump, _sqlite_path(url))
-    echo(f"files: {FILES}/ -> {storage.store().describe()}")
     try:
-        count, size = _copy_files_in(folder / FILES)
-        problems = check_files()
-    except storage.StoreError as exc:
-        raise BackupError(f"database restored, files not: {exc}") from exc
+        with _explained(f"{KINDS[kind]} restore failed"):
+            if kind == "postgresql":
+                _pg_restore(url, dump)
+            elif kind == "mysql":
+                _mariadb_restore(url, dump)
+            else:
+                _sqlite_copy(dump, _sqlite_path(url))
+    except BackupError as exc:
+        raise BackupError(
+            f"database not restored: {exc}; the files are in place; {_database_state(url)}"
+        ) from exc
+    try:
+        with _explained("cannot check the files"):
+            try:
+                problems = check_files()
+            except storage.StoreError as exc:
+                raise BackupError(str(exc)) from exc
+    except BackupError as exc:
+        raise BackupError(f"database and files restored, files not checked: {exc}") from exc
     if problems:
         shown = "; ".join(problems[:10])
         more = f" and {len(problems) - 10} more" if len(problems) > 10 else ""
         raise BackupError(f"restored, but {len(problems)} stored files are wrong: {shown}{more}")
-    return Summary(folder, kind, _revision(), count, size)
+    with _explained("restored, but cannot read the schema revision"):
+        revision = _revision()
+    return Summary(folder, kind, revision, count, size)
+
+
+def _database_state(url: sa.URL) -> str:
+    """What a failed restore left in the database, and what to do before the next run."""
+    db.session.remove()
+    db.engine.dispose()  # the tool's connection is gone; do not reuse one from before it
+    try:
+        tables = sa.inspect(db.engine).get_table_names()
+    except sa.exc.SQLAlchemyError as exc:
+        return (
+            f"database {url.database} could not be read afterwards ({_reason(exc)}): make sure "
+            "it is empty before running restore again"
+        )
+    finally:
+        db.engine.dispose()
+    if not tables:
+        return f"database {url.database} is still empty: run restore again once fixed"
+    return (
+        f"database {url.database} holds {len(tables)} tables of the unfinished restore: drop "
+        "it, create it empty again and run restore again"
+    )
