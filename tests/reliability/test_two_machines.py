@@ -2,17 +2,22 @@
 (moto's server), TWO web processes and TWO workers, every one a real OS process on its own port,
 each "machine" with its own instance folder and its own local file folder, shared with nobody.
 
-A case of the demo SOP is started through web 1 with an attachment, steps 2 and 3 are done
-through web 2 and step 4 through web 1; whichever worker takes them deploys (the demo's local
-rsync targets, as the other end-to-end tests do) and writes the repair report into the bucket.
-The attachment and the report are then downloaded from both web processes: the same bytes,
-from the bucket, while no machine's own folder holds a file. ``pytest -s`` prints who did what.
+Two cases of the demo SOP are started through web 1 with an attachment, steps 2 and 3 are done
+through web 2 and step 4 through web 1; a worker deploys (the demo's local rsync targets, as the
+other end-to-end tests do) and writes the repair report into the bucket. Both workers poll the
+whole time; while one case runs its service calls, the other machine's worker is frozen
+(SIGSTOP), so that worker-1 takes the first case and worker-2 the second: which of two free
+workers wins a call is a race, and a test that only hoped for both would pass with one. Every
+call runs exactly once, by the worker named in its row. The attachment and the reports are then
+downloaded from both web processes: the same bytes, from the bucket, while no machine's own
+folder holds a file. ``pytest -s`` prints who did what.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import signal
 import time
@@ -27,13 +32,16 @@ from tests.s3_server import running_s3, s3_env
 from tests.services.worker_support import FLASK, free_port, worker_env
 from webapp.cli import write_demo_deploy_target
 from webapp.extensions import db
-from webapp.models import ApiToken, Attachment, ServiceCall, User
+from webapp.models import ApiToken, Attachment, ServiceCall, User, WorkerStatus
+from webapp.models.status import ServiceCallStatus
 
 from .crash_support import Api, Child, wait_listening, web_argv
 
 START_PATH = "/api/v1/processes/pemeliharaan_sistem_informasi/instances"
 FINISH_TIMEOUT = 120  # seconds for the workers to deploy and write the report
 USERS = ("unit1", "ketua1", "tim1")
+# The demo SOP's service tasks: the deployment, then the repair report.
+SERVICE_TASKS = ("deploy_to_colocation", "generate_repair_report")
 
 
 @pytest.fixture
@@ -84,6 +92,69 @@ def _open_task(api: Api, instance_id: int, step: str) -> int:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _both_polling(app, workers: dict, say) -> dict[str, str]:
+    """Wait until each worker process has swept (its status row counts sweeps); their ids."""
+    pids = {str(w.pid): name for name, w in workers.items()}
+    until = time.monotonic() + FINISH_TIMEOUT
+    while True:
+        with app.app_context():
+            rows = db.session.scalars(select(WorkerStatus)).all()
+            seen = {
+                pids[row.id.rsplit(":", 1)[1]]: row
+                for row in rows
+                if row.id.rsplit(":", 1)[1] in pids and row.sweeps > 0 and not row.stopped_at
+            }
+            db.session.remove()
+        if len(seen) == 2:
+            for name, row in sorted(seen.items()):
+                say(f"{name} is {row.id}, polling ({row.sweeps} sweeps)")
+            return {name: row.id for name, row in seen.items()}
+        for worker in workers.values():
+            assert worker.alive(), worker.tail()
+        assert time.monotonic() < until, "\n".join(w.tail() for w in workers.values())
+        time.sleep(0.2)
+
+
+def _run_case(web1: Api, web2: Api, workers: dict, say) -> int:
+    """A case through both web processes to step 4, then until a worker has completed it."""
+    picture = base64.b64encode(PNG).decode()
+    data = {**STEP1, "lampiran": f"data:image/png;name=layar.png;base64,{picture}"}
+    t0 = time.monotonic()
+    status, started, _ = web1.call("unit1", "POST", START_PATH, {"data": data})
+    assert status == 201, started
+    instance_id = started["id"]
+    say(
+        f"web-1: unit1 started case #{instance_id} with layar.png ({len(PNG)} bytes) "
+        f"in {(time.monotonic() - t0) * 1000:.0f} ms"
+    )
+    # Steps 2 and 3 through web 2, step 4 through web 1.
+    for api, name, user, step, values in (
+        (web2, "web-2", "ketua1", "Task_2_analisa", STEP2),
+        (web2, "web-2", "tim1", "Task_3_troubleshooting", STEP3),
+        (web1, "web-1", "tim1", "Task_4_uji_implementasi", STEP4_PASS),
+    ):
+        t0 = time.monotonic()
+        api.complete(user, _open_task(api, instance_id, step), values)
+        say(f"{name}: {user} completed {step} in {(time.monotonic() - t0) * 1000:.0f} ms")
+    t0 = time.monotonic()
+    until = t0 + FINISH_TIMEOUT
+    while True:
+        status, payload, _ = web2.call("unit1", "GET", f"/api/v1/instances/{instance_id}")
+        assert status == 200, payload
+        if payload["status"] == "completed":
+            break
+        assert not payload["incidents"], payload["incidents"]
+        assert time.monotonic() < until, f"not completed: {payload}\n" + "\n".join(
+            w.tail() for w in workers.values()
+        )
+        time.sleep(0.2)
+    say(
+        f"case #{instance_id} completed {time.monotonic() - t0:.2f} s after step 4 "
+        "(deployment and report by a worker)"
+    )
+    return instance_id
 
 
 @pytest.mark.slow
@@ -147,71 +218,49 @@ def test_a_case_crosses_two_web_machines_and_two_workers(postgres_app, database_
                         f"{checks['storage']['ms']} ms"
                     )
             web1, web2 = Api(ports["web-1"], tokens), Api(ports["web-2"], tokens)
+            worker_ids = _both_polling(app, workers, say)
 
-            # Step 1 with an attachment, through web 1.
-            picture = base64.b64encode(PNG).decode()
-            data = {**STEP1, "lampiran": f"data:image/png;name=layar.png;base64,{picture}"}
-            t0 = time.monotonic()
-            status, started, _ = web1.call("unit1", "POST", START_PATH, {"data": data})
-            assert status == 201, started
-            instance_id = started["id"]
-            say(
-                f"web-1: unit1 started case #{instance_id} with layar.png ({len(PNG)} bytes) "
-                f"in {(time.monotonic() - t0) * 1000:.0f} ms"
-            )
-            # Steps 2 and 3 through web 2, step 4 through web 1.
-            for api, name, user, step, values in (
-                (web2, "web-2", "ketua1", "Task_2_analisa", STEP2),
-                (web2, "web-2", "tim1", "Task_3_troubleshooting", STEP3),
-                (web1, "web-1", "tim1", "Task_4_uji_implementasi", STEP4_PASS),
-            ):
-                t0 = time.monotonic()
-                api.complete(user, _open_task(api, instance_id, step), values)
-                say(f"{name}: {user} completed {step} in {(time.monotonic() - t0) * 1000:.0f} ms")
+            # Case 1's calls can only go to worker-1, case 2's only to worker-2: the other
+            # worker is frozen (alive, its sweep held) until the case has completed.
+            instances: dict[str, int] = {}
+            for runs, frozen in (("worker-1", "worker-2"), ("worker-2", "worker-1")):
+                os.killpg(workers[frozen].pid, signal.SIGSTOP)
+                try:
+                    instance_id = _run_case(web1, web2, workers, say)
+                finally:
+                    os.killpg(workers[frozen].pid, signal.SIGCONT)
+                instances[runs] = instance_id
+                say(f"case #{instance_id} completed while {frozen} was frozen")
 
-            # Whichever worker takes them deploys and writes the report.
-            t0 = time.monotonic()
-            deadline = t0 + FINISH_TIMEOUT
-            while True:
-                status, payload, _ = web2.call("unit1", "GET", f"/api/v1/instances/{instance_id}")
-                assert status == 200, payload
-                if payload["status"] == "completed":
-                    break
-                assert not payload["incidents"], payload["incidents"]
-                assert time.monotonic() < deadline, f"not completed: {payload}\n" + "\n".join(
-                    w.tail() for w in workers.values()
-                )
-                time.sleep(0.2)
-            say(
-                f"case #{instance_id} completed {time.monotonic() - t0:.2f} s after step 4 "
-                "(deployment and report by the workers)"
-            )
-            pids = {str(w.pid): name for name, w in workers.items()}
             with app.app_context():
-                calls = db.session.scalars(
-                    select(ServiceCall)
-                    .where(ServiceCall.instance_id == instance_id)
-                    .order_by(ServiceCall.id)
-                ).all()
+                calls = {
+                    runs: db.session.scalars(
+                        select(ServiceCall)
+                        .where(ServiceCall.instance_id == instance_id)
+                        .order_by(ServiceCall.id)
+                    ).all()
+                    for runs, instance_id in instances.items()
+                }
                 files = {
                     a.field: a
                     for a in db.session.scalars(
-                        select(Attachment).where(Attachment.instance_id == instance_id)
+                        select(Attachment).where(Attachment.instance_id == instances["worker-1"])
                     )
                 }
                 db.session.remove()
-            for call in calls:
-                took = (call.finished_at - call.started_at).total_seconds()
-                say(
-                    f"{pids.get(call.worker.rsplit(':', 1)[1], call.worker)} ran "
-                    f"{call.operator} ({call.status}, {took:.2f} s)"
-                )
-            report_by = [
-                pids.get(c.worker.rsplit(":", 1)[1])
-                for c in calls
-                if c.operator != "deploy_to_colocation"
-            ]
-            assert report_by and report_by[0] in workers, [c.worker for c in calls]
+            for runs, rows in calls.items():
+                for call in rows:
+                    took = (call.finished_at - call.started_at).total_seconds()
+                    say(
+                        f"case #{call.instance_id}: {call.worker} ran {call.operator} "
+                        f"({call.status}, attempt {call.attempt}, {took:.2f} s)"
+                    )
+                # One row per service task of the SOP, each run once, by the worker expected.
+                assert sorted(c.operator for c in rows) == sorted(SERVICE_TASKS), rows
+                assert {(c.status, c.attempt, c.worker) for c in rows} == {
+                    (ServiceCallStatus.SUCCEEDED, 1, worker_ids[runs])
+                }, [(c.operator, c.status, c.attempt, c.worker) for c in rows]
+            instance_id = instances["worker-1"]
 
             # The attachment from both web processes: logged in on each, the same bytes.
             attachment = files["lampiran"]
@@ -232,6 +281,14 @@ def test_a_case_crosses_two_web_machines_and_two_workers(postgres_app, database_
             # The report from both web processes, with a token: the same bytes, from the bucket.
             reports = {}
             for name, api in (("web-1", web1), ("web-2", web2)):
+                second = requests.get(
+                    f"http://127.0.0.1:{api.port}/api/v1/instances/"
+                    f"{instances['worker-2']}/report.pdf",
+                    headers={"Authorization": f"Bearer {tokens['unit1']}"},
+                    timeout=30,
+                )
+                assert second.status_code == 200, second.text[:300]
+                assert second.content.startswith(b"%PDF")
                 t0 = time.monotonic()
                 got = requests.get(
                     f"http://127.0.0.1:{api.port}/api/v1/instances/{instance_id}/report.pdf",
@@ -264,6 +321,9 @@ def test_a_case_crosses_two_web_machines_and_two_workers(postgres_app, database_
                 assert on_disk == [], f"{name} kept files of its own: {on_disk}"
             say("machine-1 and machine-2 file folders: empty (everything is in the bucket)")
         finally:
+            for worker in workers.values():  # a frozen worker cannot hear SIGTERM
+                if worker.alive():
+                    os.killpg(worker.pid, signal.SIGCONT)
             children = (*webs.values(), *workers.values())
             for child in children:  # all asked at once, then each waited for
                 if child.alive():
