@@ -161,3 +161,93 @@ def test_a_role_the_map_names_but_sopflow_lacks_is_not_created(app):
 def test_a_bad_email_from_the_provider_is_dropped_not_stored(app):
     with app.app_context():
         assert _provision(email="not an address").email == ""
+
+
+# --- what does not fit, and what is not vouched for ---------------------------------------------
+
+
+def _refusals(reason: str) -> list[dict]:
+    return [
+        event.detail
+        for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.identity_refused")
+        )
+        if event.detail["reason"] == reason
+    ]
+
+
+def test_an_external_id_of_255_characters_fits(app):
+    sub = "s" * (255 - len(ISSUER) - 1)
+    with app.app_context():
+        assert len(_provision(sub=sub).external_id) == 255
+
+
+def test_an_external_id_too_long_for_its_column_is_refused_audited_and_creates_nothing(app):
+    # Cut to 255, two ids sharing their first 255 characters would become one account.
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(User))
+        with pytest.raises(IdentityRefused) as refused:
+            _provision(sub="s" * 300)
+        assert refused.value.reason == "external_id"
+        assert refused.value.message.count(".") == 1 and "terlalu panjang" in refused.value.message
+        assert db.session.scalar(select(func.count()).select_from(User)) == before
+        assert _user("budi.sso") is None
+        [detail] = _refusals("external_id")
+        assert detail["length"] == len(ISSUER) + 1 + 300 and detail["source"] == "oidc"
+
+
+def test_a_username_too_long_is_refused_not_cut_into_another_persons_account(app):
+    with app.app_context():
+        first = _provision(sub="s-1", username="a" * 64)
+        with pytest.raises(IdentityRefused) as refused:
+            _provision(sub="s-2", username="a" * 64 + "b")
+        assert refused.value.reason == "username"
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.id == first.id))
+        assert _user("a" * 64).external_id == f"{ISSUER}|s-1"
+        [detail] = _refusals("username")
+        assert detail["username"] == "a" * 64 + "b"  # as the provider gave it
+
+
+def test_a_very_long_name_is_shortened_and_a_very_long_email_is_not_kept(app):
+    with app.app_context():
+        user = _provision(full_name="Budi " + "x" * 500, email="b" * 250 + "@kantor.go.id")
+        assert user.full_name == ("Budi " + "x" * 500)[:200]
+        assert user.email == ""
+        # A later too-long address does not wipe the one already known.
+        _provision(email="budi@kantor.go.id")
+        assert _provision(email="b" * 250 + "@kantor.go.id").email == "budi@kantor.go.id"
+
+
+def test_an_unvouched_username_neither_creates_nor_links_an_account(app):
+    with app.app_context():
+        db.session.add(
+            User(username="budi", full_name="Budi", auth_source="oidc", password_hash="!x")
+        )
+        db.session.commit()
+        for sub in ("s-1", "s-2"):  # made ahead for "budi", and nobody's yet
+            with pytest.raises(IdentityRefused) as refused:
+                _provision(sub=sub, username="budi", username_trusted=False)
+            assert refused.value.reason == "email_unverified"
+        assert _user("budi").external_id is None
+        assert db.session.scalar(select(func.count()).select_from(User)) == 7
+        assert len(_refusals("email_unverified")) == 2
+
+
+def test_an_account_already_linked_logs_in_whatever_its_username_claim_says(app):
+    with app.app_context():
+        first = _provision(username="budi")
+        again = _provision(username="budi", username_trusted=False, full_name="Budi S.")
+        assert (again.id, again.full_name) == (first.id, "Budi S.")
+
+
+def test_refusing_a_deactivated_account_is_audited_on_its_trail(app):
+    with app.app_context():
+        user = _provision()
+        user.active = False
+        db.session.commit()
+        with pytest.raises(IdentityRefused):
+            _provision()
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "auth.identity_refused")
+        )
+        assert (event.user_id, event.detail["reason"]) == (user.id, "deactivated")

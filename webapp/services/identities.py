@@ -26,6 +26,14 @@ Rules, decided once for both sources:
   like a broken log-in.
 - An account deactivated in sopflow is refused (:class:`IdentityRefused`), whatever the provider
   says.
+- What does not fit a column is refused, never cut to fit: an external id over 255 characters
+  or a username over 64 (cut, two people's ids or names could become one account). A name over
+  200 characters is shortened (it identifies no one); an e-mail address that is too long or not
+  an address is not kept (the same limits as an administrator's form, ``services/users.py``).
+- A username the caller does not vouch for (``username_trusted=False``: taken from an e-mail
+  address the provider has not verified) neither creates an account nor links one by name.
+- Every refusal is audited (``auth.identity_refused`` with its ``reason``, or
+  ``auth.identity_conflict``) and leaves nothing else behind.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable
+from typing import NoReturn
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -43,31 +52,37 @@ from ..extensions import db
 from ..models import Role, User
 from . import audit
 from .errors import ServiceError
+from .users import EMAIL_MAX, EMAIL_RE, FULL_NAME_MAX
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("oidc", "ldap")
+# The columns' sizes (models/user.py): a longer value is refused, never cut into someone else's.
 USERNAME_MAX = 64
-FULL_NAME_MAX = 200
-EMAIL_MAX = 254
 EXTERNAL_ID_MAX = 255
 # Usernames from a provider: lower case; letters, digits and . _ - @ + (an e-mail address as
 # Azure AD's preferred_username is allowed).
 USERNAME_RE = re.compile(r"[a-z0-9._@+-]{1,64}")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 class IdentityRefused(ServiceError):
     """The provider vouched for this person, but sopflow will not let them in; ``message`` says
-    why in words for them (no internals)."""
+    why in words for them (no internals), ``reason`` is a short code for the audit trail."""
 
     status = 403
+
+    def __init__(self, message: str, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class IdentityConflict(IdentityRefused):
     """Another sopflow account (a local one, or another source's) already has this username."""
 
     status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "conflict")
 
 
 def parse_role_map(text: str) -> dict[str, list[str]]:
@@ -116,12 +131,14 @@ def normalize_username(raw: str) -> str:
             _(
                 "Penyedia identitas tidak memberikan nama pengguna yang dapat dipakai (huruf, "
                 "angka dan . _ - @ +, paling banyak 64 karakter). Hubungi administrator."
-            )
+            ),
+            "username",
         )
     return username
 
 
 def _clean_email(email: str) -> str:
+    """The address, or "" when it is not one sopflow would accept from an administrator."""
     email = (email or "").strip()
     return email if len(email) <= EMAIL_MAX and EMAIL_RE.fullmatch(email) else ""
 
@@ -135,25 +152,50 @@ def provision(
     email: str,
     groups: Iterable[str],
     role_map: dict[str, list[str]],
+    username_trusted: bool = True,
 ) -> User:
     """Find, create or update the account of the person ``source`` vouched for; commit; return it.
 
-    See the module's docstring for the rules. Raises :class:`IdentityConflict` when the username
-    belongs to another account sopflow must not take over, :class:`IdentityRefused` when the
-    account is deactivated here or the provider's username is unusable. Does not open a session:
+    See the module's docstring for the rules. ``username_trusted`` False (a username taken from
+    an e-mail address the provider has not verified): the person may only reach an account
+    already linked to ``external_id``; the username creates or links nothing. Raises
+    :class:`IdentityConflict` when the username belongs to another account sopflow must not take
+    over, :class:`IdentityRefused` when the account is deactivated here or the provider's id or
+    username is unusable (each refusal audited, nothing created). Does not open a session:
     call ``auth_svc.log_in(user)`` next.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown identity source {source!r}")
     if not external_id or len(external_id) > EXTERNAL_ID_MAX:
-        raise ValueError("external_id must be 1-255 characters")
+        # Cut to fit, two long ids sharing their first 255 characters would be one account.
+        _refuse(
+            IdentityRefused(
+                _(
+                    "Penyedia identitas memberikan tanda pengenal akun yang terlalu panjang "
+                    "untuk sopflow; hubungi administrator."
+                ),
+                "external_id",
+            ),
+            source=source,
+            external_id=external_id[:100],
+            length=len(external_id),
+        )
     groups = list(groups)
+    args = (source, external_id, username, full_name, email, groups, role_map, username_trusted)
     try:
-        return _provision(source, external_id, username, full_name, email, groups, role_map)
+        return _provision(*args)
     except IntegrityError:
         # Two first log-ins of the same person at once: the other one created the account.
         db.session.rollback()
-        return _provision(source, external_id, username, full_name, email, groups, role_map)
+        return _provision(*args)
+
+
+def _refuse(refused: IdentityRefused, user: User | None = None, **detail) -> NoReturn:
+    """Audit a refusal (nothing else of the log-in is kept) and raise it."""
+    db.session.rollback()
+    audit.record("auth.identity_refused", user, reason=refused.reason, **detail)
+    db.session.commit()
+    raise refused
 
 
 def _provision(
@@ -164,13 +206,30 @@ def _provision(
     email: str,
     groups: list[str],
     role_map: dict[str, list[str]],
+    username_trusted: bool,
 ) -> User:
     user = db.session.scalar(
         select(User).where(User.auth_source == source, User.external_id == external_id)
     )
     created = False
     if user is None:
-        name = normalize_username(username)
+        if not username_trusted:
+            _refuse(
+                IdentityRefused(
+                    _(
+                        "Alamat surel Anda belum diverifikasi oleh penyedia identitas, jadi "
+                        "tidak dapat dipakai sebagai nama pengguna; verifikasi dulu alamat itu "
+                        "atau hubungi administrator."
+                    ),
+                    "email_unverified",
+                ),
+                source=source,
+                username=(username or "")[:100],
+            )
+        try:
+            name = normalize_username(username)
+        except IdentityRefused as refused:
+            _refuse(refused, source=source, username=(username or "")[:100])
         user = db.session.scalar(select(User).where(User.username == name))
         if user is not None and (user.auth_source != source or user.external_id is not None):
             audit.record(
@@ -194,9 +253,12 @@ def _provision(
             created = True
         user.external_id = external_id
     if not user.active:
-        db.session.rollback()
-        raise IdentityRefused(
-            _("Akun Anda di sopflow dinonaktifkan. Hubungi administrator."),
+        _refuse(
+            IdentityRefused(
+                _("Akun Anda di sopflow dinonaktifkan. Hubungi administrator."), "deactivated"
+            ),
+            user,
+            source=source,
         )
     user.full_name = (full_name or "").strip()[:FULL_NAME_MAX] or user.full_name or user.username
     user.email = _clean_email(email) or ("" if created else user.email)
