@@ -65,8 +65,9 @@ class Recorder:
     """The gateway's state: what came in, and how it answers (``mode``).
 
     ``mode``: ``ok`` answers like the real service; ``error`` answers HTTP 500; ``refuse``
-    answers 200 with a body saying no (``status: false``, ``ok: false``); ``hang`` keeps the
-    request waiting until ``release`` is set (the sender's timeout ends it).
+    answers 200 with a body saying no (``status: false``, ``ok: false``); ``echo`` answers HTTP
+    500 quoting the request's path and its token (header or form field) back; ``hang`` keeps
+    the request waiting until ``release`` is set (the sender's timeout ends it).
     """
 
     mode: str = "ok"
@@ -85,9 +86,12 @@ class Recorder:
             return [r for r in self.received if r.path.startswith(prefix)]
 
 
-def _answer(recorder: Recorder, path: str) -> tuple[int, dict]:
+def _answer(recorder: Recorder, path: str, request: Received) -> tuple[int, dict]:
     if recorder.mode == "error":
         return 500, {"error": {"message": "gateway down for maintenance", "code": 500}}
+    if recorder.mode == "echo":  # an error page quoting the request back, as proxies' do
+        quoted = request.headers.get("Authorization") or request.form().get("token", "")
+        return 500, {"error": f"cannot serve POST {path} ({quoted})"}
     telegram = path.startswith("/bot")
     cloud = path.endswith("/messages")
     if recorder.mode == "refuse":
@@ -118,7 +122,7 @@ def _handler(recorder: Recorder):
             if recorder.mode == "hang":
                 recorder.release.wait(30)
                 return  # the client gave up; nothing to answer
-            status, answer = _answer(recorder, self.path)
+            status, answer = _answer(recorder, self.path, entry)
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

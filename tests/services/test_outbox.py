@@ -5,6 +5,7 @@ workers racing, and never at the cost of the in-app notification."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -244,6 +245,53 @@ def test_a_failing_gateway_is_retried_with_back_off_until_it_recovers(chat_app, 
         assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
         assert row.sent_at == T0 + timedelta(minutes=6)
     assert len(gateway.requests()) == 3
+
+
+# Tokens of the shapes the services issue: a Bot API token (bot id, colon, 35 characters) and
+# a Meta access token; neither is any real account's.
+BOT_TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+BEARER = "EAAJZBqZCzTbwBO7vZAxZBhZCVqZAbZCsZBv9XbdmZC0ZBZA1ZB3tZCfZAZBxY2Lk"
+
+
+@pytest.mark.parametrize(
+    ("channel", "provider", "secret"),
+    [
+        ("telegram", "http-form", BOT_TOKEN),  # in the URL's path: /bot<token>/sendMessage
+        ("whatsapp", "whatsapp-cloud", BEARER),  # in the Authorization header
+        ("whatsapp", "http-form", FORM_TOKEN),  # in a form field of the body
+    ],
+)
+def test_a_gateway_error_is_kept_with_tokens_removed(
+    chat_app, gateway, caplog, monkeypatch, channel, provider, secret
+):
+    """The gateway fails and its error page quotes the request back, token and all: the row
+    keeps that answer with the token starred out, and no log line carries the token."""
+    chat_app.config["CHAT"] = chat_settings(
+        gateway.url,
+        provider=provider,
+        cloud_token=BEARER,
+        form_auth_header="",
+        form_token_field="token",
+    )
+    chat_app.config["CHAT"]["telegram"]["token"] = BOT_TOKEN
+    gateway.mode = "echo"
+    # Alembic's logging set-up (the suite migrates first) disables loggers made before it.
+    monkeypatch.setattr(outbox.log, "disabled", False)
+    caplog.set_level(logging.DEBUG, logger="webapp")
+    with chat_app.app_context():
+        _reachable("ketua1", channel)
+        notification_id = _notify()
+        assert outbox.send_due() == 0
+        [row] = _deliveries(notification_id)
+    [request] = gateway.requests()
+    sent = request.path + request.headers.get("Authorization", "") + request.body.decode()
+    assert secret in sent  # the failing request did carry the token
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "HTTP 500" in row.last_error and "cannot serve POST" in row.last_error
+    assert "***" in row.last_error, row.last_error  # the quoted token, starred out
+    assert secret not in row.last_error and secret.split(":")[-1] not in row.last_error
+    assert f"notification {notification_id}: {channel} failed" in caplog.text
+    assert secret not in caplog.text and secret.split(":")[-1] not in caplog.text
 
 
 def test_an_unreachable_gateway_counts_an_attempt_and_keeps_the_notification(chat_app):
