@@ -71,7 +71,8 @@ def _throttled(username: str, addr: str) -> int:
     return max(1, int(remaining // 60) + 1)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the worklist."""
     # Only local paths: never redirect to another site after log-in. Browsers read a backslash
     # as a slash ('/\\evil.example' goes to evil.example), so none is let through.
     if (
@@ -114,20 +115,35 @@ def login():
         except password_login.LoginRefused as refused:
             flash(refused.message, "error")
             return _login_page(form), refused.status
-        session.clear()
-        _carry_session(*auth_svc.log_in(user))
-        login_user(user)
-        if user.auth_source != "local" and not user.roles:
-            # A directory account in no mapped group: in, but with nothing to do yet.
-            flash(
-                _(
-                    "Anda sudah masuk, tetapi akun Anda belum mempunyai peran di sopflow, jadi "
-                    "belum ada tugas untuk Anda. Minta administrator memberi peran."
-                ),
-                "info",
-            )
-        return redirect(_safe_next(request.args.get("next")))
+        return finish_log_in(user, request.args.get("next"))
     return _login_page(form)
+
+
+def finish_log_in(user: User, next_url: str | None, *, id_token: str | None = None):
+    """Open ``user``'s session in this browser and send them to ``next_url`` (a local path only).
+
+    The one end of every log-in (password, directory, single sign-on): the session is recorded
+    and audited on the server, the browser's old session is dropped whole (no fixation), and
+    ``id_token`` (single sign-on) is kept so that log-out can end the provider's session too.
+    """
+    record, secret = auth_svc.log_in(user)
+    # A new session for the new person: nothing of the anonymous one carries over.
+    session.clear()
+    _carry_session(record, secret)
+    if id_token is not None:
+        sso.remember(id_token)
+    login_user(user)
+    if user.auth_source != "local" and not user.roles:
+        # An account from the directory or single sign-on in no mapped group: in, but with
+        # nothing to do yet.
+        flash(
+            _(
+                "Anda sudah masuk, tetapi akun Anda belum mempunyai peran di sopflow, jadi "
+                "belum ada tugas untuk Anda. Minta administrator memberi peran."
+            ),
+            "info",
+        )
+    return redirect(safe_next(next_url))
 
 
 def _login_page(form: LoginForm) -> str:
@@ -159,7 +175,7 @@ def set_language(code: str):
     """Switch the interface language (Indonesian or English)."""
     if code in ("id", "en"):
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 def _carry_session(record: UserSession, secret: str) -> None:

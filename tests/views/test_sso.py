@@ -71,6 +71,20 @@ def _flashes(text: str) -> str:
     return html.unescape(" ".join(found))
 
 
+def _audit(app, action: str) -> list[dict]:
+    with app.app_context():
+        return [
+            event.detail
+            for event in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        ]
+
+
+def _sso_failures(app) -> list[str]:
+    return [detail["reason"] for detail in _audit(app, "auth.sso_failed")]
+
+
 def _signed_in(browser: Browser) -> bool:
     return browser.go("GET", "/").path != "/login"
 
@@ -189,6 +203,29 @@ def test_the_page_asked_for_before_log_in_opens_after_it(sso_app):
     assert page.path == "/notifications"
 
 
+def test_a_session_planted_before_log_in_does_not_carry_over(sso_app):
+    # Session fixation: whatever the anonymous cookie held (a planted server-side session id
+    # included) is dropped, and the log-in gets a session of its own.
+    browser = _browser(sso_app)
+    with browser.client.session_transaction() as planted:
+        planted["sid"] = "ditanam-penyerang"
+        planted["planted"] = True
+    assert browser.sso_log_in("budi").path == "/"
+    with browser.client.session_transaction() as after:
+        assert "planted" not in after and after["sid"] != "ditanam-penyerang"
+        assert after["oidc"] is True and after["oidc_id_token"].count(".") == 2
+    [login] = _audit(sso_app, "auth.login")
+    assert login["session_id"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_a_next_address_off_this_site_is_not_followed_after_sso(sso_app, target):
+    browser = _browser(sso_app)
+    at_provider = browser.go("GET", "/login/oidc?" + urlencode({"next": target}))
+    page = browser.sign_in_at_provider(at_provider, "budi", "sandi-budi")
+    assert page.url == f"{SOPFLOW}/"
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 
@@ -235,12 +272,9 @@ def test_a_local_account_with_the_same_username_is_refused_not_taken_over(sso_ap
     ketua = _user(sso_app, "ketua1")
     assert (ketua.auth_source, ketua.external_id) == ("local", None)
     assert ketua.role_names == {"Ketua Tim"}  # not the provider's admin group
-    with sso_app.app_context():
-        assert db.session.scalar(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(AuditEvent.action == "auth.sso_failed")
-        )
+    assert _sso_failures(sso_app) == ["conflict"]
+    [conflict] = _audit(sso_app, "auth.identity_conflict")
+    assert conflict == {"username": "ketua1", "source": "oidc", "existing_source": "local"}
 
 
 def test_an_account_deactivated_in_sopflow_stays_out_whatever_the_provider_says(sso_app):
@@ -374,3 +408,36 @@ def test_a_provider_that_names_another_issuer_is_not_trusted(
     page = _browser(app).press_sso_button()
     assert page.path == "/login"
     assert "Pengaturan SSO tidak cocok" in _flashes(page.text)
+
+
+# --- what the provider says that sopflow cannot take --------------------------------------------
+
+
+def test_a_subject_too_long_for_sopflow_is_a_plain_refusal_not_an_error_page(sso_app, provider):
+    provider.set_account("sari", sub="8a1b2c3d-" + "x" * 300)
+    browser = _browser(sso_app)
+    page = browser.sso_log_in("sari")
+    assert page.status == 200 and page.path == "/login"
+    message = _flashes(page.text)
+    assert "terlalu panjang" in message and message.count(".") == 1
+    assert not _signed_in(browser)
+    assert _user(sso_app, "sari") is None
+    assert _sso_failures(sso_app) == ["external_id"]
+    [refusal] = _audit(sso_app, "auth.identity_refused")
+    assert refusal["reason"] == "external_id" and refusal["length"] > 255
+
+
+def test_the_refusal_reads_in_english_for_an_english_reader(sso_app, provider):
+    provider.set_account("sari", sub="8a1b2c3d-" + "x" * 300)
+    browser = _browser(sso_app)
+    browser.go("POST", "/lang/en")
+    page = browser.sso_log_in("sari")
+    assert "The identity provider gave an account identifier too long" in _flashes(page.text)
+
+
+def test_a_very_long_name_and_email_from_the_provider_do_not_break_the_log_in(sso_app, provider):
+    provider.set_account("sari", name="Sari " + "W" * 400, email="s" * 260 + "@kantor.test")
+    page = _browser(sso_app).sso_log_in("sari")
+    assert page.path == "/", _flashes(page.text)
+    sari = _user(sso_app, "sari")
+    assert sari.full_name == ("Sari " + "W" * 400)[:200] and sari.email == ""

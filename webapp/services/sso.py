@@ -4,8 +4,8 @@ The authorization code flow with PKCE (S256): :func:`begin` sends the browser to
 with a fresh ``state``, ``nonce`` and code challenge (kept in the signed session cookie);
 :func:`finish` checks the ``state`` that comes back, trades the code for tokens, verifies the ID
 token's signature against the provider's published keys (JWKS), its issuer, audience, expiry and
-``nonce``, and returns the person's claims; :func:`log_in` turns them into a sopflow account
-(``identities.provision``) and opens the session like the password log-in.
+``nonce``, and returns the person's claims; :func:`provision` turns them into a sopflow account
+(``identities.provision``), and the view opens the session as the password log-in does.
 
 Everything the provider is asked goes through the discovery document
 ``<issuer>/.well-known/openid-configuration``, read on first use and kept (the keys are read
@@ -29,7 +29,6 @@ from joserfc.errors import JoseError
 from ..extensions import db
 from ..models import User
 from . import audit, identities
-from . import auth as auth_svc
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +213,11 @@ def _groups(claims: dict[str, Any]) -> list[str]:
     return []
 
 
-def log_in(claims: dict[str, Any], id_token: str) -> tuple[User, Any, str]:
-    """Create or update the person's account and open their session.
+def provision(claims: dict[str, Any]) -> User:
+    """Create or update the account of the person the ``claims`` describe; return it.
 
-    Returns (user, session record, session secret) for the view to put in the cookie. Raises
-    ``identities.IdentityRefused`` (or its ``IdentityConflict``) when sopflow refuses them.
+    Raises ``identities.IdentityRefused`` (or its ``IdentityConflict``) when sopflow refuses
+    them. The session is opened by the caller (``webapp/auth.py``'s ``finish_log_in``).
     """
     settings = current_app.config["OIDC"]
     username = _claim(claims, settings["username_claim"])
@@ -227,7 +226,7 @@ def log_in(claims: dict[str, Any], id_token: str) -> tuple[User, Any, str]:
     )
     # An address the provider says it has not verified is not used for notifications.
     email = claims.get("email") if claims.get("email_verified", True) is not False else ""
-    user = identities.provision(
+    return identities.provision(
         "oidc",
         f"{settings['issuer']}|{claims['sub']}",
         username=username if isinstance(username, str) else "",
@@ -236,8 +235,6 @@ def log_in(claims: dict[str, Any], id_token: str) -> tuple[User, Any, str]:
         groups=_groups(claims),
         role_map=settings["role_map"],
     )
-    record, secret = auth_svc.log_in(user)
-    return user, record, secret
 
 
 def remember(id_token: str) -> None:

@@ -12,10 +12,9 @@ also ends the provider's session when the provider offers that.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
-from ..auth import _carry_session, _safe_next
+from ..auth import finish_log_in, safe_next
 from ..services import identities, sso
 
 bp = Blueprint("oidc", __name__)
@@ -30,7 +29,7 @@ def start():
         abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("tasks.worklist"))
-    session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    session[NEXT_KEY] = safe_next(request.args.get("next"))
     try:
         return sso.begin()
     except sso.SsoFailed as failed:
@@ -50,30 +49,15 @@ def callback():
         sso.record_failure(failed.reason)
         flash(failed.message, "error")
         return redirect(url_for("auth.login"))
-    target = session.get(NEXT_KEY) or url_for("tasks.worklist")
+    target = session.get(NEXT_KEY)
     try:
-        user, record, secret = sso.log_in(claims, id_token)
+        user = sso.provision(claims)
     except identities.IdentityRefused as refused:
-        sso.record_failure(
-            "conflict" if isinstance(refused, identities.IdentityConflict) else "refused"
-        )
+        sso.record_failure(refused.reason)
         session.pop(NEXT_KEY, None)
         flash(refused.message, "error")
         return redirect(url_for("auth.login"))
-    # A new session for the new person: nothing of the anonymous one carries over.
-    session.clear()
-    _carry_session(record, secret)
-    sso.remember(id_token)
-    login_user(user)
-    if not user.roles:
-        flash(
-            _(
-                "Anda sudah masuk, tetapi akun Anda belum mempunyai peran di sopflow, jadi "
-                "belum ada tugas untuk Anda. Minta administrator memberi peran."
-            ),
-            "info",
-        )
-    return redirect(_safe_next(target))
+    return finish_log_in(user, target, id_token=id_token)
 
 
 def init_app(app: Flask) -> None:
