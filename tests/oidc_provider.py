@@ -97,6 +97,12 @@ class Provider:
         self.config["accounts"][login]["claims"].update(claims)
         self._write()
 
+    def drop_claims(self, login: str, *names: str) -> None:
+        """Have the provider say nothing of ``names`` about ``login`` from the next log-in on."""
+        for name in names:
+            self.config["accounts"][login]["claims"].pop(name, None)
+        self._write()
+
     def reset_accounts(self) -> None:
         self.config["accounts"] = copy.deepcopy(ACCOUNTS)
         self._write()

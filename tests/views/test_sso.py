@@ -441,3 +441,52 @@ def test_a_very_long_name_and_email_from_the_provider_do_not_break_the_log_in(ss
     assert page.path == "/", _flashes(page.text)
     sari = _user(sso_app, "sari")
     assert sari.full_name == ("Sari " + "W" * 400)[:200] and sari.email == ""
+
+
+@pytest.fixture
+def email_usernames(sso_app):
+    """Usernames from the e-mail claim, as with Google Workspace."""
+    sso_app.config["OIDC"] = {**sso_app.config["OIDC"], "username_claim": "email"}
+    return sso_app
+
+
+def test_a_verified_email_becomes_the_username(email_usernames):
+    assert _browser(email_usernames).sso_log_in("sari").path == "/"
+    assert _user(email_usernames, "sari@kantor.test").auth_source == "oidc"
+
+
+@pytest.mark.parametrize("verified", [False, "false", None])
+def test_an_unverified_email_is_never_a_username(email_usernames, provider, verified):
+    # A person may type any address at many providers; unverified, it could be someone else's.
+    if verified is None:
+        provider.drop_claims("sari", "email_verified")  # the provider does not say
+    else:
+        provider.set_account("sari", email_verified=verified)
+    browser = _browser(email_usernames)
+    page = browser.sso_log_in("sari")
+    assert page.path == "/login" and not _signed_in(browser)
+    assert "belum diverifikasi" in _flashes(page.text)
+    assert _user(email_usernames, "sari@kantor.test") is None
+    assert _sso_failures(email_usernames) == ["email_unverified"]
+
+
+def test_an_unverified_email_does_not_link_an_account_made_ahead_for_it(email_usernames, provider):
+    with email_usernames.app_context():
+        db.session.add(
+            User(username="budi@kantor.test", auth_source="oidc", password_hash="!x", full_name="B")
+        )
+        db.session.commit()
+    # sari's provider account claims budi's address, unverified.
+    provider.set_account("sari", email="budi@kantor.test", email_verified=False)
+    page = _browser(email_usernames).sso_log_in("sari")
+    assert page.path == "/login" and "belum diverifikasi" in _flashes(page.text)
+    assert _user(email_usernames, "budi@kantor.test").external_id is None
+
+
+def test_a_linked_person_whose_email_became_unverified_still_logs_in(email_usernames, provider):
+    # Matched by issuer and subject, not by the address: as Keycloak's linked identities.
+    assert _browser(email_usernames).sso_log_in("sari").path == "/"
+    provider.set_account("sari", email="sari.baru@kantor.test", email_verified=False)
+    assert _browser(email_usernames).sso_log_in("sari").path == "/"
+    sari = _user(email_usernames, "sari@kantor.test")
+    assert sari.email == "sari@kantor.test"  # the unverified new address is not taken

@@ -213,6 +213,12 @@ def _groups(claims: dict[str, Any]) -> list[str]:
     return []
 
 
+def email_verified(claims: dict[str, Any]) -> bool:
+    """Whether the provider says it verified the ``email`` claim (Cognito sends "true")."""
+    flag = claims.get("email_verified")
+    return flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
+
+
 def provision(claims: dict[str, Any]) -> User:
     """Create or update the account of the person the ``claims`` describe; return it.
 
@@ -224,8 +230,9 @@ def provision(claims: dict[str, Any]) -> User:
     full_name = claims.get("name") or " ".join(
         str(claims.get(k, "")) for k in ("given_name", "family_name") if claims.get(k)
     )
-    # An address the provider says it has not verified is not used for notifications.
-    email = claims.get("email") if claims.get("email_verified", True) is not False else ""
+    # An address the provider says it has not verified is not used for notifications (one
+    # that says nothing, as Azure AD, is the tenant's own and kept).
+    email = claims.get("email") if "email_verified" not in claims or email_verified(claims) else ""
     return identities.provision(
         "oidc",
         f"{settings['issuer']}|{claims['sub']}",
@@ -234,6 +241,11 @@ def provision(claims: dict[str, Any]) -> User:
         email=email if isinstance(email, str) else "",
         groups=_groups(claims),
         role_map=settings["role_map"],
+        # As Keycloak's brokering does without "Trust Email": an address the provider has not
+        # verified (or does not say it has) is anyone's to type, so as a username it neither
+        # creates nor links an account; a person already linked by issuer and subject still
+        # logs in.
+        username_trusted=settings["username_claim"] != "email" or email_verified(claims),
     )
 
 
