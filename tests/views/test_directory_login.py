@@ -4,13 +4,22 @@ the SOPFLOW_LOCAL_LOGIN switch for sopflow's own passwords (issue 16, point 2)."
 from __future__ import annotations
 
 import pytest
+from ldap3 import Connection
 from sqlalchemy import func, select
 
 from tests.conftest import deadline
-from tests.slapd import GROUPS, PASSWORDS, PEOPLE, closed_port, running_slapd
+from tests.slapd import (
+    GROUPS,
+    PASSWORDS,
+    PEOPLE,
+    SERVICE_DN,
+    SERVICE_PW,
+    closed_port,
+    running_slapd,
+)
 from webapp.config import ConfigError, build_config
 from webapp.extensions import db
-from webapp.models import LoginAttempt, Role, User
+from webapp.models import AuditEvent, LoginAttempt, Role, User
 
 WRONG = "Nama pengguna atau kata sandi salah."
 
@@ -139,14 +148,46 @@ def test_a_group_change_in_the_directory_updates_roles_at_the_next_log_in(ldap_a
         )
 
 
-@pytest.mark.parametrize("username", ["*)(uid=*", "bud*", "*", "budi)(|(uid=*"])
-def test_ldap_injection_in_the_username_is_refused(ldap_app, username):
-    # Unescaped, "bud*" and "*" would find budi's entry and his password would then sign in.
-    response = _login(ldap_app, username, PASSWORDS["budi"])
-    assert response.status_code == 401
-    assert WRONG in _body(response)
+def _entries_unescaped(slapd, user_filter: str, typed: str) -> list[str]:
+    """The entries the filter would find with ``typed`` put in as is (never done by sopflow)."""
+    conn = Connection(slapd.url, user=SERVICE_DN, password=SERVICE_PW, auto_bind=True)
+    try:
+        conn.search(PEOPLE, user_filter.format(username=typed), attributes=["uid"])
+        return [entry.entry_dn for entry in conn.entries]
+    finally:
+        conn.unbind()
+
+
+ONLY_SARI = "(&(uid={username})(mail=sari@kantor.test))"
+
+
+@pytest.mark.parametrize(
+    "typed, owner, user_filter",
+    [
+        ("*", "sari", ONLY_SARI),  # a wildcard that finds exactly one person
+        ("s*", "sari", "(uid={username})"),
+        ("*ari", "sari", "(uid={username})"),
+        ("bud*", "budi", "(uid={username})"),
+        ("*)(uid=*", "sari", ONLY_SARI),
+        ("budi)(|(uid=*", "budi", "(uid={username})"),
+    ],
+)
+def test_ldap_injection_in_the_username_finds_nobody(ldap_app, slapd, typed, owner, user_filter):
+    ldap_app.config["LDAP"] = slapd.settings(user_filter=user_filter)
+    if "(" not in typed:
+        # Put in as is, the typed name would find exactly the owner's entry, whose password
+        # then signs in: the refusal below is the escaping's doing.
+        assert _entries_unescaped(slapd, user_filter, typed) == [f"uid={owner},{PEOPLE}"]
+    for person, password in PASSWORDS.items():
+        response = _login(ldap_app, typed, password)
+        assert response.status_code == 401, person
+        assert WRONG in _body(response)
     with ldap_app.app_context():
         assert db.session.scalar(select(User).where(User.auth_source == "ldap")) is None
+        failed = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.login_failed")
+        ).all()
+        assert [e.detail["username"] for e in failed] == [typed.lower()] * len(PASSWORDS)
 
 
 def test_directory_down_gives_a_clear_message_and_the_local_admin_still_logs_in(ldap_app, slapd):
@@ -272,3 +313,31 @@ def test_settings_refuse_bad_directory_combinations(monkeypatch, tmp_path):
     assert config["LOCAL_LOGIN"] == "admins"
     assert config["LDAP"]["urls"] == ["ldaps://dc1.kantor.test", "ldaps://dc2.kantor.test"]
     assert config["LDAP"]["role_map"] == {"sopflow-tim": ["Tim"], "sopflow-ketua": ["Ketua Tim"]}
+
+
+def test_a_directory_name_sopflow_cannot_use_is_refused_plainly_and_audited(ldap_app, slapd):
+    # Found by its cn, "Budi Santoso" is the directory's person, but not a sopflow username.
+    ldap_app.config["LDAP"] = slapd.settings(user_filter="(cn={username})")
+    response = _login(ldap_app, "Budi Santoso", PASSWORDS["budi"])
+    assert response.status_code == 403
+    assert "nama pengguna yang dapat dipakai" in _body(response)
+    with ldap_app.app_context():
+        assert db.session.scalar(select(User).where(User.auth_source == "ldap")) is None
+        [event] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.identity_refused")
+        ).all()
+        assert event.detail == {"reason": "username", "source": "ldap", "username": "Budi Santoso"}
+
+
+def test_a_session_planted_before_a_directory_log_in_does_not_carry_over(ldap_app):
+    client = ldap_app.test_client()
+    with client.session_transaction() as planted:
+        planted["sid"] = "ditanam-penyerang"
+        planted["planted"] = True
+    response = client.post(
+        "/login?next=//evil.example/", data={"username": "budi", "password": PASSWORDS["budi"]}
+    )
+    assert response.headers["Location"] == "/"
+    with client.session_transaction() as after:
+        assert "planted" not in after and after["sid"] != "ditanam-penyerang"
+        assert "oidc" not in after
