@@ -70,26 +70,53 @@
 
   // After a refused submission, focus goes to the first field in error.
   function focusFirstError(form) {
-    var first = form.querySelector(".field.has-error, p.error[role=alert]");
+    var first = form.querySelector(".field.has-error, p.error[role=alert]:not([hidden])");
     if (!first) return;
     var target = first.matches(".field") ? focusable(first) : first;
     if (target === first) first.setAttribute("tabindex", "-1");
     target.focus();
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("form.taskform").forEach(function (form) {
-      var long = form.querySelectorAll("[data-maxlength]");
-      long.forEach(function (el) {
-        checkLength(el);
-        el.addEventListener("input", function () { checkLength(el); });
-      });
-      form.addEventListener("submit", function (ev) {
-        var tooLong = Array.prototype.filter.call(long, function (el) { return !checkLength(el); });
-        if (tooLong.length) { ev.preventDefault(); ev.stopImmediatePropagation(); tooLong[0].focus(); }
-      });
-      focusFirstError(form);
+  // A browser's own maxlength cuts pasted text without a word and stops typing silently: every
+  // form's limits are checked here instead, with the field's note saying how long it is.
+  var lengthNotes = 0;
+  function guardLengths(form) {
+    var template = document.body.dataset.lengthTemplate;
+    form.querySelectorAll("input[maxlength], textarea[maxlength]").forEach(function (el) {
+      el.dataset.maxlength = el.getAttribute("maxlength");
+      el.removeAttribute("maxlength");
+      if (!template) return;
+      if (!el.id) el.id = "sopflow-field-" + (++lengthNotes);
+      if (document.getElementById(el.id + "_length")) return;
+      var note = document.createElement("p");
+      note.className = "length-note";
+      note.id = el.id + "_length";
+      note.hidden = true;
+      note.setAttribute("aria-live", "polite");
+      note.dataset.template = template;
+      var box = el.closest(".field, label, td");
+      if (box && box.tagName !== "LABEL") box.appendChild(note);
+      else (box || el).insertAdjacentElement("afterend", note);
     });
+    var long = form.querySelectorAll("[data-maxlength]");
+    if (!long.length) return;
+    long.forEach(function (el) {
+      checkLength(el);
+      el.addEventListener("input", function () { checkLength(el); });
+    });
+    form.addEventListener("submit", function (ev) {
+      var tooLong = Array.prototype.filter.call(long, function (el) { return !checkLength(el); });
+      if (tooLong.length) { ev.preventDefault(); ev.stopImmediatePropagation(); tooLong[0].focus(); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form").forEach(guardLengths);
+    // After a refused submission the first field in error has the focus, on every form.
+    var refused = Array.prototype.find.call(document.querySelectorAll("main form"), function (form) {
+      return form.querySelector(".field.has-error, p.error[role=alert]:not([hidden])");
+    });
+    if (refused) focusFirstError(refused);
     // A finished task or a submitted request clears its draft.
     var params = new URLSearchParams(location.search);
     if (params.get("done")) { try { localStorage.removeItem(PREFIX + "task:" + params.get("done")); } catch (e) {} }

@@ -44,11 +44,20 @@ MAX_TEXT_CHARS = 1_000_000
 ONE_LINE = ("sopNomor", "sopTanggalPembuatan", "sopTanggalRevisi", "sopTanggalBerlaku")
 
 
-def _upload_page(text: str = "", problem: str = "", status: int = 200):
+def _upload_page(
+    text: str = "", problem: str = "", status: int = 200, refused_file: str | None = None
+):
+    """The upload form; ``refused_file`` (a name, or "" when unknown) marks the file refused.
+
+    A browser cannot be handed a file back, and the same file would be refused again: the
+    file's field says it was refused and that a corrected one must be chosen; a problem with
+    no file is the pasted text's.
+    """
     return render_template(
         "processes/import.html",
         text=text,
         problem=problem,
+        refused_file=refused_file,
         accept=ACCEPT,
         max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
     ), status
@@ -94,7 +103,7 @@ def too_large(exc: RequestEntityTooLarge):
     if not any(current_user.has_role(r) for r in OWNERS):
         return http_error(exc)
     # The body was refused before it was read: what was pasted is in the browser only.
-    return _upload_page("", _too_large(), 413)
+    return _upload_page("", _too_large(), 413, refused_file="")
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -111,14 +120,16 @@ def upload():
     if document is None:
         return _upload_page(text, _("Pilih berkas dokumen SOP atau tempel tabelnya."), 422)
     filename, data = document
+    upload = request.files.get("file")
+    chosen = filename if upload is not None and upload.filename else None
     if len(data) > current_app.config["MAX_UPLOAD_BYTES"]:
-        return _upload_page(text, _too_large(), 413)
+        return _upload_page(text, _too_large(), 413, chosen)
     try:
         proposal = svc.propose(filename, data)
     except Invalid as exc:  # the readers made a table the contract refuses: say so, keep the text
-        return _upload_page(text, f"{exc.message} {_reasons(exc)}", 422)
+        return _upload_page(text, f"{exc.message} {_reasons(exc)}", 422, chosen)
     except svc.DocumentRefused as exc:
-        return _upload_page(text, _refusal(exc), 422)
+        return _upload_page(text, _refusal(exc), 422, chosen)
     return _review_page(proposal)
 
 
