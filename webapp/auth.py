@@ -116,6 +116,15 @@ def login():
             flash(refused.message, "error")
             return _login_page(form), refused.status
         return finish_log_in(user, request.args.get("next"))
+    if form.is_submitted():
+        # The page's fields carry no browser checks (novalidate): say what is wrong rather than
+        # show the form again in silence. A name or password longer than any account's is
+        # nobody's: it reads as a wrong one, never cut to fit someone else's.
+        if (form.username.data or "").strip() and form.password.data:
+            flash(_("Nama pengguna atau kata sandi salah."), "error")
+            return _login_page(form), 401
+        flash(_("Isi nama pengguna dan kata sandi."), "error")
+        return _login_page(form), 400
     return _login_page(form)
 
 

@@ -341,3 +341,18 @@ def test_a_session_planted_before_a_directory_log_in_does_not_carry_over(ldap_ap
     with client.session_transaction() as after:
         assert "planted" not in after and after["sid"] != "ditanam-penyerang"
         assert "oidc" not in after
+
+
+@pytest.mark.parametrize("username", ["budi" + " " * 70, "b" * 65, "budi" + "x" * 300])
+def test_a_name_longer_than_any_account_reads_as_a_wrong_one_not_a_silent_page(ldap_app, username):
+    # Not cut to 64 characters: what is left could be someone's name.
+    response = _login(ldap_app, username, PASSWORDS["budi"])
+    assert response.status_code == 401
+    assert WRONG in _body(response)
+    assert _user(ldap_app, "budi") is None
+
+
+def test_an_empty_field_is_said(ldap_app):
+    response = _login(ldap_app, "budi", "")
+    assert response.status_code == 400
+    assert "Isi nama pengguna dan kata sandi." in _body(response)
