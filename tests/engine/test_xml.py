@@ -151,3 +151,30 @@ def test_sop_diagram_is_accepted_as_text():
     root = parse_bpmn_xml(SOP_BPMN.read_text(encoding="utf-8"))
 
     assert root.find(f"{{{BPMN_NS}}}process").get("id") == SOP_ID
+
+
+def test_every_upload_parse_builds_its_parser_in_one_place():
+    """Only webapp/engine/xml.py makes an lxml XMLParser (BPMN files and the parts of XLSX files
+    alike use its safe_parser): a parser made elsewhere starts from lxml's defaults again."""
+    root = Path(__file__).resolve().parents[2]
+    makers = sorted(
+        path.relative_to(root).as_posix()
+        for folder in ("webapp", "service_tasks")
+        for path in (root / folder).rglob("*.py")
+        if "XMLParser(" in path.read_text(encoding="utf-8")
+    )
+    assert makers == ["webapp/engine/xml.py"]
+
+
+def test_the_safe_parser_resolves_no_external_entity(tmp_path):
+    """Even given a document that declares one (parse_bpmn_xml refuses those before parsing;
+    the XLSX reader's guard does too), the parser itself reads no file."""
+    from lxml import etree
+
+    from webapp.engine.xml import safe_parser
+
+    secret = tmp_path / "rahasia.txt"
+    secret.write_text("RAHASIA-KANTOR")
+    document = f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]><r>&x;</r>'.encode()
+    parsed = etree.fromstring(document, parser=safe_parser())
+    assert b"RAHASIA" not in etree.tostring(parsed)

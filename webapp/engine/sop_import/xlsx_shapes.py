@@ -14,6 +14,7 @@ import zipfile
 
 from lxml import etree
 
+from ..xml import safe_parser
 from .cells import DECISION_MARK, SHAPE_MARK, Grid
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -29,10 +30,7 @@ MAX_SHAPES = 5000
 def _xml(archive: zipfile.ZipFile, name: str) -> etree._Element | None:
     if name not in archive.namelist():
         return None
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    return etree.fromstring(archive.read(name), parser=parser)
+    return etree.fromstring(archive.read(name), parser=safe_parser())
 
 
 def _targets(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
