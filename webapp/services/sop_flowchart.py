@@ -87,6 +87,13 @@ def flowchart(steps: list[FlowStep], lanes: int) -> list[list[FlowCell]]:
     return grid
 
 
+def _across(row: list[FlowCell], start: int, end: int, height: str) -> None:
+    """A line right across every lane cell between columns ``start`` and ``end`` (both left
+    out: their own pieces join it) at ``height`` from the top."""
+    for k in range(min(start, end) + 1, max(start, end)):
+        row[k].lines.append((f"left {height}", "100% " + LINE))
+
+
 def _down(grid: list[list[FlowCell]], i: int, here: int, below: int) -> None:
     """The arrow from step ``i`` to the next one: straight down, or across at the next row."""
     grid[i][here].lines.append((f"center {SHAPE_BOTTOM}px", f"{LINE} 100%"))
@@ -99,8 +106,7 @@ def _down(grid: list[list[FlowCell]], i: int, here: int, below: int) -> None:
         ("center top", f"{LINE} {ELBOW_Y + 1}px"),
         (f"{toward} {ELBOW_Y}px", "50% " + LINE),
     ]
-    for k in range(min(here, below) + 1, max(here, below)):
-        row[k].lines.append((f"left {ELBOW_Y}px", "100% " + LINE))
+    _across(row, here, below, f"{ELBOW_Y}px")
     row[below].lines.append((f"{back} {ELBOW_Y}px", "50% " + LINE))
     row[below].arrow_in = "elbow"
 
@@ -124,8 +130,7 @@ def _back(grid: list[list[FlowCell]], i: int, column: int, j: int, target: int) 
         row[column].lines.append((f"left {mid}", "96% " + LINE))
     else:
         row[column].lines.append((f"right {mid}", "5px " + LINE))
-    for k in range(min(column, target) + 1, max(column, target)):
-        row[k].lines.append((f"left {mid}", "100% " + LINE))
+    _across(row, column, target, mid)
     side = "right" if column > target else "left"
     row[target].lines.append((f"{side} {mid}", "30% " + LINE))
     row[target].back_in = side
@@ -150,8 +155,7 @@ def _jump(grid: list[list[FlowCell]], i: int, column: int, j: int, target: int) 
         row[column].lines.append((f"right {ELBOW_Y}px", "96% " + LINE))
     else:
         row[column].lines.append((f"left {ELBOW_Y}px", "5px " + LINE))
-    for k in range(min(column, target) + 1, max(column, target)):
-        row[k].lines.append((f"left {ELBOW_Y}px", "100% " + LINE))
+    _across(row, column, target, f"{ELBOW_Y}px")
     side = "left" if target > column else "right"
     row[target].lines.append((f"{side} {ELBOW_Y}px", "50% " + LINE))
     row[target].arrow_in = "elbow"
