@@ -321,6 +321,16 @@ def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str,
 
 SUBMISSION = {"required": True, "content": {"application/json": {"schema": ref("Submission")}}}
 TASK_ID = [path_id("task_id")]
+
+
+def task_holding(summary: str, answer: str) -> dict[str, Any]:
+    """A POST on a task that takes or gives it up, answered with the task (claim, release)."""
+    return {
+        "parameters": TASK_ID,
+        "post": operation(summary, json_body(ref("Task"), answer), (403, 404, 409)),
+    }
+
+
 PATHS: dict[str, Any] = {
     "/api/v1/processes": {
         "get": operation(
@@ -391,22 +401,12 @@ PATHS: dict[str, Any] = {
             (403, 404),
         ),
     },
-    "/api/v1/tasks/{task_id}/claim": {
-        "parameters": TASK_ID,
-        "post": operation(
-            "Ambil tugas. / Claim the task.",
-            json_body(ref("Task"), "Tugas diambil. / Claimed."),
-            (403, 404, 409),
-        ),
-    },
-    "/api/v1/tasks/{task_id}/release": {
-        "parameters": TASK_ID,
-        "post": operation(
-            "Lepaskan tugas. / Release the task.",
-            json_body(ref("Task"), "Tugas dilepas. / Released."),
-            (403, 404, 409),
-        ),
-    },
+    "/api/v1/tasks/{task_id}/claim": task_holding(
+        "Ambil tugas. / Claim the task.", "Tugas diambil. / Claimed."
+    ),
+    "/api/v1/tasks/{task_id}/release": task_holding(
+        "Lepaskan tugas. / Release the task.", "Tugas dilepas. / Released."
+    ),
     "/api/v1/tasks/{task_id}/complete": {
         "parameters": TASK_ID,
         "post": operation(
