@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -214,14 +215,19 @@ def backup_group() -> None:
     """Back up the database and the stored files into a folder, or restore one."""
 
 
+def _backup_step(step: Callable[..., backup.Summary], folder: Path) -> backup.Summary:
+    """Run backup.create or backup.restore; a BackupError is the command's one-line error."""
+    try:
+        return step(folder, echo=click.echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @backup_group.command("create")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def backup_create(folder: Path) -> None:
     """Dump the database (pg_dump, mariadb-dump or SQLite's backup), then copy the files."""
-    try:
-        summary = backup.create(folder, echo=click.echo)
-    except backup.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = _backup_step(backup.create, folder)
     click.echo(
         f"backup written to {summary.folder}: {backup.KINDS[summary.database]} database at "
         f"revision {summary.revision}, {summary.files} files ({summary.file_bytes} bytes)"
@@ -232,10 +238,7 @@ def backup_create(folder: Path) -> None:
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def backup_restore(folder: Path) -> None:
     """Restore a backup into this instance's new, empty database and its file store."""
-    try:
-        summary = backup.restore(folder, echo=click.echo)
-    except backup.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = _backup_step(backup.restore, folder)
     click.echo(
         f"restored {backup.KINDS[summary.database]} database and {summary.files} files "
         f"({summary.file_bytes} bytes); every stored file checked"
