@@ -12,6 +12,7 @@ from ..services import dashboard as figures
 from ..services import dashboard_export as export_csv
 from ..services.processes import published_versions
 from .common import role_required
+from .errors import refuse
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin/dashboard")
 
@@ -23,7 +24,7 @@ def _day(name: str) -> date | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        abort(400, _("Tanggal harus berformat YYYY-MM-DD."))
+        refuse(400, _("Tanggal harus berformat YYYY-MM-DD."))
 
 
 def _filters() -> tuple[list[tuple[str, str]], str | None, figures.Period | None]:
@@ -43,9 +44,9 @@ def _filters() -> tuple[list[tuple[str, str]], str | None, figures.Period | None
     first = _day("from") or default.first_day
     last = _day("to") or default.last_day
     if last < first:
-        abort(400, _("Tanggal akhir harus setelah tanggal awal."))
+        refuse(400, _("Tanggal akhir harus setelah tanggal awal."))
     if last - first > timedelta(days=figures.MAX_DAYS):
-        abort(400, _("Periode paling lama dua tahun."))
+        refuse(400, _("Periode paling lama dua tahun."))
     return processes, process_id, figures.Period(first, last, zone)
 
 
@@ -112,7 +113,7 @@ def export():
     """One table of the dashboard as CSV for a spreadsheet: kind=steps, weekly or overdue."""
     kind = request.args.get("kind", "steps")
     if kind not in export_csv.EXPORT_KINDS:
-        abort(400, _("Jenis ekspor tidak dikenal."))
+        refuse(400, _("Jenis ekspor tidak dikenal."))
     _processes, process_id, period = _filters()
     if process_id is None:
         abort(404)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -24,6 +27,15 @@ from ..extensions import db
 from ..services.errors import ServiceError
 
 bp = Blueprint("errors", __name__)
+
+
+class Reason(str):
+    """A refusal's reason worded for the reader, as opposed to werkzeug's English defaults."""
+
+
+def refuse(status: int, message: str) -> NoReturn:
+    """Abort with ``status``; the error page (or the API's JSON) says ``message`` as it is."""
+    abort(status, description=Reason(message))
 
 
 def _wants_json() -> bool:
@@ -71,11 +83,17 @@ def csrf_error(exc: CSRFError):
 
 MESSAGES = {
     400: _l("Permintaan tidak sah."),
+    401: _l("Anda perlu masuk lebih dulu."),
     403: _l("Anda tidak berhak membuka halaman ini."),
     404: _l("Halaman atau data tidak ditemukan."),
     405: _l("Metode tidak diizinkan."),
+    409: _l("Data ini baru saja diubah orang lain. Muat ulang halaman lalu coba lagi."),
+    410: _l("Halaman atau data ini sudah tidak ada."),
     413: _l("Berkas atau isian terlalu besar."),
+    415: _l("Jenis isi permintaan tidak didukung."),
+    429: _l("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
     500: _l("Terjadi kesalahan pada server. Kejadian ini sudah dicatat."),
+    503: _l("Layanan sedang tidak tersedia. Coba lagi sebentar lagi."),
 }
 
 
@@ -83,7 +101,11 @@ MESSAGES = {
 def http_error(exc: HTTPException):
     """Answer an HTTP error with a plain message in the user's language."""
     status = exc.code or 500
-    return _error_page(status, str(MESSAGES.get(status, exc.name)))
+    # werkzeug's descriptions and names are English: only the app's own reason is shown.
+    if isinstance(exc.description, Reason):
+        return _error_page(status, str(exc.description))
+    fallback = _("Permintaan tidak dapat dilayani (kode %(code)s).", code=status)
+    return _error_page(status, str(MESSAGES.get(status, fallback)))
 
 
 @bp.app_errorhandler(OperationalError)

@@ -16,6 +16,7 @@ from ..services import access, sla
 from ..services.dashboard import office_zone
 from ..services.processes import published_versions
 from .common import me
+from .errors import refuse
 
 bp = Blueprint("sla", __name__)
 
@@ -27,7 +28,7 @@ def _date(value: str | None, default: datetime) -> datetime:
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=office_zone())
     except ValueError:
-        abort(400, _("Tanggal harus berformat YYYY-MM-DD."))
+        refuse(400, _("Tanggal harus berformat YYYY-MM-DD."))
 
 
 @bp.route("/sla")
@@ -47,7 +48,7 @@ def report():
     since = _date(request.args.get("from"), today.replace(day=1))
     until = _date(request.args.get("to"), today) + timedelta(days=1)
     if until <= since:
-        abort(400, _("Tanggal akhir harus setelah tanggal awal."))
+        refuse(400, _("Tanggal akhir harus setelah tanggal awal."))
     figures = sla.step_figures(process_id, since, until)
     overdue = sla.overdue_tasks(process_id)
     user = me()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..services import sop_sheet as svc
+from .errors import refuse
 
 bp = Blueprint("sop_sheet", __name__)
 
@@ -62,7 +64,15 @@ def sheet_pdf(process_id: str):
     try:
         pdf = svc.pdf_of(data)
     except svc.PdfUnavailable as exc:
-        abort(503, description=str(exc))
+        # The reason (a library's own words) goes to the log; the reader is told what to do.
+        current_app.logger.warning("SOP sheet PDF unavailable: %s", exc)
+        refuse(
+            503,
+            _(
+                "PDF lembar SOP tidak dapat dibuat di server ini saat ini. Buka lembarnya "
+                "lalu cetak dari peramban (A4 lanskap)."
+            ),
+        )
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{data.pdf_filename}"'
     return _secure(response)
