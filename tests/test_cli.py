@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import ApiToken, AuditEvent, ProcessInstance, ProcessVersion, Role, User
+from webapp.models import (
+    ApiToken,
+    AuditEvent,
+    ProcessInstance,
+    ProcessVersion,
+    Role,
+    ServiceCall,
+    User,
+)
 from webapp.services import service_calls
 
 
@@ -172,3 +182,27 @@ def test_migration_0004_fills_the_outcome_of_completed_cases_from_their_state(
         }
     assert rows[finished] == ("completed", "EndEvent_selesai", "Permasalahan selesai")
     assert rows[running][1:] == (None, None)
+
+
+def test_migration_0007_gives_started_calls_their_due_time(app, actions, deployment):
+    finished = actions.run_to("end")
+    with app.app_context():
+        assert service_calls.run_queued() == 2
+        calls = db.session.scalars(select(ServiceCall).where(ServiceCall.instance_id == finished))
+        stored = {c.id: (c.bpmn_id, c.started_at, c.due_at) for c in calls}
+        db.session.commit()  # MariaDB's ALTER waits for an open read of the table to end
+        downgrade(revision="0006")
+        upgrade()
+        db.session.expire_all()
+        filled = {
+            c.id: c.due_at
+            for c in db.session.scalars(select(ServiceCall).where(ServiceCall.id.in_(stored)))
+        }
+    # The upload's 30-minute standard from its start (the suite counts wall-clock time), as
+    # the worker stored it; the report writer has no standard and keeps none.
+    for call_id, (bpmn_id, started_at, due_at) in stored.items():
+        if bpmn_id == "Task_5_upload_colocation":
+            assert due_at == started_at + timedelta(minutes=30)
+        else:
+            assert due_at is None
+        assert filled[call_id] == due_at

@@ -34,6 +34,8 @@ class ServiceCall(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its time standard counted from started_at by the office's calendar (services/lateness.py).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     worker: Mapped[str] = mapped_column(String(120), default="")
     exit_code: Mapped[int | None]
     log: Mapped[str] = mapped_column(LongText, default="")

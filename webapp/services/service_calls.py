@@ -34,8 +34,9 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit, notifications, reports, runtime
+from . import audit, lateness, notifications, reports, runtime
 from .errors import Conflict, Forbidden
+from .version_cache import compiled
 
 log = logging.getLogger(__name__)
 
@@ -150,12 +151,18 @@ def claim_next() -> ServiceCall | None:
             db.session.rollback()
             return None
         now = utcnow()
+        instance = db.session.get(ProcessInstance, call.instance_id)
+        step = compiled(instance.version_id).process.steps.get(call.bpmn_id)
         claimed = db.session.execute(
             update(ServiceCall)
             .where(ServiceCall.id == call.id, ServiceCall.status == ServiceCallStatus.QUEUED)
             .values(
                 status=ServiceCallStatus.RUNNING,
                 started_at=now,
+                # Counted from now, as a person's task from when it became ready.
+                due_at=lateness.due_time(
+                    runtime.sla_calendar(), step.time_standard if step else None, now
+                ),
                 heartbeat_at=now,
                 worker=WORKER_ID,
             )
@@ -166,7 +173,7 @@ def claim_next() -> ServiceCall | None:
         audit.record(
             "service.started",
             None,
-            db.session.get(ProcessInstance, call.instance_id),
+            instance,
             call=call.id,
             operator=call.operator,
             attempt=call.attempt,

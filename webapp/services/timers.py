@@ -25,7 +25,7 @@ from ..models import (
     ServiceCallStatus,
 )
 from ..models.types import utcnow
-from . import audit, notifications, runtime
+from . import audit, lateness, notifications, runtime
 from .service_calls import WORKER_ID
 
 log = logging.getLogger(__name__)
@@ -155,21 +155,22 @@ def _escalate(
 def _record_inline_calls(row: ProcessInstance, engine: EngineInstance) -> None:
     """Keep a service_call row for each connector the sweep ran inline (the escalations)."""
     now = utcnow()
+    calendar = runtime.sla_calendar()
     for call in engine.service_calls:
+        step = engine.process.steps.get(call["bpmn_id"])
         db.session.add(
             ServiceCall(
                 instance_id=row.id,
                 spiff_task_id=call["task_id"],
                 bpmn_id=call["bpmn_id"],
-                name=engine.process.steps[call["bpmn_id"]].name
-                if call["bpmn_id"] in engine.process.steps
-                else call["bpmn_id"],
+                name=step.name if step else call["bpmn_id"],
                 operator=call["operator"],
                 attempt=1,
                 idempotency_key=f"{row.id}:{call['task_id']}:1",
                 status=ServiceCallStatus.SUCCEEDED,
                 started_at=now,
                 finished_at=now,
+                due_at=lateness.due_time(calendar, step.time_standard if step else None, now),
                 worker=WORKER_ID,
                 result=call["result"],
             )
