@@ -198,6 +198,26 @@ def _unique_or_invalid(field: str, message: str) -> Iterator[None]:
         raise Invalid(message, {field: message}) from exc
 
 
+def _insert_audited(
+    row: User | Role,
+    unique: tuple[str, str],
+    event: str,
+    actor: User | None,
+    id_key: str,
+    **details: object,
+) -> None:
+    """Add ``row``, record ``event`` with its new id under ``id_key`` and ``details``, commit.
+
+    ``unique`` is (field, message): a name someone took a moment ago (the unique index) is
+    Invalid on that field, and nothing is kept."""
+    db.session.add(row)
+    field, message = unique
+    with _unique_or_invalid(field, message):
+        db.session.flush()
+        audit.record(event, actor, **{id_key: row.id}, **details)
+        db.session.commit()
+
+
 def _role_taken(name: str) -> bool:
     # Case-insensitive, like usernames: "Tim" and "tim" would be two lanes nobody can tell apart.
     return (
@@ -236,19 +256,17 @@ def create_user(
     user = User(username=username, full_name=full_name, email=email, active=True)
     user.set_password(password)
     user.roles = roles
-    db.session.add(user)
-    with _unique_or_invalid("username", taken):
-        db.session.flush()
-        audit.record(
-            "user.created",
-            actor,
-            user_id=user.id,
-            username=username,
-            full_name=full_name,
-            email=email,
-            roles=sorted(r.name for r in roles),
-        )
-        db.session.commit()
+    _insert_audited(
+        user,
+        ("username", taken),
+        "user.created",
+        actor,
+        "user_id",
+        username=username,
+        full_name=full_name,
+        email=email,
+        roles=sorted(r.name for r in roles),
+    )
     return user
 
 
@@ -442,18 +460,16 @@ def create_role(
         message = errors["name"] if list(errors) == ["name"] else None
         raise Invalid(message or _("Periksa kembali isian yang ditandai."), errors)
     role = Role(name=name, description=description, external=bool(external))
-    db.session.add(role)
-    with _unique_or_invalid("name", taken):
-        db.session.flush()
-        audit.record(
-            "role.created",
-            actor,
-            role_id=role.id,
-            name=name,
-            description=description,
-            external=role.external,
-        )
-        db.session.commit()
+    _insert_audited(
+        role,
+        ("name", taken),
+        "role.created",
+        actor,
+        "role_id",
+        name=name,
+        description=description,
+        external=role.external,
+    )
     return role
 
 
