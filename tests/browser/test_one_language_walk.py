@@ -1,20 +1,30 @@
-"""One language at a time, page by page (issue 14, point 8): every page of the admin, the owner
-and the staff, the modeler and the SOP sheet, walked in English and in Indonesian; the
-interface's own words (menus, headings, table heads, buttons, labels, notes) hold no word of
-the other language, no raw role code and no "imported from processes/"; dates have four-digit
-years. The SOP's own data (step names, form fields, the sheet's official table) is left out:
-it is Indonesian in both."""
+"""One language at a time, page by page (issue 14, points 3 and 8): every page of the admin,
+the owner and the staff, the modeler and the SOP sheet, walked in English and in Indonesian;
+the interface's own words (menus, headings, table heads, buttons, labels, notes) hold no word
+of the other language, no raw role code and no "imported from processes/"; dates have
+four-digit years. The SOP's own data (step names, form fields, the sheet's official table) is
+left out: it is Indonesian in both. And every page each role reaches from its menu, with cases,
+calls and deliveries in every state, shows no English status word in Indonesian."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+import service_tasks
+from service_tasks.errors import ConnectorError
 from tests.browser.test_one_language import PROCESS, TWO_DIGIT_YEAR, to_english
 from tests.browser.test_report_story import finished_after_one_failed_test
-from tests.conftest import Actions
+from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS, Actions
+from webapp.extensions import db
+from webapp.models import Notification, NotificationDelivery, User
+from webapp.models.types import utcnow
+from webapp.services import admin, service_calls
 
 pytestmark = pytest.mark.browser
 
@@ -131,3 +141,132 @@ def test_every_page_speaks_one_language(new_page, live_server, live_app, deploym
             if wrong:
                 found.setdefault(url, []).extend(wrong)
     assert found == {}, "\n".join(f"{url}: {lines}" for url, lines in found.items())
+
+
+# Status words in English, the way a raw stored status would show (issue 14, point 3).
+ENGLISH_STATUS = re.compile(
+    r"\b(pending|running|completed?|failed|failure|succeeded|success|errors?|waiting|queued|"
+    r"sent|ready|cancell?ed|suspended|terminated|interrupted|skipped|open|closed|active|"
+    r"inactive|done|delivered|retry|retrying|in progress|overdue|late|unknown|none|null|true|"
+    r"false)\b",
+    re.IGNORECASE,
+)
+ROLES = ("unit1", "ketua1", "tim1", "tim2", "owner1", "admin1")
+# Files and data, not pages: a download, a feed the page reads, the way out.
+NOT_A_PAGE = re.compile(
+    r"\.(pdf|csv|json|bpmn|xml|png|zip)(\?|$)|/files/|/logout|export|[?&](sort|page)="
+)
+
+
+@pytest.fixture
+def deployment_fails_for_pengaduan(monkeypatch):
+    """The deployment succeeds, except for the complaints application, whose script fails."""
+
+    def deploy(aplikasi, rilis, *, on_output=None):
+        if aplikasi == "pengaduan":
+            raise ConnectorError("perintah pasca-deploy gagal (status keluar 3)")
+        return {"target": "colo:/var/www/app", "exit_code": 0, "log": "ok"}
+
+    record = dataclasses.replace(service_tasks.REGISTRY["deploy_to_colocation"], function=deploy)
+    monkeypatch.setitem(service_tasks.REGISTRY, "deploy_to_colocation", record)
+
+
+def every_state(live_app) -> None:
+    """Cases, calls, tasks and deliveries in every state a person can meet."""
+    finished_after_one_failed_test(live_app)  # completed; calls succeeded; a test failed once
+    actions = Actions(live_app)
+    actions.run_to("Task_2_analisa")
+    actions.run_to("Task_3_troubleshooting")
+    held = actions.run_to("Task_4_uji_implementasi")
+    ended = actions.run_to("Task_3_troubleshooting")
+    broken = actions.start(data={**STEP1, "aplikasi": "pengaduan"})["id"]
+    for step, user, data in (
+        ("Task_2_analisa", "ketua1", STEP2),
+        ("Task_3_troubleshooting", "tim1", STEP3),
+        ("Task_4_uji_implementasi", "tim1", STEP4_PASS),
+    ):
+        task = actions.open_task(broken, step)
+        assert actions.complete(user, task.id, data).status_code == 200
+    with live_app.app_context():
+        service_calls.run_queued()  # the deployment fails: an incident, the case in error
+        admin_user = db.session.scalar(select(User).where(User.username == "admin1"))
+        admin.suspend(admin_user, held)
+        admin.terminate(admin_user, ended, "Permintaan ganda")
+        now = utcnow()
+        for person in db.session.scalars(select(User)):
+            note = Notification(
+                user_id=person.id, kind="task_assigned", title="Tugas baru", body="Ada tugas."
+            )
+            db.session.add(note)
+            db.session.flush()
+            for channel, status, attempts in (
+                ("email", "sent", 1),
+                ("whatsapp", "failed", 8),
+                ("telegram", "pending", 2),
+                ("email", "cancelled", 1),
+            ):
+                db.session.add(
+                    NotificationDelivery(
+                        notification_id=note.id,
+                        channel=channel,
+                        status=status,
+                        attempts=attempts,
+                        next_attempt_at=now + timedelta(minutes=5),
+                        sent_at=now if status == "sent" else None,
+                        last_error="" if status == "sent" else "HTTP 500",
+                    )
+                )
+        db.session.commit()
+
+
+def menu_pages(page: Page, base: str) -> list[str]:
+    """The role's menu, then every page its menu's pages link to (one step)."""
+
+    def links(selector: str) -> list[str]:
+        hrefs = page.locator(selector).evaluate_all("ns => ns.map(n => n.href.split('#')[0])")
+        return [h for h in hrefs if h.startswith(base) and not NOT_A_PAGE.search(h)]
+
+    menu = list(dict.fromkeys([page.url, *links("header a[href]")]))
+    seen = list(menu)
+    for url in menu:
+        page.goto(url)
+        for href in links("main a[href]"):
+            if href not in seen:
+                seen.append(href)
+    return seen
+
+
+def visible_status_words(page: Page) -> list[str]:
+    lines = page.locator("body").inner_text().splitlines()
+    return [line.strip() for line in lines if ENGLISH_STATUS.search(line)]
+
+
+def test_no_english_status_word_on_any_page_a_role_reaches_from_its_menu(
+    new_page, live_server, live_app, deployment_fails_for_pengaduan
+):
+    every_state(live_app)
+    found: dict[str, list[str]] = {}
+    walked = 0
+    for user in ROLES:
+        page = new_page(user)
+        for url in menu_pages(page, live_server):
+            response = page.goto(url)
+            assert response is not None and response.ok, f"{user}: {url} answered {response}"
+            page.wait_for_load_state("load")
+            walked += 1
+            assert page.locator("html").get_attribute("lang") == "id"
+            wrong = visible_status_words(page)
+            if wrong:
+                found[f"{user} {url[len(live_server) :]}"] = wrong
+    # Every role's menu was walked, with the cases and people behind it.
+    assert walked > 60
+    assert found == {}, "\n".join(f"{where}: {lines}" for where, lines in found.items())
+
+
+def test_error_pages_say_no_english_status_word(new_page, live_server):
+    page = new_page("unit1")
+    for url, status in (("/admin/users/", 403), ("/cases/999999", 404), ("/tidak-ada", 404)):
+        response = page.goto(live_server + url)
+        assert response is not None and response.status == status
+        expect(page.locator("main h1")).to_have_text(str(status))
+        assert visible_status_words(page) == [], url
