@@ -32,6 +32,7 @@ def all_of(base: str, properties: dict[str, Any]) -> dict[str, Any]:
 
 
 TIME = {"type": "string", "format": "date-time"}
+FILE = {"type": "string", "format": "binary"}  # an uploaded file in a multipart body
 TASK_STATUS = {"type": "string", "enum": ["open", "completed", "cancelled"]}
 INSTANCE_STATUS = {
     "type": "string",
@@ -427,18 +428,14 @@ PATHS: dict[str, Any] = {
                 "required": True,
                 "content": {
                     "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["bpmn"],
-                            "properties": {
-                                "bpmn": {"type": "string", "format": "binary"},
-                                "forms": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "binary"},
-                                },
+                        "schema": obj(
+                            {
+                                "bpmn": FILE,
+                                "forms": {"type": "array", "items": FILE},
                                 "note": {"type": "string"},
                             },
-                        }
+                            optional=("forms", "note"),
+                        )
                     }
                 },
             },
@@ -613,13 +610,7 @@ PATHS["/api/v1/processes/import"] = {
         requestBody={
             "required": True,
             "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
+                "multipart/form-data": {"schema": obj({"file": FILE})},
                 "application/json": {"schema": ref("ImportRequest")},
             },
         },
