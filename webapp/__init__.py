@@ -39,6 +39,10 @@ from .views import (
 )
 
 LOCALES = ("id", "en")
+# The locale each language is formatted in. English is written day first, as the office reads
+# dates ('30 Nov 2026', not 'Nov 30, 2026'); its catalog is still translations/en (gettext
+# falls back from en_GB to en).
+FORMAT_LOCALES = {"id": "id", "en": "en_GB"}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -101,8 +105,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     def select_locale() -> str:
         # Outside a request (CLI, worker) there is no session: use the default language.
         if has_request_context() and session.get("lang") in LOCALES:
-            return session["lang"]
-        return app.config["BABEL_DEFAULT_LOCALE"]
+            return FORMAT_LOCALES[session["lang"]]
+        return FORMAT_LOCALES[app.config["BABEL_DEFAULT_LOCALE"]]
 
     babel.init_app(
         app,
