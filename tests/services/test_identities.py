@@ -251,3 +251,17 @@ def test_refusing_a_deactivated_account_is_audited_on_its_trail(app):
             select(AuditEvent).where(AuditEvent.action == "auth.identity_refused")
         )
         assert (event.user_id, event.detail["reason"]) == (user.id, "deactivated")
+
+
+def test_refusals_are_in_the_log_for_the_it_team(app, caplog, monkeypatch):
+    # Alembic's logging set-up (migrations/env.py, run when the test database is made) turns
+    # off the loggers that existed before it; the served app never runs it.
+    monkeypatch.setattr(identities.log, "disabled", False)
+    with app.app_context(), caplog.at_level("WARNING", logger="webapp.services.identities"):
+        with pytest.raises(IdentityRefused):
+            _provision(username="budi santoso")
+        with pytest.raises(IdentityConflict):
+            _provision(sub="s-9", username="ketua1")
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("refused (username)" in m and "budi santoso" in m for m in messages), messages
+    assert any("refused (conflict)" in m and "'ketua1'" in m for m in messages), messages

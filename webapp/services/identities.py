@@ -193,6 +193,8 @@ def provision(
 def _refuse(refused: IdentityRefused, user: User | None = None, **detail) -> NoReturn:
     """Audit a refusal (nothing else of the log-in is kept) and raise it."""
     db.session.rollback()
+    # In the journal too: where the IT team looks first when someone "cannot log in".
+    log.warning("log-in refused (%s): %s", refused.reason, detail)
     audit.record("auth.identity_refused", user, reason=refused.reason, **detail)
     db.session.commit()
     raise refused
@@ -232,6 +234,12 @@ def _provision(
             _refuse(refused, source=source, username=(username or "")[:100])
         user = db.session.scalar(select(User).where(User.username == name))
         if user is not None and (user.auth_source != source or user.external_id is not None):
+            log.warning(
+                "log-in refused (conflict): %s username %r belongs to a %s account",
+                source,
+                name,
+                user.auth_source,
+            )
             audit.record(
                 "auth.identity_conflict",
                 None,
