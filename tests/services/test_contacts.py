@@ -19,6 +19,9 @@ from webapp.services.contacts import BadPhone, normalize_phone, parse_channels
         ("+6281234567890", "6281234567890"),
         ("6281234567890", "6281234567890"),
         ("0062 812 3456 7890", "6281234567890"),
+        ("+62 (0)812 3456 7890", "6281234567890"),  # the 0 dialled only within the country
+        ("+62(0)812-3456-7890", "6281234567890"),
+        ("+44 (0) 7911 123456", "447911123456"),
         ("0812345678", "62812345678"),  # the shortest mobile numbers: 10 digits with the 0
         ("0812345678901", "62812345678901"),  # the longest: 13
         ("+31 6 1234 5678", "31612345678"),  # a number abroad keeps its country code
@@ -35,7 +38,7 @@ def test_a_phone_number_is_stored_in_international_form(raw, stored):
     "raw, says",
     [
         ("0812-ABC-7890", "angka"),
-        ("+62 0812 3456 7890", "0"),  # a 0 after the country code
+        ("+62 0812 3456 7890", "diawali 08 atau +628"),  # a 0 after the country code
         ("021 1234 5678", "08"),  # a landline: WhatsApp needs a mobile number
         ("+62 21 1234 5678", "08"),
         ("081234", "10-13"),
