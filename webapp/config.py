@@ -718,10 +718,17 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     poll, concurrency = _worker_pace()
     script_seconds, script_mb = _script_budget()
     import_seconds, import_mb = _import_budget()
+    oidc, local_login, directory = _oidc(production), _local_login(), _directory()
+    if local_login == "off" and not oidc["issuer"] and not directory["urls"]:
+        # Nobody could log in, the administrators included: refuse to start instead.
+        raise ConfigError(
+            "SOPFLOW_LOCAL_LOGIN=off needs single sign-on (SOPFLOW_OIDC_ISSUER) or a directory "
+            "(SOPFLOW_LDAP_URL): without either, nobody could log in"
+        )
     config = {
-        "OIDC": _oidc(production),
-        "LOCAL_LOGIN": _local_login(),
-        "LDAP": _directory(),
+        "OIDC": oidc,
+        "LOCAL_LOGIN": local_login,
+        "LDAP": directory,
         "SLA_CALENDAR": calendar,
         "SMTP": {
             "host": env("SMTP_HOST") or "",

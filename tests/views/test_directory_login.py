@@ -356,3 +356,17 @@ def test_an_empty_field_is_said(ldap_app):
     response = _login(ldap_app, "budi", "")
     assert response.status_code == 400
     assert "Isi nama pengguna dan kata sandi." in _body(response)
+
+
+def test_local_log_in_off_without_sso_or_directory_refuses_to_start(monkeypatch, tmp_path):
+    # Nobody, the administrators included, could log in: the app says so before it serves.
+    monkeypatch.setenv("SOPFLOW_LOCAL_LOGIN", "off")
+    with pytest.raises(ConfigError, match="nobody could log in"):
+        build_config(str(tmp_path))
+    monkeypatch.setenv("SOPFLOW_LDAP_URL", "ldap://127.0.0.1:389")
+    monkeypatch.setenv("SOPFLOW_LDAP_BASE_DN", "dc=kantor,dc=test")
+    assert build_config(str(tmp_path))["LOCAL_LOGIN"] == "off"
+    monkeypatch.delenv("SOPFLOW_LDAP_URL")
+    monkeypatch.setenv("SOPFLOW_OIDC_ISSUER", "https://sso.kantor.test")
+    monkeypatch.setenv("SOPFLOW_OIDC_CLIENT_ID", "sopflow")
+    assert build_config(str(tmp_path))["LOCAL_LOGIN"] == "off"
