@@ -23,7 +23,7 @@ from tests.chat_recorder import (
 )
 from webapp.extensions import db
 from webapp.models import Notification, NotificationDelivery
-from webapp.services import outbox, wakeup
+from webapp.services import chat, outbox, wakeup
 from webapp.services.notifications import notify, unread_count
 
 from .test_wakeup import NOTIFY_LIMIT, _hear_all
@@ -292,6 +292,32 @@ def test_a_gateway_error_is_kept_with_tokens_removed(
     assert secret not in row.last_error and secret.split(":")[-1] not in row.last_error
     assert f"notification {notification_id}: {channel} failed" in caplog.text
     assert secret not in caplog.text and secret.split(":")[-1] not in caplog.text
+
+
+def test_an_unexpected_error_quoting_the_token_is_logged_and_kept_without_it(
+    chat_app, gateway, caplog, monkeypatch
+):
+    """Not a gateway's answer but a fault on our side whose message quotes the bot's URL (as a
+    library's error may): the row keeps it and the log has its trace, both without the token."""
+
+    def fails_while_building(settings, chat_id, text, timeout):
+        url = f"{settings['api_url']}/bot{settings['token']}/sendMessage"
+        raise TypeError(f"cannot prepare the request to {url}")
+
+    monkeypatch.setattr(chat, "send_telegram", fails_while_building)
+    chat_app.config["CHAT"]["telegram"]["token"] = BOT_TOKEN
+    monkeypatch.setattr(outbox.log, "disabled", False)
+    caplog.set_level(logging.DEBUG, logger="webapp")
+    with chat_app.app_context():
+        _reachable("ketua1", "telegram")
+        notification_id = _notify()
+        assert outbox.send_due() == 0
+        [row] = _deliveries(notification_id)
+    assert row.last_error.startswith("TypeError: cannot prepare the request to ")
+    assert "/bot***/sendMessage" in row.last_error and BOT_TOKEN not in row.last_error
+    assert "Traceback" in caplog.text and "fails_while_building" in caplog.text
+    assert "/bot***/sendMessage" in caplog.text
+    assert BOT_TOKEN not in caplog.text and BOT_TOKEN.split(":")[1] not in caplog.text
 
 
 def test_an_unreachable_gateway_counts_an_attempt_and_keeps_the_notification(chat_app):

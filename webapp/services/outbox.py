@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+import traceback
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -138,7 +139,14 @@ def send_due(now: datetime | None = None, limit: int = SWEEP_ROWS) -> int:
                 unreachable.add(row.channel)
             _failed(row, _scrub(f"{exc}" or type(exc).__name__))
         except Exception as exc:  # a message that cannot be built must not stop the outbox
-            log.exception("notification %s: %s not sent", row.notification_id, row.channel)
+            # The trace as text, scrubbed: an exception's message may quote a URL or header
+            # that holds a token, and log.exception would print it as it is.
+            log.error(
+                "notification %s: %s not sent\n%s",
+                row.notification_id,
+                row.channel,
+                _scrub("".join(traceback.format_exception(exc))).rstrip(),
+            )
             _failed(row, _scrub(f"{type(exc).__name__}: {exc}"))
         else:
             _sent(row)
