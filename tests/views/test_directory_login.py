@@ -370,3 +370,21 @@ def test_local_log_in_off_without_sso_or_directory_refuses_to_start(monkeypatch,
     monkeypatch.setenv("SOPFLOW_OIDC_ISSUER", "https://sso.kantor.test")
     monkeypatch.setenv("SOPFLOW_OIDC_CLIENT_ID", "sopflow")
     assert build_config(str(tmp_path))["LOCAL_LOGIN"] == "off"
+
+
+def test_a_directory_account_deactivated_in_sopflow_stays_out_with_the_right_password(ldap_app):
+    assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
+    with ldap_app.app_context():
+        db.session.scalar(select(User).where(User.username == "budi")).active = False
+        db.session.commit()
+    response = _login(ldap_app, "budi", PASSWORDS["budi"])
+    assert response.status_code == 403
+    assert "Akun Anda di sopflow dinonaktifkan" in _body(response)
+    with ldap_app.app_context():
+        [event] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.identity_refused")
+        ).all()
+        assert (event.user_id, event.detail["reason"]) == (
+            _user(ldap_app, "budi").id,
+            "deactivated",
+        )
