@@ -115,3 +115,22 @@ def test_filter_forms_fold_away_on_a_phone_and_stay_open_on_a_desktop(
 
 def page_has_no_raw_sop_id(page: Page) -> None:
     expect(page.locator("main")).not_to_contain_text("pemeliharaan_sistem_informasi")
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("unit1", "/start/pemeliharaan_sistem_informasi"),
+        ("owner1", "/processes/pemeliharaan_sistem_informasi/v/1"),
+        ("owner1", "/processes/import"),
+        ("admin1", "/admin/users/new"),
+    ],
+)
+def test_the_first_crumb_is_the_menu_entry_the_page_is_under(new_page, live_server, user, path):
+    page = new_page(user)
+    page.goto(f"{live_server}{path}")
+    current = page.locator("header nav a[aria-current=page]")
+    expect(current).to_have_count(1)
+    first = page.locator("nav.crumbs a, p.crumbs a").first
+    expect(first).to_have_text(current.inner_text())
+    assert first.get_attribute("href") == current.get_attribute("href")
