@@ -3,8 +3,8 @@
 Single sign-on (OpenID Connect, ``webapp/oidc.py``) and directory log-in (LDAP) both end in
 :func:`provision`: it finds the sopflow account of the person the provider vouched for, creates it
 on their first log-in, brings their name, e-mail and roles up to date, and commits. The caller
-then opens the session with ``auth_svc.log_in(user)`` exactly as the password log-in does (that
-audits the log-in itself).
+then opens the session with ``finish_log_in`` (webapp/auth.py), the one end of every log-in
+(it audits the log-in itself).
 
 Rules, decided once for both sources:
 
@@ -162,7 +162,7 @@ def provision(
     :class:`IdentityConflict` when the username belongs to another account sopflow must not take
     over, :class:`IdentityRefused` when the account is deactivated here or the provider's id or
     username is unusable (each refusal audited, nothing created). Does not open a session:
-    call ``auth_svc.log_in(user)`` next.
+    call ``finish_log_in`` (webapp/auth.py) next.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown identity source {source!r}")

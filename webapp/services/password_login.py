@@ -68,7 +68,7 @@ def directory_configured() -> bool:
 def check(username: str, password: str, remote_addr: str) -> User:
     """Return the active user these credentials sign in, or raise LoginRefused.
 
-    Does not open a session (the view does, with ``auth_svc.log_in``).
+    Does not open a session (the view does, with ``finish_log_in``).
     """
     try:
         return _check(username, password)
