@@ -13,7 +13,12 @@ that names it commits, so every row in the dump finds its file in the copy (file
 dump come along too, harmlessly).
 
 Restoring wants an empty database (a fresh one, made by the administrator) of the same kind, and
-puts the files into whatever the restoring instance stores files in.
+puts the files into whatever the restoring instance stores files in: the files first, the
+database last, so that a restore which fails leaves the database as it was (PostgreSQL restores
+in one transaction, SQLite in one copy; MariaDB's partial tables are named in the message).
+
+Every database tool runs with a timeout, in a session of its own that is killed whole when it
+runs over; every failure reaches the command as one line saying what failed and what is left.
 """
 
 from __future__ import annotations
