@@ -265,3 +265,14 @@ def test_refusals_are_in_the_log_for_the_it_team(app, caplog, monkeypatch):
     messages = [r.getMessage() for r in caplog.records]
     assert any("refused (username)" in m and "budi santoso" in m for m in messages), messages
     assert any("refused (conflict)" in m and "'ketua1'" in m for m in messages), messages
+
+
+def test_groups_not_given_are_refused_not_read_as_none_when_a_role_map_is_set(app):
+    with app.app_context():
+        first = _provision(groups=["sopflow-tim"])
+        with pytest.raises(IdentityRefused) as refused:
+            _provision(groups=None)
+        assert refused.value.reason == "groups_missing"
+        assert _user("budi.sso").role_names == {"Tim"}
+        assert len(_refusals("groups_missing")) == 1
+        assert _provision(sub="s-2", username="sari", groups=None, role_map={}).id != first.id

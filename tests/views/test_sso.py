@@ -490,3 +490,31 @@ def test_a_linked_person_whose_email_became_unverified_still_logs_in(email_usern
     assert _browser(email_usernames).sso_log_in("sari").path == "/"
     sari = _user(email_usernames, "sari@kantor.test")
     assert sari.email == "sari@kantor.test"  # the unverified new address is not taken
+
+
+def _groups_elsewhere(provider, login: str) -> None:
+    """Have the provider send ``login``'s groups as a distributed claim, as Azure AD does past
+    200 groups (the token names a source to ask instead of listing them)."""
+    provider.drop_claims(login, "groups")
+    provider.set_account(
+        login,
+        _claim_names={"groups": "src1"},
+        _claim_sources={"src1": {"endpoint": "https://graph.kantor.test/v1.0/me/memberOf"}},
+    )
+
+
+def test_groups_the_provider_keeps_elsewhere_do_not_strip_the_roles(sso_app, provider):
+    assert _browser(sso_app).sso_log_in("budi").path == "/"
+    _groups_elsewhere(provider, "budi")
+    browser = _browser(sso_app)
+    page = browser.sso_log_in("budi")
+    assert page.path == "/login" and not _signed_in(browser)
+    assert "tidak mengirim daftar grup" in _flashes(page.text)
+    assert _user(sso_app, "budi").role_names == {"Tim", "Ketua Tim"}  # untouched
+    assert _sso_failures(sso_app) == ["groups_missing"]
+
+
+def test_without_a_role_map_groups_kept_elsewhere_do_not_matter(sso_app, provider):
+    sso_app.config["OIDC"] = {**sso_app.config["OIDC"], "role_map": {}}
+    _groups_elsewhere(provider, "sari")
+    assert _browser(sso_app).sso_log_in("sari").path == "/"

@@ -150,18 +150,20 @@ def provision(
     username: str,
     full_name: str,
     email: str,
-    groups: Iterable[str],
+    groups: Iterable[str] | None,
     role_map: dict[str, list[str]],
     username_trusted: bool = True,
 ) -> User:
     """Find, create or update the account of the person ``source`` vouched for; commit; return it.
 
-    See the module's docstring for the rules. ``username_trusted`` False (a username taken from
-    an e-mail address the provider has not verified): the person may only reach an account
-    already linked to ``external_id``; the username creates or links nothing. Raises
-    :class:`IdentityConflict` when the username belongs to another account sopflow must not take
-    over, :class:`IdentityRefused` when the account is deactivated here or the provider's id or
-    username is unusable (each refusal audited, nothing created). Does not open a session:
+    See the module's docstring for the rules. ``groups`` None: the provider did not give them
+    (refused when a role map is set, rather than read as no group). ``username_trusted`` False
+    (a username taken from an e-mail address the provider has not verified): the person may
+    only reach an account already linked to ``external_id``; the username creates or links
+    nothing. Raises :class:`IdentityConflict` when the username belongs to another account
+    sopflow must not take over, :class:`IdentityRefused` when the account is deactivated here
+    or the provider's id, username or groups are unusable (each refusal audited, nothing
+    created). Does not open a session:
     call ``finish_log_in`` (webapp/auth.py) next.
     """
     if source not in SOURCES:
@@ -180,7 +182,21 @@ def provision(
             external_id=external_id[:100],
             length=len(external_id),
         )
-    groups = list(groups)
+    if groups is None and role_map:
+        # The provider says the person's groups are elsewhere (Azure AD's "overage" past 200
+        # groups): read as none, every mapped role would silently go.
+        _refuse(
+            IdentityRefused(
+                _(
+                    "Penyedia identitas tidak mengirim daftar grup Anda, jadi peran Anda di "
+                    "sopflow tidak dapat ditentukan; hubungi administrator."
+                ),
+                "groups_missing",
+            ),
+            source=source,
+            username=(username or "")[:100],
+        )
+    groups = list(groups or [])
     args = (source, external_id, username, full_name, email, groups, role_map, username_trusted)
     try:
         return _provision(*args)

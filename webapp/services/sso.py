@@ -203,9 +203,19 @@ def _claim(claims: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _groups(claims: dict[str, Any]) -> list[str]:
+def _groups(claims: dict[str, Any]) -> list[str] | None:
+    """The person's groups; None when the provider says they are elsewhere (a distributed
+    claim, as Azure AD sends past 200 groups) rather than in the token."""
     name = current_app.config["OIDC"]["groups_claim"]
     value = _claim(claims, name) if name else None
+    elsewhere = claims.get("_claim_names")
+    if value is None and name and isinstance(elsewhere, dict) and name in elsewhere:
+        log.warning(
+            "OIDC: the %r claim is not in the token but at a distributed source (Azure AD: "
+            "more than 200 groups; emit only the groups assigned to the application)",
+            name,
+        )
+        return None
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
