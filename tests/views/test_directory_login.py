@@ -388,3 +388,16 @@ def test_a_directory_account_deactivated_in_sopflow_stays_out_with_the_right_pas
             _user(ldap_app, "budi").id,
             "deactivated",
         )
+
+
+def test_a_username_in_capitals_is_the_same_person_on_every_database(ldap_app):
+    # Usernames are stored in lower case; PostgreSQL and SQLite compare case-sensitively.
+    assert _login(ldap_app, "ADMIN1", "demo").status_code == 302
+    assert _login(ldap_app, "Budi", PASSWORDS["budi"]).status_code == 302
+    assert _login(ldap_app, "BUDI", PASSWORDS["budi"]).status_code == 302
+    with ldap_app.app_context():
+        assert db.session.scalars(
+            select(User.username).where(User.auth_source == "ldap")
+        ).all() == ["budi"]
+    # A local account is not reached through the directory by writing it in capitals.
+    assert _login(ldap_app, "TIM1", "salah").status_code == 401

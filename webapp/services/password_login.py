@@ -79,7 +79,9 @@ def check(username: str, password: str, remote_addr: str) -> User:
 
 
 def _check(username: str, password: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+    # Every sopflow username is lower case (users.py, identities.py): "Budi" is budi on every
+    # database, not only on MariaDB, whose comparison ignores case.
+    user = db.session.scalar(select(User).where(User.username == username.lower()))
     if user is not None and user.auth_source == "local":
         if not user.active or not user.check_password(password):
             raise _wrong()
