@@ -132,3 +132,33 @@ def test_sop_import_says_next_to_the_file_field_that_the_refused_file_must_be_ch
         "Berkas “surat.txt” ditolak dan tidak disimpan. "
         "Pilih berkas yang sudah diperbaiki, atau tempel tabelnya di bawah."
     )
+
+
+@pytest.mark.parametrize("where", ["new", "version"])
+def test_a_refused_diagram_upload_keeps_the_note_and_names_each_file_to_choose_again(
+    new_page, live_server, tmp_path, where
+):
+    diagram = tmp_path / "sop_baru.bpmn"
+    diagram.write_text("ini bukan diagram", encoding="utf-8")
+    form = tmp_path / "langkah_1.schema.json"
+    form.write_text("{}", encoding="utf-8")
+    page = new_page("owner1")
+    if where == "new":
+        page.goto(f"{live_server}/processes/new")
+        page.locator("#process_id").fill("sop_baru")
+    else:
+        page.goto(f"{live_server}/processes/pemeliharaan_sistem_informasi/")
+    page.locator("#bpmn").set_input_files(diagram)
+    page.locator("#forms").set_input_files(form)
+    page.locator("#note").fill("Revisi alur uji")
+    page.get_by_role("button", name="Simpan sebagai draf").click()
+
+    expect(page.locator(".flash-error, .flash.flash-error").first).to_be_visible()
+    expect(page.locator("#note")).to_have_value("Revisi alur uji")
+    expect(page.locator("#bpmn")).to_be_focused()
+    expect(page.locator("#bpmn")).to_have_attribute("aria-describedby", "bpmn_dropped")
+    expect(page.locator("#bpmn_dropped")).to_have_text(
+        'Berkas "sop_baru.bpmn" belum tersimpan karena formulir belum diterima: '
+        "pilih berkas itu lagi sebelum mengirim."
+    )
+    expect(page.locator("#forms_dropped")).to_contain_text('"langkah_1.schema.json"')

@@ -61,6 +61,20 @@ def library():
     return render_template("processes/library.html", items=versions.library())
 
 
+def _refused_upload() -> dict:
+    """What a refused upload sent, for its form: the files' names (to choose again), the note."""
+    bpmn = request.files.get("bpmn")
+    return {
+        "bpmn": _base_name(bpmn.filename) if bpmn and bpmn.filename else "",
+        "forms": [_base_name(f.filename) for f in request.files.getlist("forms") if f.filename],
+        "note": request.form.get("note", ""),
+    }
+
+
+def _base_name(filename: str) -> str:
+    return filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+
+
 def _save_uploaded_draft(process_id: str):
     """Store the posted .bpmn (and form files) as a draft; raise Refused when there is none."""
     bpmn, forms = _files()
@@ -73,20 +87,20 @@ def _save_uploaded_draft(process_id: str):
 @role_required(*OWNERS)
 def new():
     """Upload the diagram of a new SOP."""
-    findings, status = [], 200
+    findings, status, refused = [], 200, None
     process_id = request.form.get("process_id", "").strip()
     if request.method == "POST":
         try:
             version, findings, _new = _save_uploaded_draft(process_id)
         except versions.Refused as exc:
             flash(exc.message, "error")
-            findings, status = exc.findings, 422
+            findings, status, refused = exc.findings, 422, _refused_upload()
         else:
             return redirect(
                 url_for("processes.version", process_id=process_id, number=version.version)
             )
     return render_template(
-        "processes/new.html", findings=worded(findings), process_id=process_id
+        "processes/new.html", findings=worded(findings), process_id=process_id, refused=refused
     ), status
 
 
@@ -112,7 +126,10 @@ def upload(process_id: str):
             abort(404)
         flash(exc.message, "error")
         return render_template(
-            "processes/detail.html", item=item, findings=worded(exc.findings)
+            "processes/detail.html",
+            item=item,
+            findings=worded(exc.findings),
+            refused=_refused_upload(),
         ), 422
     if not is_new:
         flash(
