@@ -23,7 +23,6 @@ from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, Use
 from ..models.types import utcnow
 from . import sla
 from .processes import parsed, published_version
-from .runtime import sla_calendar
 from .sla_service_steps import finished_calls, late_calls, timed_service_steps
 
 DEFAULT_WEEKS = 12
@@ -180,8 +179,8 @@ def _step_row(bpmn_id: str, name: str, lane: str | None, kind: str) -> dict:
 
 
 def _late_service_calls(process, process_id: str, now: datetime) -> list[dict]:
-    """The automatic steps of running cases past their standard now (one query)."""
-    return late_calls(process_id, timed_service_steps(process), now, sla_calendar())
+    """The automatic steps of running cases late now (one query)."""
+    return late_calls(process_id, timed_service_steps(process), now)
 
 
 def _running_by_step(
@@ -272,19 +271,16 @@ def _cards(process, process_id: str, now: datetime, zone: tzinfo) -> dict[str, A
     ).one()
     # Step 5 (the upload) counts too, by the same measure as on the SLA page and in the report:
     # its calls finished this month (up to now, as the tasks), held to their standard.
-    automatic = [
-        kept
-        for _bpmn_id, _week, kept in finished_calls(
-            process_id,
-            timed_service_steps(process),
-            month_start,
-            now + timedelta(microseconds=1),
-            sla_calendar(),
-            lambda _column: literal(0),
-        )
-    ]
-    service_met = sum(automatic)
-    completed += len(automatic)
+    automatic = finished_calls(
+        process_id,
+        timed_service_steps(process),
+        month_start,
+        now + timedelta(microseconds=1),
+        lambda _column: literal(0),
+    )
+    service_done = sum(count for _bpmn_id, _week, count, _met in automatic)
+    service_met = sum(kept for _bpmn_id, _week, _count, kept in automatic)
+    completed += service_done
     met = int(met or 0) + service_met
     return {
         "running": sum(by_status.get(s, 0) for s in ACTIVE),
@@ -296,7 +292,7 @@ def _cards(process, process_id: str, now: datetime, zone: tzinfo) -> dict[str, A
         "tasks_completed_this_month": completed,
         "tasks_met_this_month": met,
         "compliance_this_month": sla.met_percent(met, completed),
-        "service_steps_this_month": len(automatic),
+        "service_steps_this_month": service_done,
         "service_steps_met_this_month": service_met,
     }
 
@@ -325,13 +321,12 @@ def _compliance(process, process_id: str, period: Period, weekly: list[dict]) ->
     }
     completed: dict[str, list[int]] = {k: [0] * weeks for k in steps}
     met: dict[str, list[int]] = {k: [0] * weeks for k in steps}
-    # Step 5 (the upload) is held to its standard too: its calls, counted by the calendar.
-    calendar = sla_calendar()
-    for bpmn_id, week, kept in finished_calls(
-        process_id, automatic, period.since, period.until, calendar, period.week_bucket
+    # Step 5 (the upload) is held to its standard too, by the same rule.
+    for bpmn_id, week, count, kept in finished_calls(
+        process_id, automatic, period.since, period.until, period.week_bucket
     ):
-        completed[bpmn_id][week] += 1
-        met[bpmn_id][week] += int(kept)
+        completed[bpmn_id][week] += count
+        met[bpmn_id][week] += kept
     for bpmn_id, week, count, met_count in db.session.execute(
         select(inner.c.bpmn_id, inner.c.week, func.count(), func.sum(inner.c.met)).group_by(
             inner.c.bpmn_id, inner.c.week

@@ -16,11 +16,14 @@ from ..models import (
     InstanceWord,
     ProcessInstance,
     ProcessVersion,
+    ServiceCall,
+    ServiceCallStatus,
     TaskStatus,
     User,
     title_words,
 )
 from ..models.types import utcnow
+from . import lateness
 from .processes import parsed, published_version
 
 SORTS = {
@@ -99,6 +102,19 @@ def _open_task_where(*conditions):
     )
 
 
+def _late_now(now: datetime):
+    """A case with a step late now (``lateness``'s rule): an open task or a running automatic
+    step past its due time, as the dashboard counts them."""
+    return or_(
+        _open_task_where(lateness.late_unfinished(HumanTask.due_at, now)),
+        exists().where(
+            ServiceCall.instance_id == ProcessInstance.id,
+            ServiceCall.status == ServiceCallStatus.RUNNING,
+            lateness.late_unfinished(ServiceCall.due_at, now),
+        ),
+    )
+
+
 def query(filters: Filters) -> Select:
     """The filtered, sorted SELECT of instances (without paging)."""
     # Lists never need the workflow state (kilobytes per row): leave it in the database.
@@ -129,7 +145,7 @@ def query(filters: Filters) -> Select:
         user_ids = select(User.id).where(User.username == filters.assignee)
         stmt = stmt.where(_open_task_where(HumanTask.assigned_user_id.in_(user_ids)))
     if filters.overdue:
-        stmt = stmt.where(_open_task_where(HumanTask.due_at <= utcnow()))
+        stmt = stmt.where(_late_now(utcnow()))
     if (since := _date(filters.since)) is not None:
         stmt = stmt.where(ProcessInstance.started_at >= since)
     if (until := _date(filters.until)) is not None:

@@ -1,9 +1,9 @@
 """Time-standard figures per SOP step: SQL over human_task rows, never over workflow state.
 
-What "met" and "overdue" mean is defined here once, as SQL expressions, for this page and the
-dashboard alike. "Met" compares with the task's due time, which the calendar set (days of a
-standard are working days under working hours); median and p90 are the working time a task took,
-held against the standard's counted length (a working day being the week's average day).
+What "met" and "overdue" mean is ``lateness``'s one rule (the due time, which the calendar set:
+days of a standard are working days under working hours), bound here to human_task's columns for
+this page and the dashboard alike. Median and p90 are the working time a task took, held against
+the standard's counted length (a working day being the week's average day).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ..engine.calendar import SlaCalendar, WorkingHoursCalendar
 from ..extensions import db
 from ..models import HumanTask, TaskStatus
 from ..models.types import utcnow
+from . import lateness
 from .processes import parsed, published_version
 from .runtime import sla_calendar
 from .sla_service_steps import service_step_times, timed_service_steps
@@ -48,26 +49,21 @@ class StepFigures:
 
 
 def met() -> ColumnElement[int]:
-    """Count 1 for a completed task done by its due time, else 0 (SQL, to sum)."""
-    # A step without a time standard cannot be late.
-    return case(
-        (HumanTask.due_at.is_(None), 1), (HumanTask.completed_at <= HumanTask.due_at, 1), else_=0
-    )
-
-
-def past_due(now: datetime) -> ColumnElement[bool]:
-    """Match a task whose due time has come by ``now`` (never one without a standard)."""
-    return HumanTask.due_at <= now
+    """Count 1 for a completed task that kept its standard, else 0 (SQL, to sum; the rule is
+    ``lateness``'s: done by its due time, and a task without a due time cannot be late)."""
+    return lateness.kept_flag(HumanTask.due_at, HumanTask.completed_at)
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
-    """Match an open task past its due time at ``now``."""
-    return and_(HumanTask.status == TaskStatus.OPEN, past_due(now))
+    """Match an open task late at ``now`` (past its due time, by ``lateness``)."""
+    return and_(
+        HumanTask.status == TaskStatus.OPEN, lateness.late_unfinished(HumanTask.due_at, now)
+    )
 
 
 def overdue_flag(now: datetime) -> ColumnElement[int]:
-    """Count 1 for a task past its due time at ``now``, else 0 (SQL, to sum)."""
-    return case((past_due(now), 1), else_=0)
+    """Count 1 for an open task late at ``now``, else 0 (SQL, to sum over open tasks)."""
+    return case((lateness.late_unfinished(HumanTask.due_at, now), 1), else_=0)
 
 
 def met_percent(met_count: int, completed: int) -> float | None:
