@@ -94,7 +94,15 @@ def test_keyboard_focus_ring_is_clearly_visible_on_white(new_page, live_server):
     assert _contrast_on_white(color) >= 3, color  # WCAG 2.2 focus appearance: 3:1
 
 
-@pytest.mark.parametrize("path, label", [("/admin/cases/", "Cari"), ("/admin/users/", "Cari")])
+@pytest.mark.parametrize(
+    "path, label",
+    [
+        ("/admin/cases/", "Cari"),
+        ("/admin/users/", "Cari"),
+        ("/admin/dashboard/", "Dari"),
+        ("/sla", "Dari"),
+    ],
+)
 def test_filter_forms_fold_away_on_a_phone_and_stay_open_on_a_desktop(
     new_page, live_server, path, label
 ):
