@@ -106,3 +106,22 @@ def test_the_modelers_status_save_result_and_findings_follow_the_language(new_pa
     expect(props.get_by_label("Step number", exact=True)).to_have_value("3")
     expect(props).to_contain_text("Follows the time standard above.")
     expect(props).not_to_contain_text("Mutu baku waktu")
+
+
+def test_a_task_done_meanwhile_says_when_with_a_four_digit_year(new_page, live_server, live_app):
+    from tests.browser.test_journeys import fill_step3
+    from tests.conftest import STEP3
+
+    actions = Actions(live_app)
+    case = actions.run_to("Task_3_troubleshooting")
+    task = actions.open_task(case, "Task_3_troubleshooting").id
+    page = new_page("tim1")
+    page.goto(f"{live_server}/tasks/{task}")
+    fill_step3(page)
+    # The same person finishes it from another tab (the API here) before this tab sends.
+    assert actions.complete("tim1", task, STEP3).status_code == 200
+    page.get_by_role("button", name="Selesaikan tugas").click()
+
+    said = page.locator(".flash-error", has_text="Tugas ini sudah diselesaikan oleh")
+    expect(said).to_contain_text(str(utcnow().year))
+    assert not TWO_DIGIT_YEAR.search(said.inner_text()), said.inner_text()

@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import format_datetime
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import defer, joinedload, selectinload
@@ -143,7 +143,9 @@ def _person(user_id: int | None) -> User | None:
 def _done_message(task: HumanTask) -> str:
     completer = _person(task.completed_by_id)
     who = completer.display_name if completer else "?"
-    when = format_datetime(task.completed_at, "short") if task.completed_at else ""
+    # The locale's medium date: its short one writes the year in two digits ('30/11/26').
+    done = task.completed_at
+    when = f"{format_date(done, 'medium')} {format_time(done, 'short')}" if done else ""
     if task.status == TaskStatus.COMPLETED:
         return _("Tugas ini sudah diselesaikan oleh %(who)s pada %(when)s.", who=who, when=when)
     return _("Tugas ini sudah tidak aktif.")
