@@ -50,6 +50,16 @@ def _started_minutes_ago(app, call_id: int, minutes: int) -> None:
         db.session.commit()
 
 
+def _due_minutes_ago(app, call_id: int, minutes: int) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(ServiceCall)
+            .where(ServiceCall.id == call_id)
+            .values(due_at=utcnow() - timedelta(minutes=minutes))
+        )
+        db.session.commit()
+
+
 def _progress(page) -> int:
     value = (
         page.locator(".service-calls .call").first.locator(".bar").get_attribute("aria-valuenow")
@@ -100,6 +110,12 @@ def test_case_page_follows_the_deployment_without_a_reload(
     _started_minutes_ago(live_app, call_id, 25)
     expect(deploy.locator(".elapsed")).to_contain_text("25 menit")
     assert 80 <= _progress(page) <= 85
+    expect(deploy.locator(".elapsed")).to_contain_text("dari mutu baku")
+
+    # Past its due time the bar says late: the server's rule (lateness), not the bar's sum.
+    _due_minutes_ago(live_app, call_id, 1)
+    expect(deploy.locator(".progress")).to_have_class(re.compile(r"\blate\b"))
+    expect(deploy.locator(".elapsed")).to_contain_text("melewati mutu baku 30 menit 00 detik")
 
     # The deployment ends and the report step writes the report.
     with live_app.app_context():

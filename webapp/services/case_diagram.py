@@ -10,8 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..models import HumanTask, InstanceStatus, ProcessInstance, ServiceCall, TaskStatus
+from ..models import (
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    ServiceCall,
+    ServiceCallStatus,
+    TaskStatus,
+)
 from ..models.types import utcnow
+from . import lateness
 from .processes import parsed
 
 
@@ -45,16 +53,32 @@ def diagram_marks(
             | {c.bpmn_id for c in calls if c.status in ("succeeded", "skipped")}
         ),
         "active": active,
-        "overdue": sorted({t.bpmn_id for t in open_tasks if t.due_at and t.due_at <= now}),
-        "late": sorted(
-            {
-                t.bpmn_id
-                for t in tasks
-                if t.status == TaskStatus.COMPLETED
-                and t.due_at
-                and t.completed_at
-                and t.completed_at > t.due_at
+        # Late by ``lateness``'s rule, a person's task or an automatic step alike.
+        "overdue": sorted(
+            {t.bpmn_id for t in open_tasks if lateness.is_late(t.due_at, None, now)}
+            | {
+                c.bpmn_id
+                for c in calls
+                if c.status == ServiceCallStatus.RUNNING and lateness.is_late(c.due_at, None, now)
             }
+        ),
+        "late": sorted(
+            (
+                {
+                    t.bpmn_id
+                    for t in tasks
+                    if t.status == TaskStatus.COMPLETED
+                    and t.completed_at
+                    and lateness.is_late(t.due_at, t.completed_at, now)
+                }
+                | {
+                    c.bpmn_id
+                    for c in calls
+                    if c.status == ServiceCallStatus.SUCCEEDED
+                    and c.finished_at
+                    and lateness.is_late(c.due_at, c.finished_at, now)
+                }
+            )
             - set(active)  # a late first round does not hide the open second one
         ),
         "failed": failed,

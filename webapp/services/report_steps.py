@@ -1,6 +1,6 @@
 """The repair report's steps as the SOP numbers them: one row per SOP step, its rounds beneath it
 (a failed test sends the case back to steps 3–4), and the automatic step (the deployment) with its
-time against the standard, as a person did the others.
+time, met or late by ``lateness``'s one rule as a person's steps are.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..engine import durations
 from ..engine.spec import ParsedProcess, StepInfo
 from ..models import HumanTask, ServiceCall, ServiceCallStatus
+from . import lateness
 
 
 def minutes_label(seconds: float) -> str:
@@ -28,14 +28,6 @@ def _number(step: StepInfo | None) -> str:
 
 def _order(number: str) -> tuple[int, str]:
     return (int(number), "") if number.isdigit() else (10**6, number)
-
-
-def _met(calendar: Any, step: StepInfo | None, start: datetime, end: datetime) -> bool | None:
-    """Whether the time from start to end kept the step's standard (None: it has none)."""
-    standard = durations.try_parse(step.time_standard) if step else None
-    if standard is None:
-        return None
-    return calendar.elapsed(start, end) <= calendar.length(standard)
 
 
 def sop_steps(
@@ -53,7 +45,7 @@ def sop_steps(
         step = process.steps.get(task.bpmn_id)
         entry = grouped.setdefault(task.bpmn_id, _entry(step, task.name, task.lane, "user"))
         seconds = calendar.elapsed(task.ready_at, task.completed_at).total_seconds()
-        met = task.due_at is None or task.completed_at <= task.due_at
+        met = lateness.kept_standard(task.due_at, task.completed_at)
         entry["rounds"].append(
             {
                 "by": task.completed_by.display_name if task.completed_by else "—",
@@ -71,13 +63,12 @@ def sop_steps(
             _entry(step, deployment.name, step.lane if step else "", "service"),
         )
         seconds = calendar.elapsed(deployment.started_at, deployment.finished_at).total_seconds()
-        met = _met(calendar, step, deployment.started_at, deployment.finished_at)
         entry["rounds"].append(
             {
                 "by": _("sistem (otomatis)"),
                 "completed_at": when(deployment.finished_at),
                 "duration": minutes_label(seconds),
-                "met": met is not False,
+                "met": lateness.kept_standard(deployment.due_at, deployment.finished_at),
                 "fields": [(_("Hasil"), deployment_words(deployment))],
                 "images": [],
             }

@@ -69,7 +69,8 @@
     var bar = progress.querySelector(".bar");
     bar.querySelector("span").style.width = pct + "%";
     bar.setAttribute("aria-valuenow", String(Math.round(pct)));
-    var late = standard && call.elapsed_seconds > standard;
+    // Late is the server's one rule (its due time), the same as the dashboard's and the report's.
+    var late = !!call.late;
     progress.classList.toggle("late", !!late);
     progress.querySelector(".elapsed").textContent = fmt(call.elapsed_seconds, w) +
       (standard ? " " + (late ? w.late : w.of) + " " + fmt(standard, w) : "");

@@ -27,7 +27,7 @@ from ..models import (
     TaskStatus,
 )
 from ..models.types import utcnow
-from ..services import admin, reports, service_calls
+from ..services import admin, lateness, reports, service_calls
 from ..services import instances as svc
 from ..services import sla as sla_service
 from ..services.case_diagram import diagram_marks
@@ -164,6 +164,9 @@ def calls(instance_id: int):
                 if call.started_at
                 else 0,
                 "standard_seconds": sla_service.standard_seconds(standard),
+                # Late or not is the server's one rule (``lateness``), not the bar's arithmetic.
+                "due_at": call.due_at.isoformat() if call.due_at else None,
+                "late": lateness.is_late(call.due_at, call.finished_at, now),
                 "exit_code": call.exit_code,
                 "error": call.error,
                 "log": call.log or "",

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Attachment, HumanTask, ProcessInstance
 from ..models.types import utcnow
+from ..services import lateness
 from ..services.access import can_work
 from ..services.notifications import unread_count
 
@@ -51,7 +52,7 @@ def due_class(task: HumanTask) -> str:
     if task.due_at is None or task.completed_at is not None:
         return ""
     now = utcnow()
-    if now >= task.due_at:
+    if lateness.is_late(task.due_at, None, now):
         return "overdue"
     window = max((task.due_at - task.ready_at) / 4, timedelta(minutes=2)) if task.ready_at else SOON
     return "soon" if task.due_at - now <= window else "ok"
@@ -123,6 +124,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         due_class=due_class,
         duration=duration,
+        kept_standard=lateness.kept_standard,
         status_label=lambda s: str(STATUS_LABELS.get(s, s)),
         call_status_label=lambda s: str(CALL_STATUS_LABELS.get(s, s)),
         can_work=can_work,
