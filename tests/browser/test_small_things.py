@@ -9,7 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Actions
+from tests.browser.test_one_language_walk import deployment_fails_for_pengaduan  # noqa: F401
+from tests.conftest import STEP1, STEP2, STEP3, STEP4_PASS, Actions
+from webapp.services import service_calls
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +144,24 @@ def test_the_first_crumb_is_the_menu_entry_the_page_is_under(new_page, live_serv
     first = page.locator("nav.crumbs a, p.crumbs a").first
     expect(first).to_have_text(current.inner_text())
     assert first.get_attribute("href") == current.get_attribute("href")
+
+
+@pytest.mark.usefixtures("deployment_fails_for_pengaduan")
+def test_an_incident_is_headed_by_the_steps_name_not_its_element_id(
+    new_page, live_server, live_app
+):
+    actions = Actions(live_app)
+    case = actions.start(data={**STEP1, "aplikasi": "pengaduan"})["id"]
+    for step, user, data in (
+        ("Task_2_analisa", "ketua1", STEP2),
+        ("Task_3_troubleshooting", "tim1", STEP3),
+        ("Task_4_uji_implementasi", "tim1", STEP4_PASS),
+    ):
+        assert actions.complete(user, actions.open_task(case, step).id, data).status_code == 200
+    with live_app.app_context():
+        service_calls.run_queued()  # the deployment fails: an incident for the administrator
+    page = new_page("admin1")
+    page.goto(f"{live_server}/cases/{case}")
+    heading = page.locator("section.incident h2")
+    expect(heading).to_have_text("Insiden: Upload ke server colocation")
+    expect(page.locator("main")).not_to_contain_text("Task_5_upload_colocation")
