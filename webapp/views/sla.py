@@ -14,7 +14,8 @@ from ..models import ProcessInstance
 from ..models.types import utcnow
 from ..services import access, sla
 from ..services.dashboard import office_zone
-from ..services.processes import published_versions
+from ..services.processes import parsed, published_versions
+from ..services.sla_service_steps import late_calls, timed_service_steps
 from .common import me
 from .errors import refuse
 
@@ -39,7 +40,9 @@ def report():
         abort(403)
     versions = published_versions()
     if not versions:
-        return render_template("sla/report.html", processes=[], figures=[], overdue=[])
+        return render_template(
+            "sla/report.html", processes=[], figures=[], overdue=[], late_calls=[]
+        )
     process_id = request.args.get("process") or versions[0].definition.process_id
     if process_id not in {v.definition.process_id for v in versions}:
         abort(404)
@@ -51,6 +54,9 @@ def report():
         refuse(400, _("Tanggal akhir harus setelah tanggal awal."))
     figures = sla.step_figures(process_id, since, until)
     overdue = sla.overdue_tasks(process_id)
+    # The automatic steps running late are late work too, as the figures and the dashboard say.
+    version = next(v for v in versions if v.definition.process_id == process_id)
+    late_automatic = late_calls(process_id, timed_service_steps(parsed(version)), now)
     user = me()
     if not user.has_role("admin"):
         # Everyone sees the figures; case titles only for cases they may open.
@@ -58,12 +64,16 @@ def report():
             i.id
             for i in db.session.scalars(
                 select(ProcessInstance).where(
-                    ProcessInstance.id.in_({t.instance_id for t in overdue})
+                    ProcessInstance.id.in_(
+                        {t.instance_id for t in overdue}
+                        | {c["instance_id"] for c in late_automatic}
+                    )
                 )
             )
             if access.can_view_instance(user, i)
         }
         overdue = [t for t in overdue if t.instance_id in visible]
+        late_automatic = [c for c in late_automatic if c["instance_id"] in visible]
     instances = (
         {
             i.id: i
@@ -84,6 +94,7 @@ def report():
         until=until - timedelta(days=1),
         figures=figures,
         overdue=overdue,
+        late_calls=late_automatic,
         instances=instances,
         now=now,
     )
