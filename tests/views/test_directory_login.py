@@ -3,6 +3,7 @@ the SOPFLOW_LOCAL_LOGIN switch for sopflow's own passwords (issue 16, point 2)."
 
 from __future__ import annotations
 
+import ldap3.core.pooling
 import pytest
 from ldap3 import Connection
 from sqlalchemy import func, select
@@ -401,3 +402,22 @@ def test_a_username_in_capitals_is_the_same_person_on_every_database(ldap_app):
         ).all() == ["budi"]
     # A local account is not reached through the directory by writing it in capitals.
     assert _login(ldap_app, "TIM1", "salah").status_code == 401
+
+
+def _no_pool_sleep(seconds):
+    raise AssertionError(f"the log-in slept {seconds} s waiting for the directory servers")
+
+
+def test_with_two_directory_servers_a_dead_first_one_is_passed_over(ldap_app, slapd, monkeypatch):
+    # Two domain controllers, as SOPFLOW_LDAP_URL lists them: the first does not answer.
+    dead = f"ldap://127.0.0.1:{closed_port()}"
+    ldap_app.config["LDAP"] = slapd.settings(urls=[dead, slapd.url])
+    assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
+    assert _user(ldap_app, "budi").role_names == {"Ketua Tim"}
+    # Both dead: the plain message, not a wrong password, and at once: ldap3's server pool
+    # slept 10 s before giving up, holding a web worker per log-in while the directory is down.
+    ldap_app.config["LDAP"] = slapd.settings(urls=[dead, f"ldap://127.0.0.1:{closed_port()}"])
+    monkeypatch.setattr(ldap3.core.pooling, "sleep", _no_pool_sleep)
+    response = _login(ldap_app, "sari", PASSWORDS["sari"])
+    assert response.status_code == 503
+    assert "Direktori kantor tidak dapat dihubungi" in _body(response)

@@ -30,7 +30,7 @@ import ssl
 import uuid
 from dataclasses import dataclass, field
 
-from ldap3 import BASE, FIRST, NONE, SUBTREE, Connection, Server, ServerPool, Tls
+from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
@@ -84,7 +84,7 @@ def configured(settings: dict) -> bool:
     return bool(settings.get("urls"))
 
 
-def _servers(settings: dict):
+def _servers(settings: dict) -> list[Server]:
     timeout = settings["timeout"]
     tls = None
     urls = settings["urls"]
@@ -98,40 +98,41 @@ def _servers(settings: dict):
             ca_certs_file=settings["ca_file"] or None,
             version=ssl.PROTOCOL_TLS_CLIENT,
         )
-    servers = [Server(u, get_info=NONE, connect_timeout=timeout, tls=tls) for u in urls]
-    if len(servers) == 1:
-        return servers[0]
-    # Tried in the given order, once each, skipping one that does not answer.
-    return ServerPool(servers, FIRST, active=1, exhaust=False)
+    return [Server(u, get_info=NONE, connect_timeout=timeout, tls=tls) for u in urls]
 
 
 def _connect(settings: dict, user: str | None, password: str | None) -> tuple[Connection, bool]:
     """Open (and StartTLS) a connection and bind; return it and whether the bind succeeded.
 
-    Raises DirectoryUnreachable when the directory cannot be talked to.
+    The servers are tried in the given order, once each: the first that answers is used. (Not
+    ldap3's ServerPool: when none answers it sleeps 10 s before giving up, a web worker held
+    per log-in while the directory is down.) Raises DirectoryUnreachable when none answers.
     """
-    conn = Connection(
-        _servers(settings),
-        user=user,
-        password=password,
-        # ldap3 packs this one into a socket option: whole seconds only.
-        receive_timeout=max(1, math.ceil(settings["timeout"])),
-        auto_referrals=False,
-        read_only=True,
-        raise_exceptions=False,
-    )
-    try:
-        conn.open()
-        if settings["start_tls"] and not conn.start_tls():
-            raise DirectoryUnreachable(f"StartTLS refused: {conn.result}")
-        bound = conn.bind()
-    except LDAPCommunicationError as exc:
-        conn.unbind()
-        raise DirectoryUnreachable(str(exc)) from exc
-    except LDAPException as exc:  # TLS and other failures before any answer
-        conn.unbind()
-        raise DirectoryUnreachable(str(exc)) from exc
-    return conn, bound
+    failures = []
+    for server in _servers(settings):
+        conn = Connection(
+            server,
+            user=user,
+            password=password,
+            # ldap3 packs this one into a socket option: whole seconds only.
+            receive_timeout=max(1, math.ceil(settings["timeout"])),
+            auto_referrals=False,
+            read_only=True,
+            raise_exceptions=False,
+        )
+        try:
+            conn.open()
+            if settings["start_tls"] and not conn.start_tls():
+                raise DirectoryUnreachable(f"StartTLS refused: {conn.result}")
+            bound = conn.bind()
+        except (LDAPException, DirectoryUnreachable) as exc:
+            # No answer, a hang past the timeout, TLS failing: the next server, if any.
+            conn.unbind()
+            log.warning("directory server %s did not answer: %s", server.host, exc)
+            failures.append(f"{server.host}: {exc}")
+            continue
+        return conn, bound
+    raise DirectoryUnreachable("; ".join(failures) or "no directory server configured")
 
 
 def _search(
