@@ -98,7 +98,8 @@ def datetime_label(value: datetime | None, fmt: str = "medium") -> str:
     """A moment in the reader's locale and time zone, always with a four-digit year.
 
     ``short`` is the locale's medium date with a short time ('30 Nov 2026 04.10',
-    'Nov 30, 2026 4:10 AM'): the locale's own short date writes the year in two digits.
+    '30 Nov 2026 04:10' in English, written day first): the locale's own short date writes the year
+    in two digits.
     """
     if not value:
         return "—"
