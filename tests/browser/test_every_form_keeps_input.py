@@ -162,3 +162,21 @@ def test_a_refused_diagram_upload_keeps_the_note_and_names_each_file_to_choose_a
         "pilih berkas itu lagi sebelum mengirim."
     )
     expect(page.locator("#forms_dropped")).to_contain_text('"langkah_1.schema.json"')
+
+
+def test_sop_import_review_focuses_the_first_cell_in_error(new_page, live_server):
+    from tests.browser.test_sop_import import SEED, review_ready
+
+    page = new_page("owner1")
+    page.goto(f"{live_server}/processes/import")
+    page.get_by_label("Atau tempel tabel SOP (teks atau HTML)").fill(SEED.read_text("utf-8"))
+    page.get_by_role("button", name="Baca dokumen").click()
+    review_ready(page)
+    waktu = page.get_by_label("Waktu langkah 2", exact=True)
+    waktu.fill("secepatnya")
+    page.get_by_role("button", name="Buat draf").click()
+
+    cell = page.locator("tr[data-row='2'] [data-cell='waktu']")
+    expect(cell).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(page.get_by_label("Waktu langkah 2", exact=True)).to_be_focused()
+    expect(page.get_by_label("Waktu langkah 2", exact=True)).to_have_value("secepatnya")

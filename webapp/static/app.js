@@ -70,9 +70,9 @@
 
   // After a refused submission, focus goes to the first field in error.
   function focusFirstError(form) {
-    var first = form.querySelector(".field.has-error, p.error[role=alert]:not([hidden])");
+    var first = form.querySelector(".field.has-error, .cell.has-error, p.error[role=alert]:not([hidden])");
     if (!first) return;
-    var target = first.matches(".field") ? focusable(first) : first;
+    var target = first.matches(".field, .cell") ? focusable(first) : first;
     if (target === first) first.setAttribute("tabindex", "-1");
     target.focus();
   }
@@ -114,7 +114,7 @@
     document.querySelectorAll("form").forEach(guardLengths);
     // After a refused submission the first field in error has the focus, on every form.
     var refused = Array.prototype.find.call(document.querySelectorAll("main form"), function (form) {
-      return form.querySelector(".field.has-error, p.error[role=alert]:not([hidden])");
+      return form.querySelector(".field.has-error, .cell.has-error, p.error[role=alert]:not([hidden])");
     });
     if (refused) focusFirstError(refused);
     // A finished task or a submitted request clears its draft.
