@@ -276,3 +276,19 @@ def test_groups_not_given_are_refused_not_read_as_none_when_a_role_map_is_set(ap
         assert _user("budi.sso").role_names == {"Tim"}
         assert len(_refusals("groups_missing")) == 1
         assert _provision(sub="s-2", username="sari", groups=None, role_map={}).id != first.id
+
+
+def test_ids_differing_only_in_case_are_two_people_on_every_database(app):
+    # Provider ids are case-sensitive (Azure AD's pairwise sub); MariaDB's comparison is not.
+    with app.app_context():
+        budi = _provision(sub="AbC-1", username="budi")
+        try:
+            other = _provision(sub="abc-1", username="sari")
+        except IdentityRefused as refused:
+            assert db.engine.dialect.name in ("mysql", "mariadb")
+            assert refused.reason == "external_id_clash"
+            assert _user("sari") is None
+        else:
+            assert db.engine.dialect.name not in ("mysql", "mariadb")
+            assert other.id != budi.id and other.username == "sari"
+        assert _user("budi").external_id == f"{ISSUER}|AbC-1"

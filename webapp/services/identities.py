@@ -229,6 +229,20 @@ def _provision(
     user = db.session.scalar(
         select(User).where(User.auth_source == source, User.external_id == external_id)
     )
+    if user is not None and user.external_id != external_id:
+        # MariaDB compares text ignoring case (and trailing spaces): "AbC" found "abc", another
+        # person's id. Never theirs to enter, and the unique index would refuse a second row.
+        _refuse(
+            IdentityRefused(
+                _(
+                    "Akun Anda di penyedia identitas tidak dapat dibedakan dari akun lain di "
+                    "sopflow; hubungi administrator."
+                ),
+                "external_id_clash",
+            ),
+            source=source,
+            external_id=external_id[:100],
+        )
     created = False
     if user is None:
         if not username_trusted:
