@@ -292,3 +292,21 @@ def test_ids_differing_only_in_case_are_two_people_on_every_database(app):
             assert db.engine.dialect.name not in ("mysql", "mariadb")
             assert other.id != budi.id and other.username == "sari"
         assert _user("budi").external_id == f"{ISSUER}|AbC-1"
+
+
+def test_on_mariadb_a_directory_dn_in_other_capitals_is_not_refused_as_a_clash(app):
+    # Without entryUUID or objectGUID the id is the entry's DN, which LDAP compares ignoring
+    # case; the clash guard is for single sign-on's case-sensitive ids only.
+    with app.app_context():
+        if db.engine.dialect.name not in ("mysql", "mariadb"):
+            pytest.skip("only MariaDB compares the stored ids ignoring case")
+        dn = "uid=budi,ou=People,dc=kantor,dc=test"
+        kwargs = {
+            "username": "budi",
+            "full_name": "Budi",
+            "email": "",
+            "groups": [],
+            "role_map": {},
+        }
+        first = identities.provision("ldap", dn, **kwargs)
+        assert identities.provision("ldap", dn.lower(), **kwargs).id == first.id

@@ -229,9 +229,11 @@ def _provision(
     user = db.session.scalar(
         select(User).where(User.auth_source == source, User.external_id == external_id)
     )
-    if user is not None and user.external_id != external_id:
+    if user is not None and source == "oidc" and user.external_id != external_id:
         # MariaDB compares text ignoring case (and trailing spaces): "AbC" found "abc", another
         # person's id. Never theirs to enter, and the unique index would refuse a second row.
+        # (A directory's ids are GUIDs, or DNs, which the directory itself compares ignoring
+        # case.)
         _refuse(
             IdentityRefused(
                 _(
