@@ -129,6 +129,18 @@ def test_terminate_needs_a_reason_and_cancels_open_tasks(app, actions, cases):
     assert "data-task-id" not in actions.client("tim1").get("/").get_data(as_text=True)
 
 
+def test_a_too_long_reason_is_refused_never_cut(app, actions, cases):
+    """Without the page's script the server refuses 1,001 characters instead of keeping 1,000."""
+    admin = actions.client("admin1")
+    instance_id = cases["late"]
+    response = admin.post(
+        f"/admin/cases/{instance_id}/terminate", data={"reason": "x" * 1001}, follow_redirects=True
+    )
+    assert "Terlalu panjang: 1001 karakter, paling banyak 1000." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ProcessInstance, instance_id).status == InstanceStatus.WAITING
+
+
 def test_reassign_gives_the_task_to_a_lane_member_who_then_sees_it(app, actions, cases):
     task = actions.open_task(cases["late"], "Task_3_troubleshooting")
     assert task.assigned_user_id is not None  # tim1, chosen at step 2

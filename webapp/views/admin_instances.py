@@ -13,7 +13,7 @@ from ..models import HumanTask, InstanceStatus, ProcessDefinition, User
 from ..services import admin, instance_list, workers
 from ..services.errors import Conflict, Invalid
 from ..services.processes import parsed, published_versions
-from .common import me, role_required
+from .common import form_reason, me, role_required
 
 bp = Blueprint("admin_instances", __name__, url_prefix="/admin/cases")
 
@@ -87,8 +87,12 @@ def resume(instance_id: int):
 @role_required("admin")
 def terminate(instance_id: int):
     """End a case with a reason."""
+    reason, too_long = form_reason()
+    if too_long:
+        flash(too_long, "error")
+        return _back(instance_id)
     try:
-        admin.terminate(me(), instance_id, request.form.get("reason", "")[:1000], _seen("version"))
+        admin.terminate(me(), instance_id, reason, _seen("version"))
     except Invalid as exc:
         flash(exc.message + " " + _("Alasan penghentian wajib diisi."), "error")
         return _back(instance_id)

@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any, NamedTuple
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
 
@@ -62,3 +63,23 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+REASON_MAX = 1000
+
+
+def form_reason(limit: int = REASON_MAX) -> tuple[str, str | None]:
+    """The posted ``reason`` and, when it is longer than ``limit``, the refusal to show.
+
+    A too-long reason is refused, never cut: an administrator's words are kept in the record
+    as written or not at all.
+    """
+    reason = request.form.get("reason", "").strip()
+    if len(reason) > limit:
+        return reason, _(
+            "Terlalu panjang: %(n)s karakter, paling banyak %(max)s. Persingkat isian ini; "
+            "tidak ada yang dipotong.",
+            n=len(reason),
+            max=limit,
+        )
+    return reason, None

@@ -9,7 +9,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -35,7 +34,7 @@ from ..services.errors import ServiceError
 from ..services.processes import parsed
 from ..services.version_cache import compiled
 from .audit_labels import audit_label
-from .common import me, paginate
+from .common import form_reason, me, paginate
 from .files import send_stored
 from .template_helpers import CALL_STATUS_LABELS, STATUS_LABELS
 
@@ -185,7 +184,11 @@ def calls(instance_id: int):
 @login_required
 def retry_service(instance_id: int):
     """Run a failed service step again as a new attempt (administrators)."""
-    service_calls.retry(me(), instance_id, request.form.get("reason", "")[:1000])
+    reason, too_long = form_reason()
+    if too_long:
+        flash(too_long, "error")
+        return redirect(url_for("instances.detail", instance_id=instance_id))
+    service_calls.retry(me(), instance_id, reason)
     flash(_("Langkah diulang; worker akan menjalankannya."), "success")
     return redirect(url_for("instances.detail", instance_id=instance_id))
 
@@ -194,7 +197,10 @@ def retry_service(instance_id: int):
 @login_required
 def skip_service(instance_id: int):
     """Finish a failed service step without running it, with a reason (administrators)."""
-    reason = request.form.get("reason", "").strip()[:1000]
+    reason, too_long = form_reason()
+    if too_long:
+        flash(too_long, "error")
+        return redirect(url_for("instances.detail", instance_id=instance_id))
     service_calls.skip(me(), instance_id, reason)
     flash(_("Langkah dilewati dengan alasan: %(r)s", r=reason), "success")
     return redirect(url_for("instances.detail", instance_id=instance_id))
