@@ -132,9 +132,14 @@ def finish_log_in(user: User, next_url: str | None, *, id_token: str | None = No
     """Open ``user``'s session in this browser and send them to ``next_url`` (a local path only).
 
     The one end of every log-in (password, directory, single sign-on): the session is recorded
-    and audited on the server, the browser's old session is dropped whole (no fixation), and
+    and audited on the server, the browser's old session is dropped whole (no fixation) and,
+    if it was a live one, ended on the server as a log-out ends it; and
     ``id_token`` (single sign-on) is kept so that log-out can end the provider's session too.
     """
+    if current_user.is_authenticated and g.get("user_session") is not None:
+        # A log-in completed over a live session (a single sign-on started in another tab):
+        # the old session ends on the server, not only in this browser's cookie.
+        auth_svc.end_replaced(current_user._get_current_object(), g.user_session)
     record, secret = auth_svc.log_in(user)
     # A new session for the new person: nothing of the anonymous one carries over.
     session.clear()

@@ -518,3 +518,41 @@ def test_without_a_role_map_groups_kept_elsewhere_do_not_matter(sso_app, provide
     sso_app.config["OIDC"] = {**sso_app.config["OIDC"], "role_map": {}}
     _groups_elsewhere(provider, "sari")
     assert _browser(sso_app).sso_log_in("sari").path == "/"
+
+
+def test_a_sign_on_completed_over_a_live_session_ends_that_session_on_the_server(sso_app):
+    # A single sign-on started in one tab and finished after the browser was signed in
+    # (another tab, another account): the old session's cookie is dropped, and a copy of it
+    # must not live on either.
+    browser = _browser(sso_app)
+    at_provider = browser.press_sso_button()  # the flow's state is in this browser's cookie
+    other = sso_app.test_client()
+    assert other.post("/login", data={"username": "unit1", "password": "demo"}).status_code == 302
+    with other.session_transaction() as signed_in:
+        live = dict(signed_in)
+    with browser.client.session_transaction() as held:
+        held.update(live)
+    old_cookie = browser.client.get_cookie("session").value
+    assert _signed_in(Browser(SOPFLOW, client=_replayed(sso_app, old_cookie)))
+
+    page = browser.sign_in_at_provider(at_provider, "budi", "sandi-budi")
+    assert page.path == "/" and "Budi Santoso" in page.text
+
+    assert not _signed_in(Browser(SOPFLOW, client=_replayed(sso_app, old_cookie)))
+    unit1 = _user(sso_app, "unit1")
+    with sso_app.app_context():
+        [ended] = db.session.scalars(
+            select(UserSession).where(
+                UserSession.user_id == unit1.id, UserSession.ended_at.is_not(None)
+            )
+        ).all()
+    assert ended.end_reason == "replaced_by_log_in"
+    assert {"session_id": ended.id, "reason": "replaced_by_log_in"} in _audit(
+        sso_app, "auth.logout"
+    )
+
+
+def _replayed(app, cookie: str):
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    return client

@@ -41,6 +41,16 @@ def log_out(user: User, record: UserSession | None) -> None:
     db.session.commit()
 
 
+def end_replaced(user: User, record: UserSession) -> None:
+    """End the session a new log-in in the same browser replaces, and record it as a log-out.
+
+    The browser drops that session's cookie, but a copy of it must not live on.
+    """
+    sessions.end(record, sessions.REPLACED_BY_LOG_IN)
+    audit.record("auth.logout", user, session_id=record.id, reason=sessions.REPLACED_BY_LOG_IN)
+    db.session.commit()
+
+
 def failed_log_in(username: str, remote_addr: str) -> None:
     """Record a failed log-in (audited, and counted by the throttle)."""
     audit.record("auth.login_failed", None, username=username)

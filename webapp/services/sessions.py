@@ -30,6 +30,7 @@ PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET = "password_reset"
 DEACTIVATED = "deactivated"
 ENDED_BY_ADMIN = "ended_by_admin"
+REPLACED_BY_LOG_IN = "replaced_by_log_in"
 
 
 def _idle_limit():
