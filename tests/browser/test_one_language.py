@@ -122,6 +122,6 @@ def test_a_task_done_meanwhile_says_when_with_a_four_digit_year(new_page, live_s
     assert actions.complete("tim1", task, STEP3).status_code == 200
     page.get_by_role("button", name="Selesaikan tugas").click()
 
-    said = page.locator(".flash-error", has_text="Tugas ini sudah diselesaikan oleh")
+    said = page.locator(".card.warn", has_text="Tugas ini sudah diselesaikan oleh")
     expect(said).to_contain_text(str(utcnow().year))
     assert not TWO_DIGIT_YEAR.search(said.inner_text()), said.inner_text()

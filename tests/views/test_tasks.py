@@ -156,6 +156,20 @@ def test_same_form_from_two_tabs_second_gets_409_and_keeps_its_text(actions, app
         assert db.session.get(HumanTask, task.id).form_data["analisis"] == STEP2["analisis"]
 
 
+def test_the_already_completed_message_is_said_once_in_the_card(actions):
+    task = actions.open_task(actions.start()["id"], "Task_2_analisa")
+    tab1, tab2 = actions.client("ketua1"), actions.client("ketua1")
+    assert tab1.post(f"/tasks/{task.id}", data=STEP2).status_code == 302
+    response = tab2.post(f"/tasks/{task.id}", data=STEP2)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert html.count("sudah diselesaikan oleh Budi Ketua Tim") == 1
+    card = re.search(r'<div class="card warn" role="alert">(.*?)</div>', html, re.S)
+    assert card and "sudah diselesaikan oleh Budi Ketua Tim" in card.group(1)
+    # Nor does it wait in the session to be shown again on the next page.
+    assert "sudah diselesaikan oleh" not in tab2.get("/").get_data(as_text=True)
+
+
 def test_team_member_not_chosen_cannot_open_step3(actions):
     instance_id = actions.run_to("Task_3_troubleshooting")
     task = actions.open_task(instance_id, "Task_3_troubleshooting")

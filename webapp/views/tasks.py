@@ -158,9 +158,10 @@ def task(task_id: int):
             dropped = _dropped(uploads)
             flash(exc.message, "error")
         except Conflict as exc:
+            # Said once, in the card above the form (with what became of the typed values);
+            # not flashed too, or the page reads it twice.
             conflict, status = exc.message, 409
             dropped = _dropped(uploads)
-            flash(exc.message, "error")
         else:
             flash(_("Tugas '%(name)s' selesai.", name=human_task.name), "success")
             return redirect(url_for("tasks.worklist", done=task_id))
