@@ -248,6 +248,11 @@ class ProcessInstance:
         due = [t for t in waiting_timers(self.workflow) if t.due <= now]
         if not due:
             return []
+        # SpiffWorkflow fires a timer only once its own clock is strictly past the due time; the
+        # sweep's (and lateness's) is "at or past ``now``": mark these fired so a timer due now
+        # fires now, as the step it guards already counts as late.
+        for timer in due:
+            self._task(timer.task_id).internal_data["event_fired"] = True
         try:
             self.workflow.refresh_timers()
         except SpiffWorkflowException as exc:
