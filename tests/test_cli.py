@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import time_machine
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -184,12 +185,16 @@ def test_migration_0004_fills_the_outcome_of_completed_cases_from_their_state(
     assert rows[running][1:] == (None, None)
 
 
-def test_migration_0007_gives_started_calls_their_due_time(app, actions, deployment):
-    finished = actions.run_to("end")
-    with app.app_context():
+def test_migration_0007_gives_calls_the_due_time_of_their_boundary_timer(app, actions, deployment):
+    # The upload is queued at QUEUED and waits two hours for a worker; its 30-minute standard
+    # counts from QUEUED (the suite counts wall-clock time), as its boundary timer does.
+    queued = datetime(2026, 11, 17, 3, 0, 0, 250_000, tzinfo=UTC)
+    with time_machine.travel(queued, tick=False):
+        finished = actions.run_to("end")
+    with time_machine.travel(queued + timedelta(hours=2), tick=False), app.app_context():
         assert service_calls.run_queued() == 2
         calls = db.session.scalars(select(ServiceCall).where(ServiceCall.instance_id == finished))
-        stored = {c.id: (c.bpmn_id, c.started_at, c.due_at) for c in calls}
+        stored = {c.id: (c.bpmn_id, c.due_at) for c in calls}
         db.session.commit()  # MariaDB's ALTER waits for an open read of the table to end
         downgrade(revision="0006")
         upgrade()
@@ -198,11 +203,10 @@ def test_migration_0007_gives_started_calls_their_due_time(app, actions, deploym
             c.id: c.due_at
             for c in db.session.scalars(select(ServiceCall).where(ServiceCall.id.in_(stored)))
         }
-    # The upload's 30-minute standard from its start (the suite counts wall-clock time), as
-    # the worker stored it; the report writer has no standard and keeps none.
-    for call_id, (bpmn_id, started_at, due_at) in stored.items():
+    # The report writer has no standard and keeps none.
+    for call_id, (bpmn_id, due_at) in stored.items():
         if bpmn_id == "Task_5_upload_colocation":
-            assert due_at == started_at + timedelta(minutes=30)
+            assert due_at == queued + timedelta(minutes=30)
         else:
             assert due_at is None
         assert filled[call_id] == due_at

@@ -1,14 +1,16 @@
-"""service call due time: an automatic step's time standard counted from its start, stored so
-that whether it is late is the same SQL comparison as a person's task (services/lateness.py)
+"""service call due time: an automatic step's time standard counted from when it became ready
+(its boundary timer's fire time), stored so that whether it is late is the same SQL comparison as
+a person's task (services/lateness.py)
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07 01:10:00.000000
 
-Calls already started get their due time now: the standard of their step in their case's
-diagram version, counted from started_at by the office's calendar (the app's SLA_CALENDAR), one
-version parsed once. A call whose diagram no longer parses, or whose step has no standard,
-keeps NULL (never late), as before.
+Existing calls get their due time now: the standard of their step in their case's diagram
+version, counted by the office's calendar (the app's SLA_CALENDAR) from when the step was queued,
+i.e. the created_at of its first attempt (a retry keeps the step's due time), as its boundary
+timer counted; one version parsed once. A call whose diagram no longer parses, or whose step has
+no standard, keeps NULL (never late), as before.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -30,7 +32,8 @@ CALLS = sa.table(
     sa.column('id', sa.Integer),
     sa.column('instance_id', sa.Integer),
     sa.column('bpmn_id', sa.String),
-    sa.column('started_at', UTCDateTime()),
+    sa.column('spiff_task_id', sa.String),
+    sa.column('created_at', UTCDateTime()),
     sa.column('due_at', UTCDateTime()),
 )
 INSTANCES = sa.table(
@@ -41,7 +44,7 @@ INSTANCES = sa.table(
 def upgrade():
     # A plain ALTER, no batch copy: SQLite adds (and, from 3.35, drops) a column in place.
     op.add_column('service_call', sa.Column('due_at', UTCDateTime(), nullable=True))
-    _fill_started()
+    _fill()
 
 
 def _standards(bind, version_id: int) -> dict[str, object]:
@@ -61,29 +64,39 @@ def _standards(bind, version_id: int) -> dict[str, object]:
     }
 
 
-def _fill_started():
-    """Set the due time of every started call whose step has a standard (see the docstring)."""
+def _fill():
+    """Set the due time of every call whose step has a standard (see the docstring)."""
     bind = op.get_bind()
     calendar = current_app.config["SLA_CALENDAR"]
     standards: dict[int, dict] = {}
+    # When the step was queued: its first attempt's row (the unique key's index finds it).
+    first = CALLS.alias('first_attempt')
+    queued_at = (
+        sa.select(sa.func.min(first.c.created_at))
+        .where(
+            first.c.instance_id == CALLS.c.instance_id,
+            first.c.spiff_task_id == CALLS.c.spiff_task_id,
+        )
+        .scalar_subquery()
+    )
     last_id = 0
     while True:
         rows = bind.execute(
-            sa.select(CALLS.c.id, CALLS.c.bpmn_id, CALLS.c.started_at, INSTANCES.c.version_id)
+            sa.select(CALLS.c.id, CALLS.c.bpmn_id, queued_at, INSTANCES.c.version_id)
             .join(INSTANCES, INSTANCES.c.id == CALLS.c.instance_id)
-            .where(CALLS.c.started_at.isnot(None), CALLS.c.id > last_id)
+            .where(CALLS.c.id > last_id)
             .order_by(CALLS.c.id)
             .limit(BATCH)
         ).all()
         if not rows:
             break
         values = []
-        for call_id, bpmn_id, started_at, version_id in rows:
+        for call_id, bpmn_id, ready_at, version_id in rows:
             if version_id not in standards:
                 standards[version_id] = _standards(bind, version_id)
             standard = standards[version_id].get(bpmn_id)
-            if standard is not None:
-                values.append({"call_id": call_id, "due": calendar.add(started_at, standard)})
+            if standard is not None and ready_at is not None:
+                values.append({"call_id": call_id, "due": calendar.add(ready_at, standard)})
         if values:
             bind.execute(
                 CALLS.update()

@@ -52,9 +52,9 @@ def test_a_late_deployment_counts_in_this_months_card(
     new_page, live_server, live_app, slow_deployment
 ):
     actions = Actions(live_app)
-    through_the_test(actions)
-    # Started an hour ago, finished 45 minutes later: within this month, before now.
+    # Queued and started an hour ago, finished 45 minutes later: within this month, before now.
     with time_machine.travel(utcnow() - timedelta(hours=1), tick=True) as traveller:
+        through_the_test(actions)
         slow_deployment["traveller"] = traveller
         with live_app.app_context():
             assert service_calls.run_queued() == 2  # the deployment, then the report
@@ -72,10 +72,12 @@ def test_a_late_deployment_counts_in_this_months_card(
 
 def test_a_deployment_running_past_its_standard_is_late_now(new_page, live_server, live_app):
     actions = Actions(live_app)
-    case = through_the_test(actions)
-    # The worker took the deployment 45 minutes ago and has not finished it.
-    with time_machine.travel(utcnow() - TOOK, tick=False), live_app.app_context():
-        assert service_calls.claim_next() is not None
+    # Queued 45 minutes ago (its standard counts from then), taken by the worker at once and
+    # not finished.
+    with time_machine.travel(utcnow() - TOOK, tick=False):
+        case = through_the_test(actions)
+        with live_app.app_context():
+            assert service_calls.claim_next() is not None
 
     page = new_page("admin1")
     page.goto(f"{live_server}/admin/dashboard/")

@@ -183,6 +183,8 @@ def test_retry_is_a_new_attempt_and_the_case_goes_on(app, actions, deployment):
     assert (first.attempt, first.status) == (1, ServiceCallStatus.FAILED)
     assert (second.attempt, second.status) == (2, ServiceCallStatus.SUCCEEDED)
     assert second.idempotency_key.endswith(":2") and retried == 1
+    # The same step, due when it first became ready: a retry earns no new time.
+    assert first.due_at is not None and second.due_at == first.due_at
     assert len(deployment.calls) == 2
     assert _instance(app, instance_id).status == InstanceStatus.COMPLETED
 

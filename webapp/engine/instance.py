@@ -85,12 +85,14 @@ class ReadyUserTask:
 
 @dataclass(frozen=True)
 class PendingServiceTask:
-    """A service task the worker still has to run."""
+    """A service task the worker still has to run, with the due time of its time standard
+    (its boundary timer's, counted from when it became ready, however long it then queues)."""
 
     id: str
     bpmn_id: str
     name: str
     operator: str
+    due_at: datetime | None
 
 
 Services = Mapping[str, Callable[..., Any]]
@@ -317,6 +319,7 @@ class ProcessInstance:
                 bpmn_id=t.task_spec.bpmn_id,
                 name=t.task_spec.bpmn_name or t.task_spec.bpmn_id,
                 operator=t.task_spec.operation_name,
+                due_at=self._timer_due(t),
             )
             for t in self.workflow.get_tasks(state=TaskState.READY)
             if isinstance(t.task_spec, ServiceTask)

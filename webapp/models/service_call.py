@@ -34,7 +34,9 @@ class ServiceCall(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Its time standard counted from started_at by the office's calendar (services/lateness.py).
+    # When its time standard runs out, counted from when the step became ready (queued): its
+    # boundary timer's fire time, set when the call is queued, never by the worker that starts
+    # it; a retry keeps the first attempt's (services/lateness.py).
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     worker: Mapped[str] = mapped_column(String(120), default="")
     exit_code: Mapped[int | None]

@@ -22,6 +22,9 @@ from ..models.types import utcnow
 from . import lateness
 from .processes import parsed
 
+# An automatic step not yet finished: waiting for a worker or running.
+UNFINISHED_CALLS = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
+
 
 def diagram_marks(
     instance: ProcessInstance, tasks: list[HumanTask], calls: list[ServiceCall]
@@ -59,7 +62,7 @@ def diagram_marks(
             | {
                 c.bpmn_id
                 for c in calls
-                if c.status == ServiceCallStatus.RUNNING and lateness.is_late(c.due_at, None, now)
+                if c.status in UNFINISHED_CALLS and lateness.is_late(c.due_at, None, now)
             }
         ),
         "late": sorted(

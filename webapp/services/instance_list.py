@@ -103,13 +103,13 @@ def _open_task_where(*conditions):
 
 
 def _late_now(now: datetime):
-    """A case with a step late now (``lateness``'s rule): an open task or a running automatic
-    step past its due time, as the dashboard counts them."""
+    """A case with a step late now (``lateness``'s rule): an open task or an automatic step
+    queued or running at or past its due time, as the dashboard counts them."""
     return or_(
         _open_task_where(lateness.late_unfinished(HumanTask.due_at, now)),
         exists().where(
             ServiceCall.instance_id == ProcessInstance.id,
-            ServiceCall.status == ServiceCallStatus.RUNNING,
+            ServiceCall.status.in_((ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)),
             lateness.late_unfinished(ServiceCall.due_at, now),
         ),
     )

@@ -7,6 +7,7 @@ timer) in line with the engine. Nothing here commits; the action's transaction d
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -234,8 +235,13 @@ def new_call(
     error: str = "",
     attempt: int = 1,
     reason: str = "",
+    due_at: datetime | None = None,
 ) -> ServiceCall:
-    """Add a queued service_call row: one attempt of one service task, keyed for idempotency."""
+    """Add a queued service_call row: one attempt of one service task, keyed for idempotency.
+
+    ``due_at`` is the step's due time (``PendingServiceTask.due_at``), set here, when the step
+    is queued, and never by the worker: the queue's wait counts against the standard.
+    """
     call = ServiceCall(
         instance_id=row.id,
         spiff_task_id=spiff_task_id,
@@ -247,6 +253,7 @@ def new_call(
         idempotency_key=f"{row.id}:{spiff_task_id}:{attempt}",
         error=error,
         reason=reason,
+        due_at=due_at,
     )
     db.session.add(call)
     return call
@@ -273,7 +280,16 @@ def queue_pending(
             continue
         parameters, error = service_params(engine, task.id)
         created.append(
-            new_call(row, task.id, task.bpmn_id, task.name[:255], task.operator, parameters, error)
+            new_call(
+                row,
+                task.id,
+                task.bpmn_id,
+                task.name[:255],
+                task.operator,
+                parameters,
+                error,
+                due_at=task.due_at,
+            )
         )
     return created
 

@@ -34,9 +34,8 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit, lateness, notifications, reports, runtime
+from . import audit, notifications, reports, runtime
 from .errors import Conflict, Forbidden
-from .version_cache import compiled
 
 log = logging.getLogger(__name__)
 
@@ -151,18 +150,13 @@ def claim_next() -> ServiceCall | None:
             db.session.rollback()
             return None
         now = utcnow()
-        instance = db.session.get(ProcessInstance, call.instance_id)
-        step = compiled(instance.version_id).process.steps.get(call.bpmn_id)
+        # Its due time was set when it was queued (runtime.queue_pending): not moved here.
         claimed = db.session.execute(
             update(ServiceCall)
             .where(ServiceCall.id == call.id, ServiceCall.status == ServiceCallStatus.QUEUED)
             .values(
                 status=ServiceCallStatus.RUNNING,
                 started_at=now,
-                # Counted from now, as a person's task from when it became ready.
-                due_at=lateness.due_time(
-                    runtime.sla_calendar(), step.time_standard if step else None, now
-                ),
                 heartbeat_at=now,
                 worker=WORKER_ID,
             )
@@ -173,7 +167,7 @@ def claim_next() -> ServiceCall | None:
         audit.record(
             "service.started",
             None,
-            instance,
+            db.session.get(ProcessInstance, call.instance_id),
             call=call.id,
             operator=call.operator,
             attempt=call.attempt,
@@ -435,6 +429,8 @@ def retry(user: User, instance_id: int, reason: str = "") -> ServiceCall:
         error=error,
         attempt=attempt,
         reason=reason,
+        # The same step, still due when it first became ready: a retry earns no new time.
+        due_at=call.due_at,
     )
     runtime.resolve_incidents(row, user, _("Diulang (percobaan %(n)s)", n=attempt))
     row.status = InstanceStatus.RUNNING

@@ -156,6 +156,8 @@ def _record_inline_calls(row: ProcessInstance, engine: EngineInstance) -> None:
     """Keep a service_call row for each connector the sweep ran inline (the escalations)."""
     now = utcnow()
     calendar = runtime.sla_calendar()
+    # These ran in the run that made them ready, before any boundary timer of theirs was armed:
+    # ready, started and finished now, their standard (if any) counts from now.
     for call in engine.service_calls:
         step = engine.process.steps.get(call["bpmn_id"])
         db.session.add(
