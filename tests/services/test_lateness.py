@@ -1,5 +1,6 @@
 """The one lateness rule: its Python predicate and its SQL twin agree on the same steps, on
-every database; finishing at the due time is on time, a step without a due time never late."""
+every database; finishing at the due time is on time, still open at it is late (the timer fires
+then), a step without a due time never late."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ NOWS = [DUE - timedelta(minutes=1), DUE - TICK, DUE, DUE + TICK, DUE + timedelta
         (None, None, DUE + timedelta(days=9), False),  # no standard: never late
         (None, DUE + timedelta(days=9), DUE, False),
         (DUE, None, DUE - TICK, False),
-        (DUE, None, DUE, False),  # open at its due time: not yet late
+        (DUE, None, DUE, True),  # open at its due time: its timer fires and escalates now
         (DUE, None, DUE + TICK, True),
         (DUE, DUE, DUE + timedelta(days=1), False),  # done at its due time: on time
         (DUE, DUE + TICK, DUE + TICK, True),

@@ -2,10 +2,11 @@
 report, the CSV export and the admin list: each asks services/lateness.py.
 
 The office counts working hours (Friday closes at 16:30 WIB). The upload (step 5, 30 minutes)
-starts Friday 16:15, so 15 minutes are left for Monday from 07:30: it is due Monday 07:45. On
-Saturday it is not late anywhere (a wall-clock count would say so on the case page); from Monday
-07:45 it is late everywhere; and it kept its standard or not by when it finished. Step 2 (30
-minutes) is done in 45: late on every page too.
+becomes ready Friday 16:15, so 15 minutes are left for Monday from 07:30: it is due Monday 07:45,
+when its boundary timer fires and escalates. On Saturday it is not late anywhere (a wall-clock
+count would say so on the case page); from Monday 07:45 on it is late everywhere, whether a
+worker runs it or it still waits in the queue; and it kept its standard or not by when it
+finished. Step 2 (30 minutes) is done in 45: late on every page too.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
 from tests.conftest import STEP2, STEP3, STEP4_PASS
 from webapp.engine.calendar import WorkingHoursCalendar
+from webapp.engine.timers import waiting_timers
 from webapp.extensions import db
-from webapp.models import ServiceCall
-from webapp.services import reports, service_calls
+from webapp.models import AuditEvent, ProcessInstance, ServiceCall
+from webapp.services import reports, runtime, service_calls, timers
 
 PROCESS = "pemeliharaan_sistem_informasi"
 STEP_2 = "Task_2_analisa"
 UPLOAD = "Task_5_upload_colocation"
+UPLOAD_TIMER = "Timer_5_mutu_baku"
 WIB = timedelta(hours=7)
 
 
@@ -69,6 +73,12 @@ def _complete(actions, instance_id: int, step: str, username: str, data: dict, a
         assert actions.complete(username, task.id, data).status_code == 200
 
 
+def _reach_the_upload(actions, instance_id: int) -> None:
+    """Work steps 3 and 4: the upload becomes ready (queued) at UPLOAD_STARTS."""
+    _complete(actions, instance_id, "Task_3_troubleshooting", "tim1", STEP3, wib(20, 11))
+    _complete(actions, instance_id, "Task_4_uji_implementasi", "tim1", STEP4_PASS, UPLOAD_STARTS)
+
+
 def _csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
@@ -83,7 +93,9 @@ def _running_late(actions, instance_id: int, at: datetime) -> dict[str, bool]:
     sla_row = re.search(rf'<tr data-step="{UPLOAD}">(.*?)</tr>', sla_page, re.S).group(1)
     sla_late = re.search(r'data-label="Terlambat kini" class="num[^"]*">(\d+)<', sla_row)
     calls = _get(admin, at, f"/cases/{instance_id}/calls.json").get_json()["calls"]
-    [upload_call] = [c for c in calls if c["status"] == "running"]
+    [upload_call] = [
+        c for c in calls if c["operator"] == "deploy_to_colocation" and not c["finished_at"]
+    ]
     diagram = _get(admin, at, f"/cases/{instance_id}/diagram.json").get_json()
     export = _csv(_get(admin, at, f"/admin/dashboard/export.csv{query}&kind=overdue"))
     steps_export = _csv(_get(admin, at, f"/admin/dashboard/export.csv{query}&kind=steps"))
@@ -157,15 +169,14 @@ def test_one_steps_lateness_is_the_same_on_every_page(office, actions, deploymen
         instance_id = actions.start()["id"]
     # Step 2 in 45 minutes of its 30: late; the others at once.
     _complete(actions, instance_id, STEP_2, "ketua1", STEP2, FRIDAY_START + timedelta(minutes=45))
-    _complete(actions, instance_id, "Task_3_troubleshooting", "tim1", STEP3, wib(20, 11))
-    _complete(actions, instance_id, "Task_4_uji_implementasi", "tim1", STEP4_PASS, wib(20, 11))
+    _reach_the_upload(actions, instance_id)
     with time_machine.travel(UPLOAD_STARTS, tick=False), office.app_context():
         call_id = service_calls.claim_next().id
 
     saturday = _running_late(actions, instance_id, SATURDAY)
     assert saturday == dict.fromkeys(saturday, False)
     at_due = _running_late(actions, instance_id, DUE)
-    assert at_due == dict.fromkeys(at_due, False)  # due now: late only after
+    assert at_due == dict.fromkeys(at_due, True)  # its timer fires now: no page says on time
     monday = _running_late(actions, instance_id, MONDAY)
     assert monday == dict.fromkeys(monday, True)
 
@@ -177,3 +188,51 @@ def test_one_steps_lateness_is_the_same_on_every_page(office, actions, deploymen
     said = _finished_kept(actions, instance_id, LATER)
     assert said[STEP_2] == dict.fromkeys(said[STEP_2], False)
     assert said[UPLOAD] == dict.fromkeys(said[UPLOAD], kept)
+
+
+def _escalated(app, instance_id: int) -> list[str]:
+    """The steps whose breach of standard was escalated on this case."""
+    with app.app_context():
+        return [
+            e.detail.get("step")
+            for e in db.session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.instance_id == instance_id, AuditEvent.action == "sla.escalated"
+                )
+            )
+        ]
+
+
+def test_an_upload_waiting_for_a_worker_is_due_when_its_timer_fires(office, actions, deployment):
+    """No worker runs: the upload waits in the queue from Friday 16:15. Its due time is its
+    boundary timer's, and when that timer fires and escalates, every page says it is late."""
+    with time_machine.travel(FRIDAY_START, tick=False):
+        instance_id = actions.start()["id"]
+    _complete(actions, instance_id, STEP_2, "ketua1", STEP2, FRIDAY_START + timedelta(minutes=10))
+    _reach_the_upload(actions, instance_id)
+    with office.app_context():
+        [call] = db.session.scalars(
+            select(ServiceCall).where(
+                ServiceCall.instance_id == instance_id, ServiceCall.bpmn_id == UPLOAD
+            )
+        )
+        assert (call.status, call.started_at) == ("queued", None)
+        engine = runtime.load(db.session.get(ProcessInstance, instance_id))
+        [timer] = [t for t in waiting_timers(engine.workflow) if t.bpmn_id == UPLOAD_TIMER]
+    # The due time stored when it was queued is the timer's own, by the office's calendar.
+    assert call.due_at == timer.due == DUE
+
+    with time_machine.travel(SATURDAY, tick=False), office.app_context():
+        assert timers.fire_due_timers().timers_fired == 0
+    saturday = _running_late(actions, instance_id, SATURDAY)
+    assert saturday == dict.fromkeys(saturday, False)
+    assert _escalated(office, instance_id) == []
+
+    # The timer fires at its due time and escalates; at that instant every page says late.
+    with time_machine.travel(DUE, tick=False), office.app_context():
+        assert timers.fire_due_timers().timers_fired == 1
+    assert _escalated(office, instance_id) == [UPLOAD]
+    at_due = _running_late(actions, instance_id, DUE)
+    assert at_due == dict.fromkeys(at_due, True)
+    monday = _running_late(actions, instance_id, MONDAY)
+    assert monday == dict.fromkeys(monday, True)

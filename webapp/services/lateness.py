@@ -1,11 +1,12 @@
 """Whether a step is late: one rule for people's tasks and automatic steps, on every page.
 
-A step held to a time standard (Mutu Baku) has a due time. A person's task has the one its
-boundary timer set when it became ready (``human_task.due_at``); an automatic step has its
-standard counted by the office's calendar from the moment the worker started it
-(``service_call.due_at``, stored at that moment by ``due_time``), as a boundary timer counts.
-The step is late when it finished after its due time, or is unfinished once its due time has
-passed; finishing at the due time itself is on time, and a step without a due time is never late.
+A step held to a time standard (Mutu Baku) has a due time: the fire time of its boundary timer,
+armed by the office's calendar when the step became ready. A person's task stores it when it
+becomes ready (``human_task.due_at``); an automatic step when it is queued
+(``service_call.due_at``), so a queue that waits for a worker counts against the standard as the
+timer does. The step is late when it finished after its due time, or is unfinished once its due
+time has come: at that instant the timer fires and escalates, so no page may still say on time.
+Finishing at the due time itself is on time, and a step without a due time is never late.
 
 The dashboard, the SLA page, the case page and its diagram, the repair report, the CSV export,
 worklist badges and the admin list all ask this module. The rule is written twice, side by side:
@@ -29,7 +30,8 @@ def due_time(
     calendar: SlaCalendar, time_standard: str | None, start: datetime | None
 ) -> datetime | None:
     """The due time of a step with ``time_standard`` (ISO 8601) counted from ``start`` by the
-    office's calendar; None when it has no standard or has not started."""
+    office's calendar, as its boundary timer is armed; None when it has no standard or has not
+    started. For a step that never armed its timer (run inline, or before migration 0007)."""
     standard = durations.try_parse(time_standard)
     if standard is None or start is None:
         return None
@@ -40,10 +42,13 @@ def due_time(
 
 
 def is_late(due_at: datetime | None, finished_at: datetime | None, now: datetime) -> bool:
-    """Whether a step is late: finished after its due time, or unfinished past it at ``now``."""
+    """Whether a step is late: finished after its due time, or unfinished at ``now`` when its
+    due time has come (its timer fires then)."""
     if due_at is None:
         return False
-    return (finished_at if finished_at is not None else now) > due_at
+    if finished_at is not None:
+        return finished_at > due_at
+    return now >= due_at
 
 
 def kept_standard(due_at: datetime | None, finished_at: datetime) -> bool:
@@ -55,8 +60,9 @@ def kept_standard(due_at: datetime | None, finished_at: datetime) -> bool:
 
 
 def late_unfinished(due_at: Any, now: datetime) -> ColumnElement[bool]:
-    """SQL: an unfinished step (open task, running call) is late at ``now``; NULL due never."""
-    return due_at < now
+    """SQL: an unfinished step (open task, queued or running call) is late at ``now`` from its
+    due time on; NULL due never."""
+    return due_at <= now
 
 
 def late_finished(due_at: Any, finished_at: Any) -> ColumnElement[bool]:
