@@ -193,3 +193,40 @@ def test_lint_names_nameless_unconnected_and_unreachable_steps_before_ready_to_p
     page.get_by_role("button", name="Simpan draf").click()
     expect(page.locator("#save-result")).to_contain_text("0 kesalahan, 0 peringatan")
     expect(findings).to_contain_text("siap diterbitkan")
+
+
+def test_a_draft_note_too_long_shows_its_length_and_is_not_sent(new_page, live_server, live_app):
+    page, errors = owner_in_modeler(new_page, live_server)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/drafts") else None)
+    select_shape(page, "Task_3_troubleshooting")
+    name = props_field(page, "Nama")
+    name.fill("Pemecahan masalah (owner1)")
+    name.press("Tab")
+
+    note = page.locator("#draft-note")
+    # Pasted whole, not cut by the browser.
+    note.fill("n" * 2001)
+    expect(note).to_have_value("n" * 2001)
+    said = page.locator("#draft-note_length")
+    expect(said).to_be_visible()
+    expect(said).to_have_text(
+        "Terlalu panjang: 2001 karakter, paling banyak 2000. "
+        "Persingkat isian ini; tidak ada yang dipotong."
+    )
+    expect(note).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(note).to_be_focused()
+    expect(page.locator("#save-result")).to_be_hidden()
+    assert sent == []
+    with live_app.app_context():
+        with pytest.raises(Exception, match="tidak ditemukan"):
+            versions.get_version(PROCESS, 2)
+
+    # Shortened, it says nothing more and the draft saves with the note as typed.
+    note.press("Backspace")
+    expect(said).to_be_hidden()
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator("#save-result")).to_contain_text("Draf versi 2 tersimpan")
+    assert saved_draft(live_app, 2).note == "n" * 2000
+    assert errors == []

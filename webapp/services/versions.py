@@ -43,6 +43,7 @@ from .processes import (
 )
 
 MAX_FORM_BYTES = 512 * 1024
+NOTE_MAX = 2000  # characters of a draft's note
 MOVABLE = (
     InstanceStatus.WAITING,
     InstanceStatus.RUNNING,
@@ -93,6 +94,17 @@ def save_draft(
     Raises Refused (422) when the file cannot be parsed as a BPMN process at all.
     """
     _owner(user)
+    if len(note) > NOTE_MAX:
+        # Refused, never cut: the note is kept as the owner wrote it or not at all.
+        raise Refused(
+            _(
+                "Catatan draf terlalu panjang: %(n)s karakter, paling banyak %(max)s. "
+                "Persingkat catatan; tidak ada yang dipotong.",
+                n=len(note),
+                max=NOTE_MAX,
+            ),
+            [],
+        )
     if not process_id or len(process_id) > 100 or not process_id.replace("_", "").isalnum():
         raise Refused(_("Id proses hanya boleh huruf, angka dan garis bawah."), [])
     current = published_version(process_id)
@@ -133,7 +145,7 @@ def save_draft(
         text_forms,
         digest,
         author_id=user.id,
-        note=note[:2000],
+        note=note,
         findings=findings,
     )
     db.session.flush()

@@ -80,38 +80,52 @@
   // A browser's own maxlength cuts pasted text without a word and stops typing silently: every
   // form's limits are checked here instead, with the field's note saying how long it is.
   var lengthNotes = 0;
-  function guardLengths(form) {
+  function takeOverMaxlength(el) {
+    el.dataset.maxlength = el.getAttribute("maxlength");
+    el.removeAttribute("maxlength");
     var template = document.body.dataset.lengthTemplate;
-    form.querySelectorAll("input[maxlength], textarea[maxlength]").forEach(function (el) {
-      el.dataset.maxlength = el.getAttribute("maxlength");
-      el.removeAttribute("maxlength");
-      if (!template) return;
-      if (!el.id) el.id = "sopflow-field-" + (++lengthNotes);
-      if (document.getElementById(el.id + "_length")) return;
-      var note = document.createElement("p");
-      note.className = "length-note";
-      note.id = el.id + "_length";
-      note.hidden = true;
-      note.setAttribute("aria-live", "polite");
-      note.dataset.template = template;
-      var box = el.closest(".field, label, td");
-      if (box && box.tagName !== "LABEL") box.appendChild(note);
-      else (box || el).insertAdjacentElement("afterend", note);
-    });
+    if (!template) return;
+    if (!el.id) el.id = "sopflow-field-" + (++lengthNotes);
+    if (document.getElementById(el.id + "_length")) return;
+    var note = document.createElement("p");
+    note.className = "length-note";
+    note.id = el.id + "_length";
+    note.hidden = true;
+    note.setAttribute("aria-live", "polite");
+    note.dataset.template = template;
+    var box = el.closest(".field, label, td");
+    if (box && box.tagName !== "LABEL") box.appendChild(note);
+    else (box || el).insertAdjacentElement("afterend", note);
+  }
+
+  function watchLength(el) {
+    checkLength(el);
+    el.addEventListener("input", function () { checkLength(el); });
+  }
+
+  function guardLengths(form) {
+    form.querySelectorAll("input[maxlength], textarea[maxlength]").forEach(takeOverMaxlength);
     var long = form.querySelectorAll("[data-maxlength]");
     if (!long.length) return;
-    long.forEach(function (el) {
-      checkLength(el);
-      el.addEventListener("input", function () { checkLength(el); });
-    });
+    long.forEach(watchLength);
     form.addEventListener("submit", function (ev) {
       var tooLong = Array.prototype.filter.call(long, function (el) { return !checkLength(el); });
       if (tooLong.length) { ev.preventDefault(); ev.stopImmediatePropagation(); tooLong[0].focus(); }
     });
   }
 
+  // A field outside any form, sent by a page's own script (the modeler's draft note), is
+  // guarded the same way: marked data-length-guard, and its script asks
+  // sopflowLength.check(field) before sending.
+  function guardField(el) {
+    if (el.hasAttribute("maxlength")) takeOverMaxlength(el);
+    watchLength(el);
+  }
+  window.sopflowLength = { check: checkLength };
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form").forEach(guardLengths);
+    document.querySelectorAll("[data-length-guard]").forEach(guardField);
     // After a refused submission the first field in error has the focus, on every form.
     var refused = Array.prototype.find.call(document.querySelectorAll("main form"), function (form) {
       return form.querySelector(".field.has-error, .cell.has-error, p.error[role=alert]:not([hidden])");

@@ -241,7 +241,7 @@ def save_draft(process_id: str):
             process_id,
             payload["xml"].encode("utf-8"),
             _encoded(forms),
-            str(payload.get("note", ""))[:2000],
+            str(payload.get("note", "")),
         )
     except versions.Refused as exc:
         return jsonify(message=exc.message, findings=worded(exc.findings)), 422
@@ -273,6 +273,7 @@ def modeler(process_id: str):
         process_id=process_id,
         working_days=sla.counts_working_days(),  # the duration hint states the calendar's rule
         modeler_text=modeler_text.catalog(),
+        note_max=versions.NOTE_MAX,
     )
 
 

@@ -42,6 +42,10 @@ export function save(confirmed) {
   if (!state.modeler) return;
   // Commit the field being edited (its "change" event) before exporting.
   if (document.activeElement && state.propsBody.contains(document.activeElement)) document.activeElement.blur();
+  // A note longer than the server keeps is not sent: the field says how long it is
+  // (app.js, as for every form's fields) and has the focus.
+  const note = $("#draft-note");
+  if (window.sopflowLength && !window.sopflowLength.check(note)) { note.focus(); return; }
   const button = $("#btn-save"), root = state.root;
   const startRevision = state.revision;
   button.disabled = true;
@@ -49,7 +53,7 @@ export function save(confirmed) {
   message("info", t("Menyimpan draf…"));
   exportXml().then(function (xml) {
     return postJSON(state.cfg.draftsUrl, {
-      xml: xml, forms: formsPayload(), note: $("#draft-note").value, base: state.base, confirm: confirmed === true
+      xml: xml, forms: formsPayload(), note: note.value, base: state.base, confirm: confirmed === true
     });
   }).then(function (res) {
     const body = res.body || {};
