@@ -196,6 +196,35 @@ def test_invalid_create_shows_errors_next_to_fields_and_creates_nothing(
     assert "rahasia-123" not in html
 
 
+def test_a_refused_user_form_shows_back_exactly_what_was_typed_and_names_the_limit(app, actions):
+    before = user_count(app)
+    typed = {"full_name": "Dewi " + "p" * 395, "email": "dewi@" + "k" * 340 + ".go.id"}
+    response = actions.client("admin1").post("/admin/users/new", data=dict(NEW_USER, **typed))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'value="{typed["full_name"]}"' in field(html, "full_name")
+    assert "Paling banyak 200 karakter." in field(html, "full_name")
+    assert f'value="{typed["email"]}"' in field(html, "email")
+    assert "Paling banyak 254 karakter." in field(html, "email")
+    assert user_count(app) == before
+
+    edited = actions.client("admin1").post(
+        f"/admin/users/{user_id(app, 'tim2')}", data={"full_name": typed["full_name"]}
+    )
+    assert edited.status_code == 422
+    assert f'value="{typed["full_name"]}"' in field(edited.get_data(as_text=True), "full_name")
+
+
+def test_a_flood_past_the_hard_cap_is_refused_with_the_fields_limit(app, actions):
+    response = actions.client("admin1").post(
+        "/admin/users/new", data=dict(NEW_USER, full_name="p" * 50_000)
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Paling banyak 200 karakter." in field(html, "full_name")
+    assert "p" * 10_001 not in html
+
+
 def test_edit_changes_name_and_email_audited_with_before_and_after(app, actions):
     target = user_id(app, "tim2")
     tim = str(role_id(app, "Tim"))

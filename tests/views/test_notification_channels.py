@@ -140,3 +140,30 @@ def test_an_administrator_sees_why_a_delivery_failed(app, actions):
     assert "Langkah terlambat" in page and "chat not found" in page
     own = actions.client("tim1").get("/account/notifications").get_data(as_text=True)
     assert "Langkah terlambat" in own and "chat not found" not in own
+
+
+def test_a_too_long_number_or_chat_id_is_shown_back_whole_and_the_limit_named(app, actions):
+    phone = "0812 3456 7890 " + "1" * 60
+    chat = "@" + "k" * 100
+    response = actions.client("tim1").post(
+        "/account/notifications",
+        data={"phone": phone, "telegram_chat_id": chat, "channels": ["whatsapp"]},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'value="{phone}"' in page and f'value="{chat}"' in page
+    assert "Paling banyak 40 karakter." in page
+    assert "Paling banyak 33 karakter." in page
+    tim1 = _user(app, "tim1")
+    assert (tim1.phone, tim1.telegram_chat_id, tim1.notify_channels) == ("", "", "email")
+
+
+def test_an_administrator_sees_a_too_long_number_shown_back_whole(app, actions):
+    phone = "0812-3456-7890" + "-" * 60
+    target = _user(app, "tim2")
+    response = actions.client("admin1").post(
+        f"/admin/users/{target.id}/channels", data={"phone": phone}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'value="{phone}"' in page and "Paling banyak 40 karakter." in page

@@ -27,6 +27,10 @@ _SEPARATORS = re.compile(r"[\s\-.()/]")
 _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 # A Telegram chat id: a number (negative for groups and channels) or a channel's @name.
 TELEGRAM_CHAT_RE = re.compile(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}")
+# The longest a number may be typed (spaces, dashes, "(0)" included) and the longest chat id
+# the pattern above allows ("@" and 32 characters).
+PHONE_TYPED_MAX = 40
+TELEGRAM_CHAT_MAX = 33
 
 
 class BadPhone(ValueError):
@@ -114,13 +118,18 @@ def save_channels(
     Raises :class:`Invalid` with one message per field. Returns the changes (empty: none).
     """
     errors: dict[str, str] = {}
-    try:
-        number = normalize_phone(phone.strip()[:40])
-    except BadPhone as exc:
-        errors["phone"] = str(exc)
-        number = ""
+    number = ""
+    if len(phone.strip()) > PHONE_TYPED_MAX:
+        errors["phone"] = _("Paling banyak %(n)s karakter.", n=PHONE_TYPED_MAX)
+    else:
+        try:
+            number = normalize_phone(phone.strip())
+        except BadPhone as exc:
+            errors["phone"] = str(exc)
     chat = telegram_chat_id.strip()
-    if chat and not TELEGRAM_CHAT_RE.fullmatch(chat):
+    if len(chat) > TELEGRAM_CHAT_MAX:
+        errors["telegram_chat_id"] = _("Paling banyak %(n)s karakter.", n=TELEGRAM_CHAT_MAX)
+    elif chat and not TELEGRAM_CHAT_RE.fullmatch(chat):
         errors["telegram_chat_id"] = _(
             "ID obrolan Telegram berupa angka (misalnya 123456789) atau @nama_kanal."
         )

@@ -15,16 +15,12 @@ from ..models import SYSTEM_ROLES
 from ..services import contacts, sessions
 from ..services import users as svc
 from ..services.errors import Conflict, Forbidden, Invalid
-from .common import me, role_required
+from .common import form_text, me, role_required
 from .notifications import channel_form, channel_page_context
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
 ACTIVE_FILTERS = {"1": True, "0": False}
-
-
-def _form_text(name: str, limit: int = 300) -> str:
-    return request.form.get(name, "")[:limit]
 
 
 def _role_ids() -> list[str]:
@@ -91,9 +87,9 @@ def new():
     values: dict = {"roles": []}
     if request.method == "POST":
         values = {
-            "username": _form_text("username", 100),
-            "full_name": _form_text("full_name"),
-            "email": _form_text("email"),
+            "username": form_text("username"),
+            "full_name": form_text("full_name"),
+            "email": form_text("email"),
             "roles": _role_ids(),
         }
         try:
@@ -102,8 +98,8 @@ def new():
                 values["username"],
                 values["full_name"],
                 values["email"],
-                _form_text("password"),
-                _form_text("password_confirm"),
+                form_text("password"),
+                form_text("password_confirm"),
                 values["roles"],
             )
         except Invalid as exc:
@@ -130,8 +126,8 @@ def edit(user_id: int):
     user = svc.get_user(user_id)
     if request.method == "POST":
         values = {
-            "full_name": _form_text("full_name"),
-            "email": _form_text("email"),
+            "full_name": form_text("full_name"),
+            "email": form_text("email"),
             "roles": _role_ids(),
         }
         try:
@@ -186,7 +182,7 @@ def password(user_id: int):
     """Set a new password for a user."""
     try:
         user = svc.reset_password(
-            me(), user_id, _form_text("password"), _form_text("password_confirm")
+            me(), user_id, form_text("password"), form_text("password_confirm")
         )
     except Invalid as exc:
         db.session.rollback()
@@ -242,8 +238,8 @@ def roles():
     values, errors, status = {}, {}, 200
     if request.method == "POST":
         values = {
-            "name": _form_text("name", 200),
-            "description": _form_text("description"),
+            "name": form_text("name"),
+            "description": form_text("description"),
             "external": request.form.get("external") == "1",
         }
         try:

@@ -67,6 +67,15 @@ def role_required(*roles: str):
 
 REASON_MAX = 1000
 
+# Far above every text field's own limit: a posted value is read whole up to here, so a refused
+# form shows back what was typed, and what is cut here is refused by the field's limit anyway.
+FORM_TEXT_CAP = 10_000
+
+
+def form_text(name: str) -> str:
+    """The posted text field ``name`` as typed (only a flood past FORM_TEXT_CAP is cut)."""
+    return request.form.get(name, "")[:FORM_TEXT_CAP]
+
 
 def form_reason(limit: int = REASON_MAX) -> tuple[str, str | None]:
     """The posted ``reason`` and, when it is longer than ``limit``, the refusal to show.

@@ -12,7 +12,7 @@ from ..models import HumanTask
 from ..services import access, contacts
 from ..services import notifications as notifications_svc
 from ..services.errors import Invalid
-from .common import me
+from .common import form_text, me
 
 bp = Blueprint("notifications", __name__)
 
@@ -51,8 +51,8 @@ def read_all():
 def channel_form() -> tuple[dict, list[str]]:
     """The channel fields of the posted form (the person's page and the administrator's)."""
     values = {
-        "phone": request.form.get("phone", "")[:40],
-        "telegram_chat_id": request.form.get("telegram_chat_id", "")[:80],
+        "phone": form_text("phone"),
+        "telegram_chat_id": form_text("telegram_chat_id"),
     }
     return values, request.form.getlist("channels")[:10]
 
