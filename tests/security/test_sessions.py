@@ -349,3 +349,28 @@ def test_checking_the_session_is_one_indexed_query_per_request(app, actions, sta
     assert client.get("/").status_code == 200
     on_sessions = [s.lstrip().split()[0].upper() for s in statements if "user_session" in s]
     assert on_sessions == ["SELECT", "UPDATE"]
+
+
+# -- a log-in over a live session ----------------------------------------------------------
+
+
+def test_a_password_log_in_over_a_live_session_ends_that_session(app, actions):
+    # /login sends a signed-in browser to its worklist, so a password or directory log-in meets
+    # a live session only when finish_log_in is reached some other way; it is the one end of
+    # every log-in, so it is held here directly: the old cookie is worthless afterwards.
+    from webapp.auth import finish_log_in
+
+    cookie = cookie_of(actions.client("unit1"))
+    with app.test_request_context("/login", method="POST", headers={"Cookie": f"session={cookie}"}):
+        other = db.session.scalar(select(User).where(User.username == "admin1"))
+        assert finish_log_in(other, None).status_code == 302
+    assert not signed_in(replay(app, cookie))
+    with app.app_context():
+        [ended] = db.session.scalars(
+            select(UserSession).where(UserSession.ended_at.is_not(None))
+        ).all()
+        assert (ended.user_id, ended.end_reason) == (user_id(app, "unit1"), "replaced_by_log_in")
+    assert last_event(app, "auth.logout").detail == {
+        "session_id": ended.id,
+        "reason": "replaced_by_log_in",
+    }
