@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import ProcessVersion
+from webapp.models import ProcessDefinition, ProcessVersion
 
 PID = "pemeliharaan_sistem_informasi"
 SOP = (Path(__file__).resolve().parents[2] / "processes" / PID / f"{PID}.bpmn").read_text(
@@ -35,7 +35,12 @@ def test_a_modeler_note_over_2000_characters_is_refused_with_its_length_not_cut(
     assert response.status_code == 201, response.get_json()
     with app.app_context():
         saved = db.session.scalar(
-            select(ProcessVersion).where(ProcessVersion.version == response.get_json()["version"])
+            select(ProcessVersion)
+            .join(ProcessDefinition)
+            .where(
+                ProcessDefinition.process_id == PID,
+                ProcessVersion.version == response.get_json()["version"],
+            )
         )
         assert saved.note == kept
 
