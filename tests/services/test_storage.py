@@ -116,11 +116,15 @@ def test_each_store_puts_gets_streams_lists_and_deletes(any_store):
     any_store.check()
 
 
-@pytest.mark.parametrize("umask", [0o027, 0o002, 0o077])
-def test_a_stored_file_follows_the_process_umask(tmp_path, umask):
-    """Stored files get 0666 less the umask, as the folders and every other file the app
-    writes do (not tempfile's 0600): with the service's umask 027 a backup or web server in
-    its group can read them. Overwriting keeps to the same rule; nothing partial is left."""
+@pytest.mark.parametrize(
+    ("umask", "expected"),
+    [(0o027, 0o640), (0o022, 0o640), (0o002, 0o660), (0o077, 0o600)],
+)
+def test_a_stored_file_is_never_world_readable_and_follows_the_umask(tmp_path, umask, expected):
+    """Stored files get 0660 less the umask (not tempfile's 0600): with the service's umask
+    027 a backup or web server in its group can read them, and under the usual 022 of a
+    hand-run restore or a dev run they are still not world-readable, unlike a file written
+    alongside. Overwriting keeps to the same rule; nothing partial is left."""
     store = LocalStore(tmp_path / "files")
     previous = os.umask(umask)
     try:
@@ -131,8 +135,7 @@ def test_a_stored_file_follows_the_process_umask(tmp_path, umask):
         written_alongside.write_text("x")
     finally:
         os.umask(previous)
-    expected = 0o666 & ~umask
-    assert expected == stat.S_IMODE(written_alongside.stat().st_mode)
+    assert stat.S_IMODE(written_alongside.stat().st_mode) == 0o666 & ~umask
     for key in ("ab/ab01", "ab/ab02"):
         assert oct(stat.S_IMODE((tmp_path / "files" / key).stat().st_mode)) == oct(expected)
     assert oct(stat.S_IMODE((tmp_path / "files" / "ab").stat().st_mode)) == oct(0o777 & ~umask)

@@ -100,13 +100,14 @@ class Store(Protocol):
 def _create_partial(folder: Path) -> tuple[int, Path]:
     """A new, empty file in ``folder`` for a write in progress: (open descriptor, path).
 
-    Unlike tempfile's 0600 it is created with mode 0666, so the kernel applies the process
-    umask as to every other file the app writes: a backup or a web server running as another
-    user of the service's group can read what is stored (the umask decides, not this code)."""
+    Unlike tempfile's 0600 it is created with mode 0660 less the process umask: a backup or a
+    web server running as another user of the service's group can read what is stored, and
+    nobody else ever can, whatever the umask (attachments hold personal data; a hand-run
+    ``flask backup restore`` under the usual umask 022 must not make them world-readable)."""
     for _attempt in range(100):
         path = folder / f"{PARTIAL}{secrets.token_hex(8)}"
         try:
-            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), path
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660), path
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(folder))
