@@ -143,6 +143,28 @@ def test_a_stored_file_is_never_world_readable_and_follows_the_umask(tmp_path, u
     assert sorted(p.name for p in (tmp_path / "files" / "ab").iterdir()) == ["ab01", "ab02"]
 
 
+def test_a_folder_sync_failing_after_the_rename_reports_the_file_written(
+    tmp_path, monkeypatch, caplog
+):
+    """Once the file is in place under its name a failed folder sync cannot undo it: put
+    succeeds (the caller must not report a failed write for a file that is there) and the
+    doubt about a power cut is logged."""
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    store = LocalStore(tmp_path / "files")
+    monkeypatch.setattr(os, "fsync", fsync)
+    with caplog.at_level("WARNING", logger="webapp.services.storage"):
+        store.put("ab/ab01", b"satu")
+    assert store.get("ab/ab01") == b"satu"
+    assert "was not synced" in caplog.text
+    assert "Input/output error" in caplog.text
+
+
 def test_a_failed_write_leaves_no_partial_file(tmp_path):
     class Broken(io.RawIOBase):
         def readable(self) -> bool:

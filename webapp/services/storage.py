@@ -115,15 +115,20 @@ def _create_partial(folder: Path) -> tuple[int, Path]:
 
 def _fsync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable, where the file system can (some network and FUSE
-    file systems cannot sync a folder: the file's own fsync is what they offer)."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    file systems cannot sync a folder: the file's own fsync is what they offer).
+
+    It runs once the file is already in place under its name, so it never raises: a write
+    reported failed would be a lie about a file that exists and is read. Another failure is
+    logged as a warning (only the name's survival of a power cut is in doubt)."""
     try:
-        os.fsync(fd)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
+            log.warning("stored file in place, but its folder %s was not synced: %s", folder, exc)
 
 
 class LocalStore:
@@ -156,9 +161,9 @@ class LocalStore:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            _fsync_folder(path.parent)  # and the new name survives a power cut too
         except OSError as exc:
             raise StoreError(f"cannot write to the local folder: {exc.strerror}") from exc
+        _fsync_folder(path.parent)  # and the new name survives a power cut too
 
     def get(self, key: str) -> bytes:
         with self.open(key).stream as stream:
