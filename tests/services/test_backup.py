@@ -408,6 +408,31 @@ def test_a_backup_whose_files_cannot_be_copied_removes_its_dump(tmp_path):
     assert list((tmp_path / "b").iterdir()) == []
 
 
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_a_backup_stopped_by_another_error_than_its_own_still_empties_the_folder(
+    app, tmp_path, monkeypatch, error
+):
+    """Ctrl-C or an unforeseen error while the files are copied (the dump already written):
+    the error goes on as it is, but the folder is emptied, so the next create in the same
+    folder is not refused as 'not empty'."""
+    tools_or_missing(app)
+    folder = tmp_path / "b"
+    with app.app_context():
+        listing = type(backup.storage.store()).iter_keys
+
+        def broken_listing(store, prefix=""):
+            raise error("stopped while listing the stored files")
+
+        monkeypatch.setattr(type(backup.storage.store()), "iter_keys", broken_listing)
+        with pytest.raises(error) as caught:
+            backup.create(folder)
+        assert list(folder.iterdir()) == []
+        assert f"{folder} was emptied again" in caught.value.__notes__[-1]
+        monkeypatch.setattr(type(backup.storage.store()), "iter_keys", listing)
+        assert backup.create(folder).folder == folder
+    assert (folder / "manifest.json").is_file()
+
+
 def _table_count(url: str) -> int:
     engine = sa.create_engine(url)
     try:

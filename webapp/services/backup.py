@@ -423,6 +423,9 @@ def create(folder: Path, echo: Echo = lambda line: None) -> Summary:
         return _write_backup(folder, url, kind, echo)
     except BackupError as exc:
         raise BackupError(f"backup not made: {exc}; {_discard_unfinished(folder)}") from exc
+    except BaseException as exc:  # Ctrl-C or a bug: the next create must find the folder empty
+        exc.add_note(f"backup not made; {_discard_unfinished(folder)}")
+        raise
 
 
 def _write_backup(folder: Path, url: sa.URL, kind: str, echo: Echo) -> Summary:
