@@ -116,6 +116,7 @@ def test_case_page_follows_the_deployment_without_a_reload(
     _due_minutes_ago(live_app, call_id, 1)
     expect(deploy.locator(".progress")).to_have_class(re.compile(r"\blate\b"))
     expect(deploy.locator(".elapsed")).to_contain_text("melewati mutu baku 30 menit 00 detik")
+    expect(deploy.locator(".call-verdict")).to_have_text("melewati mutu baku")
 
     # The deployment ends and the report step writes the report.
     with live_app.app_context():
@@ -148,3 +149,7 @@ def test_case_page_follows_the_deployment_without_a_reload(
     expect(trail).to_contain_text("laporan dibuat")
     expect(trail).not_to_contain_text("service.succeeded")
     assert not ENGLISH.search(trail.inner_text())
+    # Drawn again on the finished case (no polling), the upload still says it ran late.
+    expect(page.locator(".service-calls .call").first.locator(".call-verdict")).to_have_text(
+        "melewati mutu baku"
+    )

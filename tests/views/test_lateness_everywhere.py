@@ -83,6 +83,12 @@ def _csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
+def _call_card(case_page: str, call_id: int) -> str:
+    """The case page's card of one automatic step's call, as first drawn (before live.js)."""
+    card = re.search(rf'data-call-id="{call_id}">(.*?)</article>', case_page, re.S)
+    return card.group(1)
+
+
 def _running_late(actions, instance_id: int, at: datetime) -> dict[str, bool]:
     """Whether the running upload is late at ``at``, as each page tells it."""
     admin = _at(at, actions)
@@ -96,6 +102,8 @@ def _running_late(actions, instance_id: int, at: datetime) -> dict[str, bool]:
     [upload_call] = [
         c for c in calls if c["operator"] == "deploy_to_colocation" and not c["finished_at"]
     ]
+    case_page = _get(admin, at, f"/cases/{instance_id}").get_data(as_text=True)
+    upload_card = _call_card(case_page, upload_call["id"])
     diagram = _get(admin, at, f"/cases/{instance_id}/diagram.json").get_json()
     export = _csv(_get(admin, at, f"/admin/dashboard/export.csv{query}&kind=overdue"))
     steps_export = _csv(_get(admin, at, f"/admin/dashboard/export.csv{query}&kind=steps"))
@@ -109,7 +117,8 @@ def _running_late(actions, instance_id: int, at: datetime) -> dict[str, bool]:
         "dashboard card": dash["cards"]["overdue"] == 1,
         "SLA page": sla_late.group(1) == "1",
         "SLA page list": f'<tr data-call-step="{UPLOAD}">' in sla_page,
-        "case page": upload_call["late"],
+        "calls.json": upload_call["late"],
+        "case page": "melewati mutu baku" in upload_card,
         "case diagram": UPLOAD in diagram["overdue"],
         "CSV overdue": any(
             r["ID langkah"] == UPLOAD and r["Kasus"] == str(instance_id) for r in export
@@ -155,7 +164,10 @@ def _finished_kept(actions, instance_id: int, at: datetime) -> dict[str, dict[st
     step_2 = re.search(rf'data-element="{STEP_2}">(.*?)</article>', case_page, re.S).group(1)
     said[STEP_2]["case page"] = "sesuai mutu baku" in step_2 and "melewati" not in step_2
     [upload_call] = [c for c in calls if c["operator"] == "deploy_to_colocation"]
-    said[UPLOAD]["case page"] = not upload_call["late"]
+    said[UPLOAD]["calls.json"] = not upload_call["late"]
+    # On a finished case live.js no longer polls: the card says it from the server.
+    upload_card = _call_card(case_page, upload_call["id"])
+    said[UPLOAD]["case page"] = "sesuai mutu baku" in upload_card and "melewati" not in upload_card
     return said
 
 

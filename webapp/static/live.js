@@ -6,7 +6,7 @@
 
   function words(section) {
     var d = section.dataset;
-    return { attempt: d.wordAttempt, minutes: d.wordMinutes, seconds: d.wordSeconds, of: d.wordOf, late: d.wordLate };
+    return { attempt: d.wordAttempt, minutes: d.wordMinutes, seconds: d.wordSeconds, of: d.wordOf, late: d.wordLate, met: d.wordMet };
   }
 
   function fmt(seconds, w) {
@@ -32,6 +32,9 @@
     small.appendChild(el("span", "call-status"));
     h3.appendChild(small);
     node.appendChild(h3);
+    var verdict = el("p", "call-verdict small");
+    verdict.hidden = true;
+    node.appendChild(verdict);
     var progress = el("div", "progress");
     var bar = el("div", "bar");
     bar.setAttribute("role", "progressbar");
@@ -59,6 +62,14 @@
       log.hidden = false;
       if (atBottom) log.scrollTop = log.scrollHeight;
     }
+    // Late is the server's one rule (its due time), the same as the dashboard's and the report's;
+    // a call still queued for a worker is late from its due time on too.
+    var late = !!call.late;
+    var met = call.status === "succeeded" && !!call.due_at && !late;
+    var verdict = node.querySelector(".call-verdict");
+    verdict.hidden = !(late || met);
+    verdict.textContent = "";
+    if (late || met) verdict.appendChild(el("span", late ? "late" : "ok", late ? w.late : w.met));
     var progress = node.querySelector(".progress");
     var shown = call.status === "running" || call.status === "succeeded";
     progress.hidden = !shown;
@@ -69,8 +80,6 @@
     var bar = progress.querySelector(".bar");
     bar.querySelector("span").style.width = pct + "%";
     bar.setAttribute("aria-valuenow", String(Math.round(pct)));
-    // Late is the server's one rule (its due time), the same as the dashboard's and the report's.
-    var late = !!call.late;
     progress.classList.toggle("late", !!late);
     progress.querySelector(".elapsed").textContent = fmt(call.elapsed_seconds, w) +
       (standard ? " " + (late ? w.late : w.of) + " " + fmt(standard, w) : "");

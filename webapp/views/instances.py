@@ -90,9 +90,14 @@ def detail(instance_id: int):
     incidents = db.session.scalars(
         select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id)
     ).all()
+    calls = service_calls.calls_of(instance.id)
+    now = utcnow()
     return render_template(
         "instances/detail.html",
-        calls=service_calls.calls_of(instance.id),
+        calls=calls,
+        # Each call's verdict on first draw, queued or finished too: live.js polls only while
+        # the case runs. Late or not is ``lateness``'s one rule, as in calls.json.
+        late_call_ids={c.id for c in calls if lateness.is_late(c.due_at, c.finished_at, now)},
         lane_members={t.id: admin.lane_members(t) for t in tasks if t.status == "open"}
         if user.has_role("admin")
         else {},
