@@ -29,12 +29,20 @@ pytestmark = pytest.mark.slow  # spawns processes that each load WeasyPrint
 PAGE = "<!doctype html><h1>Laporan</h1><p>sopflow</p>"
 
 
-def _socket_owner(local_port: int) -> int | None:
-    """The process holding the TCP socket whose local end is 127.0.0.1:``local_port``."""
+def _socket_owner(local_port: int, remote_port: int) -> int | None:
+    """The process holding the established TCP socket 127.0.0.1:``local_port`` to
+    127.0.0.1:``remote_port``: a closed connection's TIME_WAIT line (inode 0) on the same
+    port, or any socket to another server, is not it."""
     inode = None
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if int(fields[1].split(":")[1], 16) == local_port:
+        local, remote, state = fields[1], fields[2], fields[3]
+        if (
+            int(local.split(":")[1], 16) == local_port
+            and int(remote.split(":")[1], 16) == remote_port
+            and state == "01"  # TCP_ESTABLISHED
+            and fields[9] != "0"
+        ):
             inode = fields[9]
             break
     if inode is None:
@@ -50,7 +58,9 @@ def _socket_owner(local_port: int) -> int | None:
 
 class _Stylesheet(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        self.server.printed_by.append(_socket_owner(self.client_address[1]))
+        self.server.printed_by.append(
+            _socket_owner(self.client_address[1], self.server.server_port)
+        )
         body = b"h1 { font-size: 20pt }"
         self.send_response(200)
         self.send_header("Content-Type", "text/css")
