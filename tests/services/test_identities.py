@@ -310,3 +310,55 @@ def test_on_mariadb_a_directory_dn_in_other_capitals_is_not_refused_as_a_clash(a
         }
         first = identities.provision("ldap", dn, **kwargs)
         assert identities.provision("ldap", dn.lower(), **kwargs).id == first.id
+
+
+@pytest.mark.parametrize(
+    "stored, given",
+    [
+        (
+            "cn=Jose Garcia,ou=People,dc=kantor,dc=test",
+            "cn=José Garcia,ou=People,dc=kantor,dc=test",
+        ),
+        ("cn=Budi,ou=People,dc=kantor,dc=test ", "cn=Budi,ou=People,dc=kantor,dc=test"),
+        ("cn=Budi,ou=People,dc=kantor,dc=test", "cn=Ｂudi,ou=People,dc=kantor,dc=test"),
+    ],
+)
+def test_a_directory_dn_differing_beyond_letter_case_never_finds_anothers_account(
+    app, stored, given
+):
+    # A DN as the id (no objectGUID or entryUUID): MariaDB's comparison also ignores accents,
+    # trailing spaces and full-width forms, where two DNs name two people.
+    with app.app_context():
+        jose = User(
+            username="jose",
+            full_name="Jose",
+            auth_source="ldap",
+            external_id=stored,
+            password_hash="!x",
+        )
+        db.session.add(jose)
+        db.session.commit()
+        kwargs = {"full_name": "José", "email": "", "groups": [], "role_map": {}}
+        # Refused where the database's comparison finds Jose's row (MariaDB), a second
+        # account where it does not; never Jose's account.
+        try:
+            other = identities.provision("ldap", given, username="jose.g", **kwargs)
+        except IdentityRefused as refused:
+            assert refused.reason == "external_id_clash"
+            [detail] = _refusals("external_id_clash")
+            assert (detail["source"], detail["clashing_user_id"]) == ("ldap", jose.id)
+            assert _user("jose.g") is None
+        else:
+            assert other.id != jose.id and other.username == "jose.g"
+        assert _user("jose").external_id == stored
+
+
+def test_a_single_sign_on_clash_names_the_clashing_account_in_the_audit(app):
+    with app.app_context():
+        if db.engine.dialect.name not in ("mysql", "mariadb"):
+            pytest.skip("only MariaDB compares the stored ids ignoring case")
+        budi = _provision(sub="AbC-1", username="budi")
+        with pytest.raises(IdentityRefused):
+            _provision(sub="abc-1", username="sari")
+        [detail] = _refusals("external_id_clash")
+        assert detail["clashing_user_id"] == budi.id

@@ -216,6 +216,18 @@ def _refuse(refused: IdentityRefused, user: User | None = None, **detail) -> NoR
     raise refused
 
 
+def _same_external_id(source: str, stored: str | None, given: str) -> bool:
+    """Whether the ``stored`` id of an account found for ``given`` is the same person's.
+
+    A provider's id must match exactly (Azure AD's pairwise sub is case-sensitive); a
+    directory's may differ in letter case only (a DN, which the directory compares ignoring
+    case), never in accents, spaces or width, which MariaDB's comparison also ignores.
+    """
+    if stored == given:
+        return True
+    return source == "ldap" and stored is not None and stored.lower() == given.lower()
+
+
 def _provision(
     source: str,
     external_id: str,
@@ -229,11 +241,10 @@ def _provision(
     user = db.session.scalar(
         select(User).where(User.auth_source == source, User.external_id == external_id)
     )
-    if user is not None and source == "oidc" and user.external_id != external_id:
-        # MariaDB compares text ignoring case (and trailing spaces): "AbC" found "abc", another
-        # person's id. Never theirs to enter, and the unique index would refuse a second row.
-        # (A directory's ids are GUIDs, or DNs, which the directory itself compares ignoring
-        # case.)
+    if user is not None and not _same_external_id(source, user.external_id, external_id):
+        # MariaDB compares text ignoring case, trailing spaces, accents and full-width forms:
+        # "AbC" found "abc", "cn=José Garcia" found "cn=Jose Garcia", another person's id.
+        # Never theirs to enter, and the unique index would refuse a second row.
         _refuse(
             IdentityRefused(
                 _(
@@ -244,6 +255,7 @@ def _provision(
             ),
             source=source,
             external_id=external_id[:100],
+            clashing_user_id=user.id,
         )
     created = False
     if user is None:
