@@ -492,6 +492,35 @@ def test_a_linked_person_whose_email_became_unverified_still_logs_in(email_usern
     assert sari.email == "sari@kantor.test"  # the unverified new address is not taken
 
 
+@pytest.mark.parametrize("verified", [False, "false"])
+def test_an_unverified_email_as_the_preferred_username_is_never_a_username(
+    sso_app, provider, verified
+):
+    # Keycloak's "email as username": preferred_username is the address the person typed.
+    with sso_app.app_context():
+        db.session.add(
+            User(username="budi@kantor.test", auth_source="oidc", password_hash="!x", full_name="B")
+        )
+        db.session.commit()
+    for address in ("Budi@Kantor.test", "siapa@kantor.test"):  # made ahead, and nobody's yet
+        provider.set_account(
+            "sari", preferred_username=address, email=address.lower(), email_verified=verified
+        )
+        browser = _browser(sso_app)
+        page = browser.sso_log_in("sari")
+        assert page.path == "/login" and not _signed_in(browser)
+        assert "belum diverifikasi" in _flashes(page.text)
+    assert _user(sso_app, "budi@kantor.test").external_id is None
+    assert _user(sso_app, "siapa@kantor.test") is None
+    assert _sso_failures(sso_app) == ["email_unverified"] * 2
+
+
+def test_a_verified_email_as_the_preferred_username_logs_in(sso_app, provider):
+    provider.set_account("sari", preferred_username="sari@kantor.test")
+    assert _browser(sso_app).sso_log_in("sari").path == "/"
+    assert _user(sso_app, "sari@kantor.test").auth_source == "oidc"
+
+
 def _groups_elsewhere(provider, login: str) -> None:
     """Have the provider send ``login``'s groups as a distributed claim, as Azure AD does past
     200 groups (the token names a source to ask instead of listing them)."""

@@ -255,8 +255,29 @@ def provision(claims: dict[str, Any]) -> User:
         # verified (or does not say it has) is anyone's to type, so as a username it neither
         # creates nor links an account; a person already linked by issuer and subject still
         # logs in.
-        username_trusted=settings["username_claim"] != "email" or email_verified(claims),
+        username_trusted=username_trusted(claims, settings["username_claim"]),
     )
+
+
+def username_trusted(claims: dict[str, Any], username_claim: str) -> bool:
+    """Whether the username claim may create or link an account (not an unverified address).
+
+    The ``email`` claim is trusted only when verified. Any other claim that is the token's
+    e-mail address (Keycloak's "email as username" puts it in ``preferred_username``) is
+    untrusted when the provider says that address is not verified.
+    """
+    if username_claim == "email":
+        return email_verified(claims)
+    username = _claim(claims, username_claim)
+    email = claims.get("email")
+    if (
+        isinstance(username, str)
+        and isinstance(email, str)
+        and username.strip().lower() == email.strip().lower()
+        and "email_verified" in claims
+    ):
+        return email_verified(claims)
+    return True
 
 
 def remember(id_token: str) -> None:
