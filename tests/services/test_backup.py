@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -345,6 +346,33 @@ def test_a_hanging_pg_dump_is_stopped_with_whatever_it_started(app, tmp_path, mo
         backup.check_pg_tools()
     assert str(caught.value) == "pg_dump had not finished after 0.5 s and was stopped"
     assert is_gone(int(helper.read_text()))
+
+
+def test_a_tool_that_outlives_its_kill_is_reported_in_one_line_not_waited_for(
+    tmp_path, monkeypatch
+):
+    """A tool stuck in the kernel outlives SIGKILL (played here by a kill that does not reach
+    it): the command waits a bounded time after the kill, then says in its one line that the
+    tool could not be stopped and which process it is, instead of hanging for ever."""
+    pid_file = tmp_path / "tool.pid"
+    tool_on_path(
+        monkeypatch, tmp_path / "bin", "pg_dump", f"echo $$ > {pid_file}\nexec sleep 600\n"
+    )
+    real_killpg = os.killpg
+    monkeypatch.setattr(os, "killpg", lambda pid, sig: None)
+    monkeypatch.setattr(backup, "STOP_WAIT_SECONDS", 0.5)
+    try:
+        with deadline(60), pytest.raises(backup.BackupError) as caught:
+            backup._run([shutil.which("pg_dump"), "--version"], timeout=0.5)
+        pid = int(pid_file.read_text())
+        assert str(caught.value) == (
+            f"pg_dump had not finished after 0.5 s and could not be stopped "
+            f"(process {pid} still running)"
+        )
+        assert not is_gone(pid)
+    finally:
+        if pid_file.exists():
+            real_killpg(int(pid_file.read_text()), signal.SIGKILL)
 
 
 def test_a_failing_tool_is_reported_in_one_line_without_its_own_line_breaks(tmp_path, monkeypatch):

@@ -58,6 +58,9 @@ _LIBPQ_QUERY = {"host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey", "
 TOOL_TIMEOUT_SECONDS = 6 * 3600
 # ``pg_dump --version`` answers at once; one that has not answered by then never will.
 VERSION_TIMEOUT_SECONDS = 30
+# A killed tool is gone at once, unless it is stuck in the kernel (a hung network mount, say):
+# the command then says so rather than waiting for it without end.
+STOP_WAIT_SECONDS = 10
 
 
 class BackupError(RuntimeError):
@@ -135,17 +138,24 @@ def _one_line(text: str) -> str:
     return " / ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> bool:
     """Kill the tool and whatever it started (it leads a session of its own): a helper left
-    running with the tool's output pipe open would keep us waiting after the tool is gone."""
+    running with the tool's output pipe open would keep us waiting after the tool is gone.
+
+    False when the tool is still there ``STOP_WAIT_SECONDS`` after the kill."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.wait()
-    for pipe in (process.stdout, process.stderr):
-        if pipe is not None:
-            pipe.close()
+    try:
+        process.wait(timeout=STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        return False
+    finally:
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+    return True
 
 
 def _run(command: list[str], *, stdin=None, timeout: float = TOOL_TIMEOUT_SECONDS) -> str:
@@ -167,8 +177,12 @@ def _run(command: list[str], *, stdin=None, timeout: float = TOOL_TIMEOUT_SECOND
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        _stop(process)
-        raise BackupError(f"{name} had not finished after {timeout:g} s and was stopped") from exc
+        stopped = (
+            "was stopped"
+            if _stop(process)
+            else f"could not be stopped (process {process.pid} still running)"
+        )
+        raise BackupError(f"{name} had not finished after {timeout:g} s and {stopped}") from exc
     except BaseException:  # Ctrl-C: the tool must not outlive the command
         _stop(process)
         raise
