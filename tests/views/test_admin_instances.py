@@ -141,6 +141,25 @@ def test_a_too_long_reason_is_refused_never_cut(app, actions, cases):
         assert db.session.get(ProcessInstance, instance_id).status == InstanceStatus.WAITING
 
 
+@pytest.mark.parametrize("action", ["terminate", "service/retry", "service/skip"])
+def test_a_non_administrator_with_an_over_long_reason_is_forbidden_not_told_its_length(
+    app, actions, cases, action
+):
+    """The role is checked before the reason: someone who may not act at all learns that,
+    not that the reason is too long (as if a shorter one would do)."""
+    instance_id = cases["late"]
+    path = (
+        f"/admin/cases/{instance_id}/terminate"
+        if action == "terminate"
+        else (f"/cases/{instance_id}/{action}")
+    )
+    response = actions.client("tim1").post(path, data={"reason": "x" * 1001})
+    assert response.status_code == 403
+    assert "1001 karakter" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ProcessInstance, instance_id).status == InstanceStatus.WAITING
+
+
 def test_reassign_gives_the_task_to_a_lane_member_who_then_sees_it(app, actions, cases):
     task = actions.open_task(cases["late"], "Task_3_troubleshooting")
     assert task.assigned_user_id is not None  # tim1, chosen at step 2

@@ -392,9 +392,15 @@ def _fail_running(call_id: int, message: str) -> None:
 # -- an administrator's side ---------------------------------------------------------------
 
 
-def _failed_call(user: User, instance_id: int) -> tuple[ProcessInstance, ServiceCall]:
+def check_may_repair(user: User) -> None:
+    """Raise Forbidden unless ``user`` may retry or skip a failed step (administrators); the
+    views ask it first, so a refusal is never preceded by a remark on the form."""
     if not user.has_role("admin"):
         raise Forbidden(_("Hanya administrator yang dapat mengulang atau melewati langkah."))
+
+
+def _failed_call(user: User, instance_id: int) -> tuple[ProcessInstance, ServiceCall]:
+    check_may_repair(user)
     row = runtime.lock_instance(instance_id)
     call = db.session.scalar(
         select(ServiceCall)
@@ -441,8 +447,7 @@ def retry(user: User, instance_id: int, reason: str = "") -> ServiceCall:
 
 def skip(user: User, instance_id: int, reason: str) -> ServiceCall:
     """Finish the failed step without running it, with a reason (an administrator's decision)."""
-    if not user.has_role("admin"):
-        raise Forbidden(_("Hanya administrator yang dapat mengulang atau melewati langkah."))
+    check_may_repair(user)
     if not reason.strip():
         raise Conflict(_("Alasan wajib diisi untuk melewati langkah."))
     row, call = _failed_call(user, instance_id)

@@ -189,6 +189,7 @@ def calls(instance_id: int):
 @login_required
 def retry_service(instance_id: int):
     """Run a failed service step again as a new attempt (administrators)."""
+    service_calls.check_may_repair(me())  # a 403 before any remark on the reason
     reason, too_long = form_reason()
     if too_long:
         flash(too_long, "error")
@@ -202,6 +203,7 @@ def retry_service(instance_id: int):
 @login_required
 def skip_service(instance_id: int):
     """Finish a failed service step without running it, with a reason (administrators)."""
+    service_calls.check_may_repair(me())  # a 403 before any remark on the reason
     reason, too_long = form_reason()
     if too_long:
         flash(too_long, "error")
