@@ -156,3 +156,31 @@ def test_production_needs_a_secret_key_and_sets_secure_cookies(monkeypatch, tmp_
     config = build_config(str(tmp_path))
     assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize(
+    "urls", ["ldaps://dc1.kantor.test ldap://dc2.kantor.test", "ldap://dc1.kantor.test,LDAPS://dc2"]
+)
+def test_directory_servers_mixing_tls_with_plain_ldap_are_refused(monkeypatch, tmp_path, urls):
+    # Failover would carry a password refused TLS on one server to the next in clear text.
+    monkeypatch.setenv("SOPFLOW_LDAP_URL", urls)
+    monkeypatch.setenv("SOPFLOW_LDAP_BASE_DN", "dc=kantor,dc=test")
+    monkeypatch.setenv("SOPFLOW_LDAP_USER_FILTER", "(uid={username})")
+    with pytest.raises(ConfigError, match="mixes ldaps:// with plain ldap://"):
+        build_config(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "urls, start_tls",
+    [
+        ("ldaps://dc1.kantor.test ldaps://dc2.kantor.test", "false"),
+        ("ldap://dc1.kantor.test ldap://dc2.kantor.test", "true"),
+        ("ldap://127.0.0.1:3890", "false"),  # a directory on this host, as the tests' slapd
+    ],
+)
+def test_directory_servers_all_alike_are_accepted(monkeypatch, tmp_path, urls, start_tls):
+    monkeypatch.setenv("SOPFLOW_LDAP_URL", urls)
+    monkeypatch.setenv("SOPFLOW_LDAP_START_TLS", start_tls)
+    monkeypatch.setenv("SOPFLOW_LDAP_BASE_DN", "dc=kantor,dc=test")
+    monkeypatch.setenv("SOPFLOW_LDAP_USER_FILTER", "(uid={username})")
+    assert build_config(str(tmp_path))["LDAP"]["urls"] == urls.split()

@@ -457,6 +457,15 @@ def _directory() -> dict:
         raise ConfigError(
             "SOPFLOW_LDAP_START_TLS is for ldap:// addresses; ldaps:// is TLS already"
         )
+    secure = [u.lower().startswith("ldaps://") for u in urls]
+    if any(secure) and not all(secure) and not start_tls:
+        # Failover passes from a server whose TLS fails to the next: an attacker who breaks
+        # TLS to the ldaps:// one would have the passwords sent in clear to the ldap:// one.
+        raise ConfigError(
+            "SOPFLOW_LDAP_URL mixes ldaps:// with plain ldap:// addresses: a log-in failing "
+            "TLS on one would send the password in clear text to the next; use ldaps:// for "
+            "every server"
+        )
     ca_file = env("LDAP_CA_FILE") or ""
     if ca_file and not Path(ca_file).is_file():
         raise ConfigError(f"SOPFLOW_LDAP_CA_FILE: no such file {ca_file!r}")
