@@ -362,3 +362,16 @@ def test_a_single_sign_on_clash_names_the_clashing_account_in_the_audit(app):
             _provision(sub="abc-1", username="sari")
         [detail] = _refusals("external_id_clash")
         assert detail["clashing_user_id"] == budi.id
+
+
+@pytest.mark.parametrize("raw", ["\u212aetua1", "ketua\u0130", "\uff4beuta1"])
+def test_a_username_that_lowers_to_ascii_is_refused_not_taken_as_anothers(app, raw):
+    # The Kelvin sign lowers to "k": "\u212aetua1" would be ketua1's account.
+    with pytest.raises(IdentityRefused) as refused:
+        identities.normalize_username(raw)
+    assert refused.value.reason == "username"
+    with app.app_context():
+        with pytest.raises(IdentityRefused) as refused:
+            _provision(sub="s-9", username=raw)
+        assert refused.value.reason == "username"
+        assert _user("ketua1").auth_source == "local"

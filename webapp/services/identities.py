@@ -125,7 +125,10 @@ def mapped_roles(
 
 def normalize_username(raw: str) -> str:
     """The sopflow username for a provider's name: trimmed, lower case; refused if unusable."""
-    username = (raw or "").strip().lower()
+    username = (raw or "").strip()
+    # Checked before lower(): the Kelvin sign "\u212a" lowers to an ASCII "k", so
+    # "\u212aetua1" would become someone else's "ketua1".
+    username = username.lower() if username.isascii() else ""
     if not USERNAME_RE.fullmatch(username):
         raise IdentityRefused(
             _(
