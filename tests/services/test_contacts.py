@@ -22,6 +22,9 @@ from webapp.services.contacts import BadPhone, normalize_phone, parse_channels
         ("+62 (0)812 3456 7890", "6281234567890"),  # the 0 dialled only within the country
         ("+62(0)812-3456-7890", "6281234567890"),
         ("+44 (0) 7911 123456", "447911123456"),
+        ("0044(0)7911 123456", "447911123456"),
+        ("+62 812 (0)3456 789", "6281203456789"),  # a 0 inside the number is one of its digits
+        ("+62 812 3456 (0)789", "6281234560789"),
         ("0812345678", "62812345678"),  # the shortest mobile numbers: 10 digits with the 0
         ("0812345678901", "62812345678901"),  # the longest: 13
         ("+31 6 1234 5678", "31612345678"),  # a number abroad keeps its country code

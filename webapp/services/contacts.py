@@ -24,7 +24,8 @@ CHANNELS = ("email", "whatsapp", "telegram")
 # E.164 allows 15 digits at most; an Indonesian mobile number is 08… (10-13 digits), 628… here.
 MIN_DIGITS, MAX_DIGITS = 10, 15
 _SEPARATORS = re.compile(r"[\s\-.()/]")
-_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
+# "(0)" straight after the country code (1 to 3 digits), nowhere else.
+_TRUNK_ZERO = re.compile(r"^(\+|00)(\s*[0-9]{1,3})\s*\(\s*0\s*\)")
 # A Telegram chat id: a number (negative for groups and channels) or a channel's @name.
 TELEGRAM_CHAT_RE = re.compile(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}")
 # The longest a number may be typed (spaces, dashes, "(0)" included) and the longest chat id
@@ -41,14 +42,15 @@ def normalize_phone(raw: str) -> str:
     """Return ``raw`` as digits in international form (``08…`` → ``628…``); "" stays "".
 
     Spaces, dashes, dots, slashes and brackets are dropped; a leading ``+`` or ``00`` marks an
-    international number (a ``(0)`` in it is the domestic trunk prefix, dropped), a leading
-    ``0`` an Indonesian one. Raises :class:`BadPhone`.
+    international number (a ``(0)`` right after its country code is the domestic trunk prefix,
+    dropped), a leading ``0`` an Indonesian one. Raises :class:`BadPhone`.
     """
     raw = (raw or "").strip()
     if raw.startswith(("+", "00")):
         # "+62 (0)812…", as business cards write it: the 0 is dialled only from inside the
         # country, so it is no part of the international number.
-        raw = _TRUNK_ZERO.sub("", raw, count=1)
+        # Elsewhere in the number a bracketed 0 is a digit like the others.
+        raw = _TRUNK_ZERO.sub(r"\1\2", raw, count=1)
     text = _SEPARATORS.sub("", raw)
     if not text:
         return ""
