@@ -80,11 +80,13 @@
   // A browser's own maxlength cuts pasted text without a word and stops typing silently: every
   // form's limits are checked here instead, with the field's note saying how long it is.
   var lengthNotes = 0;
+  // Without the page's wording for the note the browser's maxlength stays: a field is never
+  // left with no limit at all.
   function takeOverMaxlength(el) {
-    el.dataset.maxlength = el.getAttribute("maxlength");
-    el.removeAttribute("maxlength");
     var template = document.body.dataset.lengthTemplate;
     if (!template) return;
+    el.dataset.maxlength = el.getAttribute("maxlength");
+    el.removeAttribute("maxlength");
     if (!el.id) el.id = "sopflow-field-" + (++lengthNotes);
     if (document.getElementById(el.id + "_length")) return;
     var note = document.createElement("p");
@@ -135,7 +137,11 @@
     var params = new URLSearchParams(location.search);
     if (params.get("done")) { try { localStorage.removeItem(PREFIX + "task:" + params.get("done")); } catch (e) {} }
     document.querySelectorAll("form[data-draft]").forEach(function (form) {
-      if (!form.dataset.keepServerValues) restore(form);
+      if (!form.dataset.keepServerValues) {
+        restore(form);
+        // A restored draft may be over a limit: its note shows now, not at the first key.
+        form.querySelectorAll("[data-maxlength]").forEach(checkLength);
+      }
       form.addEventListener("input", function () { save(form); });
       form.addEventListener("change", function () { save(form); });
       form.addEventListener("submit", function () {
