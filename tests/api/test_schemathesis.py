@@ -185,6 +185,16 @@ def test_parametrized_operations_are_the_served_ones(client):
     assert operations == [(method, path) for method, path, _inputs in OPERATIONS]
 
 
+def test_a_version_uploads_note_carries_the_length_the_server_enforces(client):
+    """The upload refuses a note over 2,000 characters; the document says so, so that a
+    client generated from it checks the same limit."""
+    upload = client.get("/api/v1/openapi.json").get_json()["paths"][
+        "/api/v1/processes/{process_id}/versions"
+    ]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["note"] == {"type": "string", "maxLength": 2000}
+
+
 ID_OPERATIONS = [
     ("GET", "/api/v1/tasks/{id}"),
     ("POST", "/api/v1/tasks/{id}/claim"),

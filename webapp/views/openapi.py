@@ -8,6 +8,7 @@ from typing import Any
 from ..services.case_view import HISTORY_LAST_PAGE, HISTORY_MAX_PAGE, HISTORY_PAGE
 from ..services.sop_import import table_schema
 from ..services.submissions import MAX_DATA_BYTES, MAX_DATA_DEPTH
+from ..services.versions import NOTE_MAX
 
 
 def ref(name: str) -> dict[str, str]:
@@ -432,7 +433,7 @@ PATHS: dict[str, Any] = {
                             {
                                 "bpmn": FILE,
                                 "forms": {"type": "array", "items": FILE},
-                                "note": {"type": "string"},
+                                "note": {"type": "string", "maxLength": NOTE_MAX},
                             },
                             optional=("forms", "note"),
                         )
