@@ -7,6 +7,7 @@ import ldap3.core.pooling
 import pytest
 from ldap3 import Connection
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
 from tests.conftest import deadline
 from tests.slapd import (
@@ -233,6 +234,44 @@ def test_local_login_off_refuses_local_passwords_and_the_directory_still_works(l
     # A wrong local password still reads as a wrong password (nothing told to a guesser).
     assert _login(ldap_app, "admin1", "salah").status_code == 401
     assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
+
+
+@pytest.fixture
+def hash_checks(monkeypatch):
+    """Count the password hash checks a log-in makes (the local one and the stand-in alike)."""
+    from webapp.models import user as user_model
+    from webapp.services import password_login
+
+    checks: list[str] = []
+
+    def counted(pwhash, password):
+        checks.append(pwhash.split("$", 1)[0])
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(user_model, "check_password_hash", counted)
+    monkeypatch.setattr(password_login, "check_password_hash", counted, raising=False)
+    return checks
+
+
+@pytest.mark.parametrize("with_directory", [False, True])
+def test_an_unknown_name_costs_one_password_hash_check_like_a_known_one(
+    app, slapd, hash_checks, with_directory
+):
+    # No telling by the time taken which local names exist: an unknown one is checked against
+    # a stand-in hash of the same method.
+    if with_directory:
+        app.config["LDAP"] = slapd.settings()
+    assert _login(app, "tim1", "salah").status_code == 401
+    known = list(hash_checks)
+    hash_checks.clear()
+    assert _login(app, "tidak-ada", "salah").status_code == 401
+    assert len(known) == 1 and hash_checks == known  # one check, the same method
+    hash_checks.clear()
+    with app.app_context():
+        db.session.add(User(username="sso1", auth_source="oidc", password_hash="!x"))
+        db.session.commit()
+    assert _login(app, "sso1", "salah").status_code == 401
+    assert hash_checks == known
 
 
 def test_local_login_on_still_lets_every_local_account_in(ldap_app):

@@ -19,10 +19,12 @@ that does not answer is not the person's fault and is not counted.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import User
@@ -78,12 +80,25 @@ def check(username: str, password: str, remote_addr: str) -> User:
         raise
 
 
+# A hash no password matches, per method: checked when no local account is, so that an unknown
+# name takes as long to refuse as a known one (no telling which names exist by the time).
+_dummy_hashes: dict[str, str] = {}
+
+
+def _check_dummy(password: str) -> None:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    check_password_hash(_dummy_hashes[method], password)
+
+
 def _check(username: str, password: str) -> User:
     # Every sopflow username is lower case (users.py, identities.py): "Budi" is budi on every
     # database, not only on MariaDB, whose comparison ignores case.
     user = db.session.scalar(select(User).where(User.username == username.lower()))
     if user is not None and user.auth_source == "local":
-        if not user.active or not user.check_password(password):
+        # The password first: a deactivated account is refused in the same time as any other.
+        if not user.check_password(password) or not user.active:
             raise _wrong()
         if not local_allowed(user):
             # The password was right: say why, it tells a guesser nothing.
@@ -96,6 +111,7 @@ def _check(username: str, password: str) -> User:
                 counted=False,
             )
         return user
+    _check_dummy(password)
     settings = current_app.config.get("LDAP", {})
     if (user is not None and user.auth_source != "ldap") or not directory.configured(settings):
         raise _wrong()
