@@ -6,6 +6,7 @@ from __future__ import annotations
 import ldap3.core.pooling
 import pytest
 from ldap3 import Connection
+from ldap3.core.exceptions import LDAPSocketSendError
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
@@ -460,3 +461,15 @@ def test_with_two_directory_servers_a_dead_first_one_is_passed_over(ldap_app, sl
     response = _login(ldap_app, "sari", PASSWORDS["sari"])
     assert response.status_code == 503
     assert "Direktori kantor tidak dapat dihubungi" in _body(response)
+
+
+def test_a_connection_that_cannot_be_closed_does_not_break_the_log_in(ldap_app, slapd, monkeypatch):
+    # Closing a connection whose socket already broke raises (LDAPSocketSendError): the dead
+    # first server is still passed over, and the log-in still ends, not in an error page.
+    def broken_unbind(self, controls=None):
+        raise LDAPSocketSendError("socket sending error")
+
+    monkeypatch.setattr(Connection, "unbind", broken_unbind)
+    ldap_app.config["LDAP"] = slapd.settings(urls=[f"ldap://127.0.0.1:{closed_port()}", slapd.url])
+    assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
+    assert _user(ldap_app, "budi").role_names == {"Ketua Tim"}

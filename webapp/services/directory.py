@@ -127,12 +127,20 @@ def _connect(settings: dict, user: str | None, password: str | None) -> tuple[Co
             bound = conn.bind()
         except (LDAPException, DirectoryUnreachable) as exc:
             # No answer, a hang past the timeout, TLS failing: the next server, if any.
-            conn.unbind()
+            _unbind(conn)
             log.warning("directory server %s did not answer: %s", server.host, exc)
             failures.append(f"{server.host}: {exc}")
             continue
         return conn, bound
     raise DirectoryUnreachable("; ".join(failures) or "no directory server configured")
+
+
+def _unbind(conn: Connection) -> None:
+    """Close ``conn``; a socket that already broke (LDAPSocketSendError) changes nothing."""
+    try:
+        conn.unbind()
+    except LDAPException as exc:
+        log.info("directory connection to %s not closed cleanly: %s", conn.server.host, exc)
 
 
 def _search(
@@ -253,6 +261,6 @@ def authenticate(settings: dict, username: str, password: str) -> DirectoryAccou
                 groups=_groups(settings, reader, entry, username),
             )
         finally:
-            user_conn.unbind()
+            _unbind(user_conn)
     finally:
-        search_conn.unbind()
+        _unbind(search_conn)
