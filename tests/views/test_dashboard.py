@@ -16,6 +16,8 @@ from tests.conftest import STEP1, STEP2
 from webapp.extensions import db
 from webapp.models import HumanTask, InstanceStatus, ProcessInstance
 from webapp.services import dashboard, service_calls, sla
+from webapp.services.processes import parsed, published_version
+from webapp.services.sla_service_steps import late_call_counts, late_calls, timed_service_steps
 
 PAGE = "/admin/dashboard/"
 DATA = "/admin/dashboard/data.json"
@@ -459,3 +461,45 @@ def test_every_dashboard_read_of_cases_is_an_index_range_on_sqlite(app, actions,
                     assert index in plan and bound in plan, (statement, plan)
         finally:
             raw.close()
+
+
+def test_late_uploads_are_counted_in_full_and_listed_up_to_a_limit(app, actions, monkeypatch):
+    """Three uploads wait in the queue past their due time: every count says three, a list
+    reads no more than it shows, and the SLA page checks a non-administrator's access through
+    the cases' ids and starters, not their whole rows (with the workflow state)."""
+    with time_machine.travel(T0, tick=False):
+        ids = [actions.run_to("end") for _ in range(3)]  # no worker: the uploads stay queued
+    later = T0 + timedelta(days=7)
+    with app.app_context():
+        version = published_version(PROCESS)
+        steps = timed_service_steps(parsed(version))
+        assert late_call_counts(PROCESS, steps, later) == {UPLOAD: 3}
+        listed = late_calls(PROCESS, steps, later, limit=2)
+        assert [c["instance_id"] for c in listed] == ids[:2]  # the longest overdue first
+    monkeypatch.setattr(dashboard, "OVERDUE_SHOWN", 2)
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = _get(actions, DATA, at=later).get_json()
+        listed_reads = [s for s in seen if "ORDER BY service_call.due_at" in s]
+        seen.clear()
+        sla_page = _get(actions, f"/sla?process={PROCESS}", at=later, username="unit1")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    [row] = [r for r in body["running_by_step"] if r["bpmn_id"] == UPLOAD]
+    assert row["overdue"] == 3
+    assert body["cards"]["overdue"] >= 3
+    assert [t["instance_id"] for t in body["overdue"] if t["kind"] == "service"] == ids[:2]
+    assert listed_reads and all("LIMIT" in s for s in listed_reads), listed_reads
+    assert sla_page.status_code == 200
+    assert all(f'<a href="/cases/{i}"' in sla_page.get_data(as_text=True) for i in ids)
+    case_reads = [
+        s for s in seen if s.lstrip().startswith("SELECT") and "FROM process_instance" in s
+    ]
+    assert case_reads and not any("process_instance.state" in s for s in case_reads), case_reads

@@ -23,7 +23,7 @@ from ..models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, Use
 from ..models.types import utcnow
 from . import sla
 from .processes import parsed, published_version
-from .sla_service_steps import finished_calls, late_calls, timed_service_steps
+from .sla_service_steps import finished_calls, late_call_counts, late_calls, timed_service_steps
 
 DEFAULT_WEEKS = 12
 MAX_DAYS = 731  # two years: about 105 weekly buckets at most
@@ -150,7 +150,7 @@ def overdue_now(
         version = published_version(process_id)
         process = parsed(version) if version is not None else None
     if late is None and process is not None:
-        late = _late_service_calls(process, process_id, now)
+        late = late_calls(process_id, timed_service_steps(process), now, limit)
     if late is not None:
         for late_call in late:
             call = dict(late_call)
@@ -178,16 +178,12 @@ def _step_row(bpmn_id: str, name: str, lane: str | None, kind: str) -> dict:
     }
 
 
-def _late_service_calls(process, process_id: str, now: datetime) -> list[dict]:
-    """The automatic steps of running cases late now (one query)."""
-    return late_calls(process_id, timed_service_steps(process), now)
-
-
 def _running_by_step(
-    process, process_id: str, now: datetime, late_service: list[dict]
+    process, process_id: str, now: datetime, late_service: dict[str, int]
 ) -> list[dict]:
     """Open user tasks per step, and running or failed service steps per current step, with
-    ``late_service`` (the automatic steps past their standard) counted as overdue work."""
+    ``late_service`` (per step, its automatic calls past their standard) counted as overdue
+    work."""
     rows = {s.bpmn_id: _step_row(s.bpmn_id, s.name, s.lane, "user") for s in process.user_steps}
     for bpmn_id, name, lane, count, late in db.session.execute(
         select(
@@ -226,12 +222,10 @@ def _running_by_step(
         else:
             row["open"] += count
     # An automatic step running past its standard is late work as a person's task is.
-    for call in late_service:
-        step = process.steps[call["bpmn_id"]]
-        row = rows.setdefault(
-            call["bpmn_id"], _step_row(call["bpmn_id"], step.name, step.lane, "service")
-        )
-        row["overdue"] += 1
+    for bpmn_id, late in late_service.items():
+        step = process.steps[bpmn_id]
+        row = rows.setdefault(bpmn_id, _step_row(bpmn_id, step.name, step.lane, "service"))
+        row["overdue"] += late
         row["open"] = max(row["open"], row["overdue"])
     order = {bpmn_id: i for i, bpmn_id in enumerate(process.steps)}
     return sorted(rows.values(), key=lambda r: order.get(r["bpmn_id"], len(order)))
@@ -404,8 +398,12 @@ def dashboard(process_id: str, period: Period, now: datetime | None = None) -> d
         for m, s, f in zip(period.mondays(), started, finished, strict=True)
     ]
     compliance = _compliance(process, process_id, period, weekly)
-    late = _late_service_calls(process, process_id, now)
-    running = _running_by_step(process, process_id, now, late)
+    automatic = timed_service_steps(process)
+    # Counted by a GROUP BY; only as many read as the list shows.
+    running = _running_by_step(
+        process, process_id, now, late_call_counts(process_id, automatic, now)
+    )
+    late = late_calls(process_id, automatic, now, OVERDUE_SHOWN)
     durations = [
         {
             "bpmn_id": f.bpmn_id,

@@ -24,6 +24,8 @@ from ..models.types import utcnow
 from . import lateness
 
 RUNNING = (ServiceCallStatus.QUEUED, ServiceCallStatus.RUNNING)
+# As many late calls as a page lists, as sla.overdue_tasks lists people's tasks.
+LATE_SHOWN = 200
 
 
 def timed_service_steps(process: ParsedProcess) -> list[StepInfo]:
@@ -131,21 +133,47 @@ def finished_calls(
     return [(bpmn_id, int(week), count, int(met or 0)) for bpmn_id, week, count, met in rows]
 
 
-def late_calls(process_id: str, steps: Iterable[StepInfo], now: datetime) -> list[dict]:
-    """Automatic steps still running late at ``now`` (``lateness``'s rule: past their due time),
-    each with its case, start and due time, the longest overdue first."""
+def _running_late(process_id: str, steps: Iterable[StepInfo], now: datetime) -> tuple[Any, ...]:
+    """Queued or running calls of these steps past their due time at ``now`` (a WHERE's
+    conditions; ``lateness``'s rule for unfinished steps, which only these statuses are)."""
+    return (
+        *_of_process(process_id, steps),
+        ServiceCall.status.in_(RUNNING),
+        lateness.late_unfinished(ServiceCall.due_at, now),
+    )
+
+
+def late_call_counts(process_id: str, steps: Iterable[StepInfo], now: datetime) -> dict[str, int]:
+    """Per step id, how many of its calls run late at ``now`` (a GROUP BY: every one counts,
+    however many the list shows)."""
+    steps = list(steps)
+    if not steps:
+        return {}
+    return {
+        bpmn_id: count
+        for bpmn_id, count in db.session.execute(
+            select(ServiceCall.bpmn_id, func.count())
+            .where(*_running_late(process_id, steps, now))
+            .group_by(ServiceCall.bpmn_id)
+        )
+    }
+
+
+def late_calls(
+    process_id: str, steps: Iterable[StepInfo], now: datetime, limit: int = LATE_SHOWN
+) -> list[dict]:
+    """The first ``limit`` automatic steps still running late at ``now`` (``lateness``'s rule:
+    past their due time), each with its case and due time, the longest overdue first; count
+    them all with ``late_call_counts``."""
     by_id = {s.bpmn_id: s for s in steps}
     if not by_id:
         return []
     late = []
     for instance_id, title, bpmn_id, due_at in db.session.execute(
         select(ProcessInstance.id, ProcessInstance.title, ServiceCall.bpmn_id, ServiceCall.due_at)
-        .where(
-            *_of_process(process_id, by_id.values()),
-            ServiceCall.status.in_(RUNNING),
-            lateness.late_unfinished(ServiceCall.due_at, now),
-        )
+        .where(*_running_late(process_id, by_id.values(), now))
         .order_by(ServiceCall.due_at, ServiceCall.id)
+        .limit(limit)
     ):
         step = by_id[bpmn_id]
         late.append(
