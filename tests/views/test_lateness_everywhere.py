@@ -248,3 +248,28 @@ def test_an_upload_waiting_for_a_worker_is_due_when_its_timer_fires(office, acti
     assert at_due == dict.fromkeys(at_due, True)
     monday = _running_late(actions, instance_id, MONDAY)
     assert monday == dict.fromkeys(monday, True)
+
+
+def test_an_upload_skipped_when_its_case_was_terminated_is_not_late_for_ever(
+    office, actions, deployment
+):
+    """Terminating a case skips its queued upload, which keeps no finish time: the case page
+    and calls.json do not call it running late from its due time on."""
+    with time_machine.travel(FRIDAY_START, tick=False):
+        instance_id = actions.start()["id"]
+    _complete(actions, instance_id, STEP_2, "ketua1", STEP2, FRIDAY_START + timedelta(minutes=10))
+    _reach_the_upload(actions, instance_id)
+    admin = _at(SATURDAY, actions)
+    with time_machine.travel(SATURDAY, tick=False):
+        response = admin.post(f"/admin/cases/{instance_id}/terminate", data={"reason": "batal"})
+    assert response.status_code in (200, 302)
+    admin = _at(LATER, actions)
+    [upload_call] = [
+        c
+        for c in _get(admin, LATER, f"/cases/{instance_id}/calls.json").get_json()["calls"]
+        if c["operator"] == "deploy_to_colocation"
+    ]
+    assert (upload_call["status"], upload_call["finished_at"]) == ("skipped", None)
+    assert upload_call["late"] is False
+    case_page = _get(admin, LATER, f"/cases/{instance_id}").get_data(as_text=True)
+    assert "melewati mutu baku" not in _call_card(case_page, upload_call["id"])

@@ -71,7 +71,13 @@ def late_finished(due_at: Any, finished_at: Any) -> ColumnElement[bool]:
 
 
 def late(due_at: Any, finished_at: Any, now: datetime) -> ColumnElement[bool]:
-    """SQL twin of ``is_late`` for any step, finished or not (the two halves above joined)."""
+    """SQL twin of ``is_late`` for any step, finished or not (the two halves above joined).
+
+    A row whose ``finished_at`` is NULL counts as unfinished, late from its due time on, so
+    callers restrict the rows to finished ones and unfinished ones (open tasks, queued or running
+    calls): a row ended without a finish time (a queued call skipped when its case was
+    terminated, a cancelled task) would otherwise read as running late for ever. Every caller
+    does today; ``is_late`` asks the same of its callers."""
     return or_(
         late_finished(due_at, finished_at),
         and_(finished_at.is_(None), late_unfinished(due_at, now)),
@@ -79,7 +85,7 @@ def late(due_at: Any, finished_at: Any, now: datetime) -> ColumnElement[bool]:
 
 
 def late_flag(due_at: Any, finished_at: Any, now: datetime) -> ColumnElement[int]:
-    """SQL: 1 for a late step, else 0 (to sum)."""
+    """SQL: 1 for a late step, else 0 (to sum); the rows as ``late`` says."""
     return case((late(due_at, finished_at, now), 1), else_=0)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
     abort,
@@ -23,6 +25,7 @@ from ..models import (
     HumanTask,
     Incident,
     ProcessInstance,
+    ServiceCall,
     TaskStatus,
 )
 from ..models.types import utcnow
@@ -32,6 +35,7 @@ from ..services import sla as sla_service
 from ..services.case_diagram import diagram_marks
 from ..services.errors import ServiceError
 from ..services.processes import parsed
+from ..services.sla_service_steps import RUNNING
 from ..services.version_cache import compiled
 from .audit_labels import audit_label
 from .common import form_reason, me, paginate
@@ -62,6 +66,14 @@ def mine():
         total=found.total,
         page_size=found.page_size,
     )
+
+
+def _call_late(call: ServiceCall, now: datetime) -> bool:
+    """Whether a call ran or runs late; one ended unfinished (a queued call skipped when its
+    case was terminated) is not running late for ever."""
+    if call.finished_at is None and call.status not in RUNNING:
+        return False
+    return lateness.is_late(call.due_at, call.finished_at, now)
 
 
 @bp.route("/<int:instance_id>")
@@ -97,7 +109,7 @@ def detail(instance_id: int):
         calls=calls,
         # Each call's verdict on first draw, queued or finished too: live.js polls only while
         # the case runs. Late or not is ``lateness``'s one rule, as in calls.json.
-        late_call_ids={c.id for c in calls if lateness.is_late(c.due_at, c.finished_at, now)},
+        late_call_ids={c.id for c in calls if _call_late(c, now)},
         lane_members={t.id: admin.lane_members(t) for t in tasks if t.status == "open"}
         if user.has_role("admin")
         else {},
@@ -170,7 +182,7 @@ def calls(instance_id: int):
                 "standard_seconds": sla_service.standard_seconds(standard),
                 # Late or not is the server's one rule (``lateness``), not the bar's arithmetic.
                 "due_at": call.due_at.isoformat() if call.due_at else None,
-                "late": lateness.is_late(call.due_at, call.finished_at, now),
+                "late": _call_late(call, now),
                 "exit_code": call.exit_code,
                 "error": call.error,
                 "log": call.log or "",
