@@ -229,15 +229,21 @@ def test_p3d_step_opened_friday_is_due_three_working_days_later_and_fires_then(a
     assert task.due_at == wednesday_1000_wib
     with app.app_context():
         assert db.session.get(ProcessInstance, instance_id).next_timer_at == wednesday_1000_wib
-    with time_machine.travel(wednesday_1000_wib - timedelta(seconds=1), tick=False):
+    # A microsecond before its due time the timer does not fire.
+    with time_machine.travel(wednesday_1000_wib - timedelta(microseconds=1), tick=False):
         with app.app_context():
             assert fire_due_timers().timers_fired == 0
     assert _task(app, task.id).breached_at is None
-    # SpiffWorkflow fires a timer once its due time has passed, as the Friday test above does.
-    with time_machine.travel(wednesday_1000_wib + timedelta(seconds=1), tick=False):
+    # At its due time it fires (the step counts as late from that instant on), once.
+    with time_machine.travel(wednesday_1000_wib, tick=False):
         with app.app_context():
             fired = fire_due_timers()
     assert (fired.timers_fired, fired.breaches) == (1, 1)
+    with time_machine.travel(wednesday_1000_wib + timedelta(seconds=1), tick=False):
+        with app.app_context():
+            again = fire_due_timers()
+    assert (again.instances, again.timers_fired, again.breaches) == (0, 0, 0)
+    assert _count(app, AuditEvent, AuditEvent.action == "sla.escalated") == 1
     breached = _task(app, task.id)
     assert breached.breached_at == wednesday_1000_wib and breached.status == TaskStatus.OPEN
 
