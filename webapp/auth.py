@@ -120,7 +120,11 @@ def login():
         # The page's fields carry no browser checks (novalidate): say what is wrong rather than
         # show the form again in silence. A name or password longer than any account's is
         # nobody's: it reads as a wrong one, never cut to fit someone else's.
-        if (form.username.data or "").strip() and form.password.data:
+        typed = (form.username.data or "").strip()
+        if typed and form.password.data:
+            # Audited like a wrong password, with why (no account was looked at).
+            too_long = len(form.username.data) > 64 or len(form.password.data) > 200
+            auth_svc.refused_form(typed.lower(), "too_long" if too_long else "form_invalid")
             flash(_("Nama pengguna atau kata sandi salah."), "error")
             return _login_page(form), 401
         flash(_("Isi nama pengguna dan kata sandi."), "error")

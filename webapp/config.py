@@ -240,7 +240,9 @@ SETTINGS = [
     Setting(
         "LDAP_TIMEOUT",
         "5",
-        "Seconds (1-60) to wait for the directory before telling the person it is unreachable.",
+        "Seconds (1-60) to wait for each directory server before passing to the next; the "
+        "worst case is this per server for each of a log-in's two connections (the service "
+        "search and the person's bind), at every log-in.",
     ),
     # --- WhatsApp and Telegram notifications ---
     Setting(

@@ -391,6 +391,22 @@ def test_a_name_longer_than_any_account_reads_as_a_wrong_one_not_a_silent_page(l
     assert response.status_code == 401
     assert WRONG in _body(response)
     assert _user(ldap_app, "budi") is None
+    with ldap_app.app_context():
+        [event] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.login_failed")
+        ).all()
+    assert event.detail["reason"] == "too_long"
+    assert event.detail["username"] == username.strip()[:64]
+
+
+def test_a_password_longer_than_any_reads_as_a_wrong_one_and_is_audited(ldap_app):
+    response = _login(ldap_app, "budi", "x" * 201)
+    assert response.status_code == 401 and WRONG in _body(response)
+    with ldap_app.app_context():
+        [event] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.login_failed")
+        ).all()
+    assert (event.detail["reason"], event.detail["username"]) == ("too_long", "budi")
 
 
 def test_an_empty_field_is_said(ldap_app):

@@ -57,6 +57,14 @@ def failed_log_in(username: str, remote_addr: str) -> None:
     count_failed_attempt(username, remote_addr)
 
 
+def refused_form(username: str, reason: str) -> None:
+    """Audit a log-in form refused before any password was checked (``reason`` says why)."""
+    audit.record(
+        "auth.login_failed", None, username=username[:64], length=len(username), reason=reason
+    )
+    db.session.commit()
+
+
 def count_failed_attempt(username: str, remote_addr: str) -> None:
     """Count a wrong password towards the log-in throttle (no audit event)."""
     db.session.add(LoginAttempt(username=username, remote_addr=remote_addr[:45]))

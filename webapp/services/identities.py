@@ -11,7 +11,8 @@ Rules, decided once for both sources:
 - An account is found by ``(source, external_id)``: the provider's stable id (for OIDC
   ``"<issuer>|<sub>"``), never by a name the person can change at the provider alone.
 - Else by username, but only an account of the same source that is not yet linked to another
-  external id (an administrator may create ``budi`` as an SSO account ahead of time). A *local*
+  external id (sopflow itself creates none such: every account it creates for a source is
+  linked at once; one may come from a row added to the database by hand). A *local*
   account (password in sopflow) or another source's account with the same username is never
   taken over: :class:`IdentityConflict`, with a message for the person and the administrator.
 - The username is set on creation and then kept (diagrams and assignments refer to it); the
