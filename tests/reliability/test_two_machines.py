@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.conftest import PNG, STEP1, STEP2, STEP3, STEP4_PASS
 from tests.s3_server import running_s3, s3_env
@@ -117,6 +117,39 @@ def _both_polling(app, workers: dict, say) -> dict[str, str]:
         time.sleep(0.2)
 
 
+def _sweeps(app, worker_id: str) -> int:
+    with app.app_context():
+        sweeps = db.session.get(WorkerStatus, worker_id).sweeps
+        db.session.remove()
+    return sweeps
+
+
+def _freeze_idle(app, worker: Child, worker_id: str, say) -> None:
+    """SIGSTOP the worker while it holds no transaction: frozen inside one (a claimed call's
+    FOR UPDATE), its locks would hold up the other worker until a timeout. Stopped, its
+    connections (named by PGAPPNAME) cannot change state; any not 'idle' means it was
+    working: it goes on for one more sweep and is stopped again."""
+    until = time.monotonic() + FINISH_TIMEOUT
+    while True:
+        os.killpg(worker.pid, signal.SIGSTOP)
+        with app.app_context():
+            states = db.session.scalars(
+                text("SELECT state FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": worker.name},
+            ).all()
+            db.session.remove()
+        if states and set(states) == {"idle"}:
+            say(f"{worker.name} frozen between sweeps ({len(states)} idle connections)")
+            return
+        os.killpg(worker.pid, signal.SIGCONT)
+        say(f"{worker.name} was busy ({states}): one more sweep before freezing it")
+        swept = _sweeps(app, worker_id)
+        while _sweeps(app, worker_id) == swept:
+            assert worker.alive(), worker.tail()
+            assert time.monotonic() < until, worker.tail()
+            time.sleep(0.1)
+
+
 def _run_case(web1: Api, web2: Api, workers: dict, say) -> int:
     """A case through both web processes to step 4, then until a worker has completed it."""
     picture = base64.b64encode(PNG).decode()
@@ -191,9 +224,9 @@ def test_a_case_crosses_two_web_machines_and_two_workers(postgres_app, database_
             "web-2": Child("web-2", web_argv(ports["web-2"])[1], machines["machine-2"], tmp_path),
         }
         worker_argv = [str(FLASK), "--app", "webapp", "worker", "--interval", "0.5"]
-        workers = {
-            "worker-1": Child("worker-1", worker_argv, machines["machine-1"], tmp_path),
-            "worker-2": Child("worker-2", worker_argv, machines["machine-2"], tmp_path),
+        workers = {  # each worker's database connections carry its name (libpq's PGAPPNAME)
+            name: Child(name, worker_argv, {**machines[machine], "PGAPPNAME": name}, tmp_path)
+            for name, machine in (("worker-1", "machine-1"), ("worker-2", "machine-2"))
         }
         try:
             for child in (*webs.values(), *workers.values()):
@@ -224,7 +257,7 @@ def test_a_case_crosses_two_web_machines_and_two_workers(postgres_app, database_
             # worker is frozen (alive, its sweep held) until the case has completed.
             instances: dict[str, int] = {}
             for runs, frozen in (("worker-1", "worker-2"), ("worker-2", "worker-1")):
-                os.killpg(workers[frozen].pid, signal.SIGSTOP)
+                _freeze_idle(app, workers[frozen], worker_ids[frozen], say)
                 try:
                     instance_id = _run_case(web1, web2, workers, say)
                 finally:
