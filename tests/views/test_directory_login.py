@@ -3,6 +3,9 @@ the SOPFLOW_LOCAL_LOGIN switch for sopflow's own passwords (issue 16, point 2)."
 
 from __future__ import annotations
 
+import socket
+from contextlib import contextmanager
+
 import ldap3.core.pooling
 import pytest
 from ldap3 import Connection
@@ -380,7 +383,7 @@ def test_a_session_planted_before_a_directory_log_in_does_not_carry_over(ldap_ap
     )
     assert response.headers["Location"] == "/"
     with client.session_transaction() as after:
-        assert "planted" not in after and after["sid"] != "ditanam-penyerang"
+        assert "planted" not in after
         assert "oidc" not in after
 
 
@@ -456,8 +459,22 @@ def test_a_username_in_capitals_is_the_same_person_on_every_database(ldap_app):
         assert db.session.scalars(
             select(User.username).where(User.auth_source == "ldap")
         ).all() == ["budi"]
-    # A local account is not reached through the directory by writing it in capitals.
-    assert _login(ldap_app, "TIM1", "salah").status_code == 401
+
+
+def test_a_local_account_is_not_reached_through_the_directory_in_capitals(ldap_app, slapd):
+    # The directory knows tim1 too: "TIM1" with the directory's password is still the local
+    # tim1, checked against its own password, never the directory's.
+    slapd.modify(
+        f"dn: uid=tim1,{PEOPLE}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: tim1\n"
+        "cn: Tim Satu\nsn: Satu\nuserPassword: sandi-direktori\n"
+    )
+    try:
+        assert _login(ldap_app, "TIM1", "sandi-direktori").status_code == 401
+        assert _user(ldap_app, "tim1").auth_source == "local"
+        with ldap_app.app_context():
+            assert not db.session.scalars(select(User).where(User.auth_source == "ldap")).all()
+    finally:
+        slapd.modify(f"dn: uid=tim1,{PEOPLE}\nchangetype: delete\n")
 
 
 def _no_pool_sleep(seconds):
@@ -488,4 +505,21 @@ def test_a_connection_that_cannot_be_closed_does_not_break_the_log_in(ldap_app, 
     monkeypatch.setattr(Connection, "unbind", broken_unbind)
     ldap_app.config["LDAP"] = slapd.settings(urls=[f"ldap://127.0.0.1:{closed_port()}", slapd.url])
     assert _login(ldap_app, "budi", PASSWORDS["budi"]).status_code == 302
+    assert _user(ldap_app, "budi").role_names == {"Ketua Tim"}
+
+
+@contextmanager
+def _silent_server():
+    """A TCP port that accepts connections and never answers (a hung domain controller)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # the kernel completes the handshake; nothing ever reads or writes
+        yield f"ldap://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_with_a_hung_first_directory_server_the_second_logs_the_person_in(ldap_app, slapd):
+    with _silent_server() as hung, deadline(30):
+        ldap_app.config["LDAP"] = slapd.settings(urls=[hung, slapd.url], timeout=1.0)
+        response = _login(ldap_app, "budi", PASSWORDS["budi"])
+    assert response.status_code == 302
     assert _user(ldap_app, "budi").role_names == {"Ketua Tim"}
