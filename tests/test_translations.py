@@ -91,3 +91,26 @@ def test_every_string_in_the_code_is_in_the_catalog(catalog, extracted):
         "Strings in the code are missing from messages.po; run `make messages` and translate:\n"
         + "\n".join(missing)
     )
+
+
+# Wording settled in review: the pages' button says "Log in", so a message does too; English
+# keeps its articles; the Indonesian says "ini" once; a file's name is quoted “ ” as on the
+# SOP import page.
+REVIEWED = {
+    "Anda perlu masuk lebih dulu.": "Please log in first.",
+    "Pilih SOP dan periode": "Choose an SOP and a period",
+    "PDF lembar SOP belum dapat dibuat di server ini. Buka lembarnya lalu cetak dari peramban "
+    "(A4 lanskap).": "The SOP sheet's PDF cannot be made on this server right now. Open the "
+    "sheet and print it from the browser (A4 landscape).",
+    "Berkas “%(name)s” belum tersimpan karena formulir belum diterima: pilih berkas itu lagi "
+    "sebelum mengirim.": "The file “%(name)s” was not saved because the form was not accepted: "
+    "choose it again before sending.",
+}
+
+
+@pytest.mark.parametrize("msgid", REVIEWED)
+def test_reviewed_wording_is_what_the_code_says_and_the_catalog_translates(
+    catalog, extracted, msgid
+):
+    assert extracted.get(msgid) is not None, f"not in the code: {msgid!r}"
+    assert catalog.get(msgid).string == REVIEWED[msgid]

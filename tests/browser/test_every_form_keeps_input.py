@@ -179,10 +179,10 @@ def test_a_refused_diagram_upload_keeps_the_note_and_names_each_file_to_choose_a
     expect(page.locator("#bpmn")).to_be_focused()
     expect(page.locator("#bpmn")).to_have_attribute("aria-describedby", "bpmn_dropped")
     expect(page.locator("#bpmn_dropped")).to_have_text(
-        'Berkas "sop_baru.bpmn" belum tersimpan karena formulir belum diterima: '
+        "Berkas “sop_baru.bpmn” belum tersimpan karena formulir belum diterima: "
         "pilih berkas itu lagi sebelum mengirim."
     )
-    expect(page.locator("#forms_dropped")).to_contain_text('"langkah_1.schema.json"')
+    expect(page.locator("#forms_dropped")).to_contain_text("“langkah_1.schema.json”")
 
 
 def test_sop_import_review_focuses_the_first_cell_in_error(new_page, live_server):

@@ -135,6 +135,6 @@ def test_without_javascript_the_server_refuses_too_long_text_and_keeps_it(
     expect(page.locator("#f_judul")).to_have_value(TOO_LONG.strip())
     # Without JavaScript the file cannot be put back: the field says so plainly.
     expect(page.locator("#f_lampiran_dropped")).to_have_text(
-        'Berkas "layar.png" belum tersimpan karena formulir belum diterima: '
+        "Berkas “layar.png” belum tersimpan karena formulir belum diterima: "
         "pilih berkas itu lagi sebelum mengirim."
     )

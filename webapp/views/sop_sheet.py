@@ -69,8 +69,8 @@ def sheet_pdf(process_id: str):
         refuse(
             503,
             _(
-                "PDF lembar SOP tidak dapat dibuat di server ini saat ini. Buka lembarnya "
-                "lalu cetak dari peramban (A4 lanskap)."
+                "PDF lembar SOP belum dapat dibuat di server ini. Buka lembarnya lalu cetak "
+                "dari peramban (A4 lanskap)."
             ),
         )
     response = Response(pdf, mimetype="application/pdf")
