@@ -189,6 +189,12 @@ def every_state(live_app) -> None:
         assert actions.complete(user, task.id, data).status_code == 200
     with live_app.app_context():
         service_calls.run_queued()  # the deployment fails: an incident, the case in error
+    # Running with its deployment queued for a worker: its page polls, and live.js writes the
+    # call's status and the case's badge.
+    queued = actions.run_to("Task_4_uji_implementasi")
+    task = actions.open_task(queued, "Task_4_uji_implementasi")
+    assert actions.complete("tim1", task.id, STEP4_PASS).status_code == 200
+    with live_app.app_context():
         admin_user = db.session.scalar(select(User).where(User.username == "admin1"))
         admin.suspend(admin_user, held)
         admin.terminate(admin_user, ended, "Permintaan ganda")
@@ -237,6 +243,10 @@ def menu_pages(page: Page, base: str) -> list[str]:
 
 
 def visible_status_words(page: Page) -> list[str]:
+    """The page's lines with an English status word, once live.js has drawn a case's steps,
+    badge and progress from its first poll (its words are checked too, not only the server's)."""
+    if page.locator("[data-calls-url]").count():
+        expect(page.locator("[data-calls-url]")).to_have_attribute("data-rendered", "1")
     lines = page.locator("body").inner_text().splitlines()
     return [line.strip() for line in lines if ENGLISH_STATUS.search(line)]
 
@@ -246,7 +256,7 @@ def test_no_english_status_word_on_any_page_a_role_reaches_from_its_menu(
 ):
     every_state(live_app)
     found: dict[str, list[str]] = {}
-    walked = 0
+    walked = live = 0
     for user in ROLES:
         page = new_page(user)
         for url in menu_pages(page, live_server):
@@ -254,12 +264,14 @@ def test_no_english_status_word_on_any_page_a_role_reaches_from_its_menu(
             assert response is not None and response.ok, f"{user}: {url} answered {response}"
             page.wait_for_load_state("load")
             walked += 1
+            live += page.locator("[data-calls-url][data-live='1']").count()
             assert page.locator("html").get_attribute("lang") == "id"
             wrong = visible_status_words(page)
             if wrong:
                 found[f"{user} {url[len(live_server) :]}"] = wrong
     # Every role's menu was walked, with the cases and people behind it.
     assert walked > 60
+    assert live > 0  # a running case's page, with the words live.js writes
     assert found == {}, "\n".join(f"{where}: {lines}" for where, lines in found.items())
 
 

@@ -108,7 +108,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.querySelector("[data-calls-url]");
-    if (!section || section.dataset.live !== "1") return;
+    if (!section) return;
+    // data-rendered: the card shows what live.js draws (at once when there is nothing to poll,
+    // else after the first answer), for a reader or a test that waits for the page's words.
+    if (section.dataset.live !== "1") { section.dataset.rendered = "1"; return; }
     var w = words(section);
     function poll() {
       fetch(section.dataset.callsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -118,6 +121,7 @@
           if (waiting && data.calls.length) waiting.remove();
           data.calls.forEach(function (call) { renderCall(section, call, w); });
           renderCase(data);
+          section.dataset.rendered = "1";
           if (data.instance_status === "running") setTimeout(poll, POLL_MS);
           // A failure opens an incident with the administrator's actions: the page shows it.
           else if (data.instance_status === "error") location.reload();
