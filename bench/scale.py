@@ -38,7 +38,13 @@ from tests.conftest import STEP2, STEP3, STEP4_PASS, Actions  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.engine.calendar import WallClockCalendar  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.models import HumanTask, InstanceWord, ProcessInstance, title_words  # noqa: E402
+from webapp.models import (  # noqa: E402
+    HumanTask,
+    InstanceWord,
+    ProcessInstance,
+    ServiceCall,
+    title_words,
+)
 from webapp.services.timers import fire_due_timers  # noqa: E402
 
 # The server to create the scratch database on: the tests' variables, as every bench reads them.
@@ -78,8 +84,9 @@ def make_database(backend: str):
     return sa.make_url(SERVERS[backend]).set(database=name).render_as_string(False), drop
 
 
-def templates(app) -> list[tuple[dict, list[dict]]]:
-    """Real instances stopped at each step: (instance row values, its task rows)."""
+def templates(app) -> list[tuple[dict, list[dict], list[dict]]]:
+    """Real instances stopped at each step: (instance row values, its task rows, its service
+    call rows: the last waits at the upload, step 5, its call queued)."""
     actions = Actions(app)
     result = []
     for stop in range(len(STEPS) + 1):
@@ -96,7 +103,13 @@ def templates(app) -> list[tuple[dict, list[dict]]]:
                     sa.select(HumanTask).where(HumanTask.instance_id == instance_id)
                 )
             ]
-        result.append((inst, tasks))
+            calls = [
+                {c.name: getattr(call, c.name) for c in ServiceCall.__table__.columns}
+                for call in db.session.scalars(
+                    sa.select(ServiceCall).where(ServiceCall.instance_id == instance_id)
+                )
+            ]
+        result.append((inst, tasks, calls))
     return result
 
 
@@ -108,16 +121,22 @@ def seed(app, total: int, shapes, rng: random.Random) -> None:
     a few terminated); recent ones are spread over every step, some stuck in error, some
     suspended, some overdue. A bigger database therefore means a longer history, not a
     larger present workload — which is what worklists and admin pages must not slow down with.
+    Every completed case ran its upload (step 5): a succeeded call, copied from the real queued
+    one, finished before the case did (some past its standard); a case waiting at the upload
+    has its queued call.
     """
     with app.app_context():
         have = db.session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance))
         next_id = (db.session.scalar(sa.select(sa.func.max(ProcessInstance.id))) or 0) + 1
         next_task = (db.session.scalar(sa.select(sa.func.max(HumanTask.id))) or 0) + 1
+        next_call = (db.session.scalar(sa.select(sa.func.max(ServiceCall.id))) or 0) + 1
+        [upload] = [c for _inst, _tasks, calls in shapes for c in calls]
+        standard = (upload["due_at"] or upload["created_at"]) - upload["created_at"]
         now = datetime.now(UTC)
         span_minutes = max(total // PER_DAY, 1) * 24 * 60
-        batch_i, batch_t, batch_w = [], [], []
+        batch_i, batch_t, batch_w, batch_c = [], [], [], []
         for n in range(have, total):
-            inst, tasks = shapes[n % len(shapes)]
+            inst, tasks, calls = shapes[n % len(shapes)]
             age = timedelta(minutes=rng.randint(5, span_minutes))
             shift = (now - age) - inst["started_at"]
             # Five cases mention a printer, whatever the size: a rare word to search for.
@@ -153,19 +172,49 @@ def seed(app, total: int, shapes, rng: random.Random) -> None:
                     task["working_seconds"] = seconds
                 batch_t.append(task)
                 next_task += 1
+            if row["status"] == "completed" or (calls and not finished):
+                spiff_task_id = str(uuid.uuid4())
+                call = dict(
+                    upload,
+                    id=next_call,
+                    instance_id=next_id,
+                    spiff_task_id=spiff_task_id,
+                    idempotency_key=f"{next_id}:{spiff_task_id}:1",
+                )
+                if finished:
+                    queued = row["completed_at"] - timedelta(minutes=rng.randint(10, 60))
+                    started = queued + timedelta(minutes=rng.randint(0, 5))
+                    done = started + timedelta(minutes=rng.randint(2, 40))
+                    call.update(
+                        status="succeeded",
+                        created_at=queued,
+                        due_at=queued + standard,
+                        started_at=started,
+                        heartbeat_at=done,
+                        finished_at=done,
+                        exit_code=0,
+                    )
+                else:
+                    for key in ("created_at", "due_at"):
+                        if call.get(key) is not None:
+                            call[key] = call[key] + shift
+                batch_c.append(call)
+                next_call += 1
             next_id += 1
             if len(batch_i) >= 5000:
-                _flush(batch_i, batch_t, batch_w)
-        _flush(batch_i, batch_t, batch_w)
+                _flush(batch_i, batch_t, batch_w, batch_c)
+        _flush(batch_i, batch_t, batch_w, batch_c)
 
 
-def _flush(batch_i: list, batch_t: list, batch_w: list) -> None:
+def _flush(batch_i: list, batch_t: list, batch_w: list, batch_c: list) -> None:
     if batch_i:
         db.session.execute(sa.insert(ProcessInstance.__table__), batch_i)
         db.session.execute(sa.insert(HumanTask.__table__), batch_t)
         db.session.execute(sa.insert(InstanceWord.__table__), batch_w)
+        if batch_c:
+            db.session.execute(sa.insert(ServiceCall.__table__), batch_c)
         db.session.commit()
-    for batch in (batch_i, batch_t, batch_w):
+    for batch in (batch_i, batch_t, batch_w, batch_c):
         batch.clear()
 
 
@@ -214,7 +263,9 @@ def prepare(backend: str, size: int) -> Prepared:
             db.session.commit()  # end the read so VACUUM has no pinned buffer to wait for
             if backend == "mariadb":
                 db.session.execute(
-                    sa.text("ANALYZE TABLE process_instance, human_task, instance_word")
+                    sa.text(
+                        "ANALYZE TABLE process_instance, human_task, instance_word, service_call"
+                    )
                 )
                 db.session.commit()
             if backend == "postgresql":
